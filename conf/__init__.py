@@ -1,0 +1,1 @@
+"""Hydra config tree of segmark (YAML files only; the schemas live in segmark.pipeline.config)."""

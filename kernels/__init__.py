@@ -1,0 +1,1 @@
+"""Numba kernels of the segmark market model and their NumPy reference twin."""

@@ -1,0 +1,1 @@
+"""The sweep pipeline: config -> run table -> Dask -> Parquet -> analysis."""

@@ -1,0 +1,334 @@
+"""Structured-config schemas of segmark and their validation.
+
+The dataclasses below are the schemas Hydra composes the YAML tree in ``conf/`` against (wrong types
+and unknown keys fail there); :func:`validate` adds what types cannot say (ranges, choices, axes)
+and is called before any cluster starts or any file is written. Library code takes these plain
+dataclasses, never Hydra objects.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from segmark.kernels.network import NETWORK_KINDS
+
+GROUPS = ("model", "policy", "shock")
+CLUSTER_KINDS = ("local", "address")
+COMPRESSIONS = ("zstd", "snappy", "gzip", "none")
+MAX_RUNS = 10_000_000
+
+
+class ConfigError(ValueError):
+    """A config value outside what segmark accepts; the message is one paragraph for the user."""
+
+
+def param(
+    default: Any, low: float, high: float, unit: str, doc: str, *, open_low: bool = False
+) -> Any:
+    """A dataclass field with its allowed closed range [low, high] (or (low, high] with
+    ``open_low``), unit and one-line description in the field's metadata."""
+    meta = {"low": low, "high": high, "unit": unit, "doc": doc, "open_low": open_low}
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class ModelConfig:
+    """Structure of the market model (held fixed within a sweep unless swept as an axis)."""
+
+    network: str = field(
+        default="geometric", metadata={"choices": NETWORK_KINDS, "doc": "region graph generator"}
+    )
+    n_regions: int = param(200, 2, 5000, "regions", "number of regions (nodes)")
+    neighbours: int = param(4, 1, 20, "edges", "nearest neighbours linked (geometric network)")
+    extent_km: float = param(500.0, 1.0, 5000.0, "km", "side of the square the regions lie in")
+    network_seed: int = param(0, 0, 2**32 - 1, "-", "seed of the network layout")
+    n_goods: int = param(5, 1, 50, "goods", "number of goods")
+    n_steps: int = param(520, 1, 100_000, "weeks", "simulated weeks")
+    sample_every: int = param(4, 1, 100_000, "weeks", "weeks between time-series samples")
+    permit_cost: float = param(
+        1.0, 0.0, 10.0, "log price", "trade friction of a fully enforced travel-permit regime"
+    )
+    demand_elasticity: float = param(
+        1.0, 0.0, 10.0, "-", "price elasticity of local demand", open_low=True
+    )
+    specialization: float = param(
+        0.5, 0.0, 3.0, "log-sd", "regional dispersion of production (specialties)"
+    )
+    turnover: float = param(
+        0.5, 0.0, 1.0, "1/week", "share of the stock a local market sells each week", open_low=True
+    )
+    arbitrage_speed: float = param(
+        0.5, 0.0, 1.0, "-", "share of the excess price gap traders close each week"
+    )
+    active_trade_share: float = param(
+        0.25, 0.0, 1.0, "-", "share of window weeks an edge must trade a good to count as active",
+        open_low=True,
+    )
+    integration_threshold: float = param(
+        0.5, 0.0, 1.0, "-", "integration index at or above which a run counts as integrated",
+        open_low=True,
+    )
+    window_share: float = param(
+        0.25, 0.0, 1.0, "-", "final share of the run over which outcomes are averaged",
+        open_low=True,
+    )
+
+
+@dataclass
+class PolicyConfig:
+    """Policy levers."""
+
+    permit_strictness: float = param(
+        0.3, 0.0, 1.0, "-", "enforcement of travel permits (0 none, 1 full)"
+    )
+    transport_cost: float = param(
+        0.05, 0.0, 5.0, "log price / 100 km", "transport cost (falls with transport investment)"
+    )
+    trader_capital: float = param(
+        0.5, 0.0, 100.0, "x mean weekly output", "most a trader ships per edge, good and week"
+    )
+
+
+@dataclass
+class ShockConfig:
+    """Shocks (uncertainties)."""
+
+    harvest_sd: float = param(0.2, 0.0, 2.0, "log-sd", "weekly production shock")
+    outage_rate: float = param(
+        0.1, 0.0, 1.0, "1/week", "probability that a link is cut in a given week"
+    )
+
+
+@dataclass
+class SweepConfig:
+    """A sweep: the full grid of its axes x replicates.
+
+    ``axes`` maps group -> parameter -> values, where values is a list or a range
+    ``{start, stop, num}`` (inclusive linspace) or ``{start, stop, step}``.
+    """
+
+    name: str = "default"
+    description: str = ""
+    axes: dict[str, Any] = field(default_factory=dict)
+    replicates: int = 1
+    root_seed: int = 0
+    batch_size: int = 0  # runs per Dask task; 0 chooses from the run and worker counts
+
+
+@dataclass
+class ClusterConfig:
+    """Where runs execute: an embedded LocalCluster or a running scheduler at ``address``."""
+
+    kind: str = "local"
+    n_workers: int = 0  # local: worker processes; 0 = one per core
+    threads_per_worker: int = 1
+    memory_limit: str = "auto"
+    dashboard_address: str = "127.0.0.1:8787"
+    address: str = ""  # kind=address: e.g. tcp://127.0.0.1:8786
+    max_in_flight: int = 0  # batches submitted at once; 0 = 4 per worker
+
+
+@dataclass
+class StorageConfig:
+    """Where and how results are written."""
+
+    root: str = "runs"
+    dataset: str = ""  # directory name under root; empty = <sweep name>-<timestamp>
+    compression: str = "zstd"
+    rows_per_part: int = 100_000  # summary rows per Parquet part file
+
+
+@dataclass
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    shock: ShockConfig = field(default_factory=ShockConfig)
+    sweep: SweepConfig = field(default_factory=SweepConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    progress: bool = True
+
+
+def parameter_fields(group: str) -> dict[str, Any]:
+    """The dataclass fields of a parameter group (model, policy or shock), by name."""
+    schema = {"model": ModelConfig, "policy": PolicyConfig, "shock": ShockConfig}[group]
+    return {f.name: f for f in fields(schema)}
+
+
+def _describe_range(meta: dict[str, Any]) -> str:
+    left = "(" if meta["open_low"] else "["
+    return f"{left}{meta['low']:g}, {meta['high']:g}]"
+
+
+def check_value(path: str, value: Any, spec: Any) -> Any:
+    """Check one parameter value against its field; return it as the field's type."""
+    meta = spec.metadata
+    if "choices" in meta:
+        if value not in meta["choices"]:
+            raise ConfigError(
+                f"{path} = {value!r} is not allowed: choose one of {', '.join(meta['choices'])} "
+                f"({meta['doc']})."
+            )
+        return value
+    expected = spec.type if isinstance(spec.type, type) else {"int": int, "float": float}[spec.type]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(
+            f"{path} = {value!r} is not a number: it takes a {expected.__name__} in "
+            f"{_describe_range(meta)} ({meta['unit']}; {meta['doc']})."
+        )
+    if expected is int:
+        if not float(value).is_integer():
+            raise ConfigError(
+                f"{path} = {value!r} is not an integer: it takes an int in "
+                f"{_describe_range(meta)} ({meta['doc']})."
+            )
+        value = int(value)
+    else:
+        value = float(value)
+    low_ok = value > meta["low"] if meta["open_low"] else value >= meta["low"]
+    if not math.isfinite(value) or not low_ok or value > meta["high"]:
+        raise ConfigError(
+            f"{path} = {value!r} is out of range: allowed is {_describe_range(meta)} "
+            f"({meta['unit']}; {meta['doc']})."
+        )
+    return value
+
+
+def axis_values(path: str, spec: Any) -> list[Any]:
+    """The list of values an axis spec stands for (list, or {start, stop, num|step})."""
+    if isinstance(spec, list | tuple):
+        values = list(spec)
+    elif isinstance(spec, dict):
+        keys = set(spec)
+        if keys == {"start", "stop", "num"}:
+            num = spec["num"]
+            if isinstance(num, bool) or not isinstance(num, int) or num < 1:
+                raise ConfigError(
+                    f"sweep.axes.{path}.num = {num!r}: a range needs num, an integer >= 1."
+                )
+            start, stop = _range_ends(path, spec)
+            values = [start + (stop - start) * i / (num - 1) for i in range(num)] if num > 1 else [
+                start
+            ]
+        elif keys == {"start", "stop", "step"}:
+            start, stop = _range_ends(path, spec)
+            step = spec["step"]
+            if isinstance(step, bool) or not isinstance(step, int | float) or not step > 0:
+                raise ConfigError(
+                    f"sweep.axes.{path}.step = {step!r}: a range needs a positive step."
+                )
+            count = int(math.floor((stop - start) / step + 1e-9)) + 1
+            values = [start + i * step for i in range(count)]
+        else:
+            raise ConfigError(
+                f"sweep.axes.{path} has keys {sorted(keys)}: an axis is a list of values or a range "
+                "with exactly {start, stop, num} or {start, stop, step}."
+            )
+    else:
+        raise ConfigError(
+            f"sweep.axes.{path} = {spec!r}: an axis is a list of values or a range "
+            "{start, stop, num} / {start, stop, step}."
+        )
+    if not values:
+        raise ConfigError(f"sweep.axes.{path} is empty: an axis needs at least one value.")
+    return [round(v, 12) if isinstance(v, float) else v for v in values]
+
+
+def _range_ends(path: str, spec: dict[str, Any]) -> tuple[float, float]:
+    start, stop = spec["start"], spec["stop"]
+    for key, value in (("start", start), ("stop", stop)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ConfigError(f"sweep.axes.{path}.{key} = {value!r}: a range needs finite numbers.")
+    if stop < start:
+        raise ConfigError(
+            f"sweep.axes.{path} runs from {start} down to {stop}: a range needs start <= stop."
+        )
+    return start, stop
+
+
+def resolved_axes(sweep: SweepConfig) -> dict[str, list[Any]]:
+    """Flatten ``sweep.axes`` into {"group.param": [checked values]}, in declaration order."""
+    if not isinstance(sweep.axes, dict):
+        raise ConfigError("sweep.axes must map a group (model, policy, shock) to its parameters.")
+    flat: dict[str, list[Any]] = {}
+    for group, params in sweep.axes.items():
+        if group not in GROUPS:
+            raise ConfigError(
+                f"sweep.axes.{group} is not a parameter group: axes live under "
+                f"{', '.join(GROUPS)} (e.g. sweep.axes.policy.permit_strictness)."
+            )
+        if not isinstance(params, dict) or not params:
+            raise ConfigError(
+                f"sweep.axes.{group} must map parameter names to values, e.g. "
+                f"sweep.axes.{group}.<name>: [..]."
+            )
+        known = parameter_fields(group)
+        for name, spec in params.items():
+            path = f"{group}.{name}"
+            if name not in known:
+                raise ConfigError(
+                    f"sweep.axes.{path}: {group} has no parameter {name!r}; "
+                    f"known are {', '.join(known)}."
+                )
+            values = [check_value(path, v, known[name]) for v in axis_values(path, spec)]
+            if len(set(values)) != len(values):
+                raise ConfigError(f"sweep.axes.{path} repeats a value: {values}.")
+            flat[path] = values
+    return flat
+
+
+def validate(cfg: Config) -> dict[str, list[Any]]:
+    """Check every value of ``cfg``; return the flattened axes. Raises :class:`ConfigError`."""
+    for group in GROUPS:
+        section = getattr(cfg, group)
+        for name, spec in parameter_fields(group).items():
+            setattr(section, name, check_value(f"{group}.{name}", getattr(section, name), spec))
+    if cfg.model.sample_every > cfg.model.n_steps:
+        raise ConfigError(
+            f"model.sample_every = {cfg.model.sample_every} exceeds model.n_steps = "
+            f"{cfg.model.n_steps}: no time-series sample would be taken."
+        )
+    axes = resolved_axes(cfg.sweep)
+    _check_int("sweep.replicates", cfg.sweep.replicates, 1, MAX_RUNS)
+    _check_int("sweep.root_seed", cfg.sweep.root_seed, 0, 2**63 - 1)
+    _check_int("sweep.batch_size", cfg.sweep.batch_size, 0, 1_000_000)
+    n_runs = cfg.sweep.replicates * math.prod(len(v) for v in axes.values())
+    if n_runs > MAX_RUNS:
+        raise ConfigError(
+            f"sweep {cfg.sweep.name!r} would make {n_runs:,} runs (axes x sweep.replicates); "
+            f"at most {MAX_RUNS:,} are allowed in one sweep."
+        )
+    if cfg.cluster.kind not in CLUSTER_KINDS:
+        raise ConfigError(
+            f"cluster.kind = {cfg.cluster.kind!r} is not known: choose one of "
+            f"{', '.join(CLUSTER_KINDS)}."
+        )
+    if cfg.cluster.kind == "address" and not cfg.cluster.address:
+        raise ConfigError(
+            "cluster.address is empty: cluster=address needs the scheduler address, "
+            "e.g. cluster.address=tcp://127.0.0.1:8786."
+        )
+    _check_int("cluster.n_workers", cfg.cluster.n_workers, 0, 4096)
+    _check_int("cluster.threads_per_worker", cfg.cluster.threads_per_worker, 1, 1024)
+    _check_int("cluster.max_in_flight", cfg.cluster.max_in_flight, 0, 1_000_000)
+    if not cfg.storage.root:
+        raise ConfigError("storage.root is empty: give the directory datasets are written under.")
+    if "/" in cfg.storage.dataset or cfg.storage.dataset in (".", ".."):
+        raise ConfigError(
+            f"storage.dataset = {cfg.storage.dataset!r}: a dataset is a plain directory name "
+            "under storage.root (no '/')."
+        )
+    if cfg.storage.compression not in COMPRESSIONS:
+        raise ConfigError(
+            f"storage.compression = {cfg.storage.compression!r}: choose one of "
+            f"{', '.join(COMPRESSIONS)}."
+        )
+    _check_int("storage.rows_per_part", cfg.storage.rows_per_part, 1, 100_000_000)
+    return axes
+
+
+def _check_int(path: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{path} = {value!r}: allowed is an integer in [{low}, {high}].")

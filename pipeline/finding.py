@@ -1,0 +1,95 @@
+"""What a finished sweep found along its first axis: a table and a one-paragraph summary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from segmark.pipeline.params import BY_PATH
+from segmark.pipeline.store import STATUS_OK
+
+Z95 = 1.959963984540054
+
+
+def wilson_interval(successes: np.ndarray, trials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """95% Wilson score interval of a binomial proportion."""
+    successes = np.asarray(successes, dtype=float)
+    trials = np.asarray(trials, dtype=float)
+    p = successes / trials
+    denom = 1.0 + Z95**2 / trials
+    centre = (p + Z95**2 / (2 * trials)) / denom
+    half = Z95 * np.sqrt(p * (1 - p) / trials + Z95**2 / (4 * trials**2)) / denom
+    return centre - half, centre + half
+
+
+def axis_table(summary: pd.DataFrame, axis_path: str) -> pd.DataFrame:
+    """Per value of the axis (other axes pooled): runs, P(integrated) with its 95% interval,
+    and mean and sd of price dispersion, trade share and the integration index."""
+    column = BY_PATH[axis_path].column
+    ok = summary[summary["status"] == STATUS_OK]
+    grouped = ok.groupby(column, sort=True)
+    table = pd.DataFrame(
+        {
+            "runs": grouped.size(),
+            "p_integrated": grouped["integrated"].mean(),
+            "dispersion_mean": grouped["price_dispersion"].mean(),
+            "dispersion_sd": grouped["price_dispersion"].std(ddof=1),
+            "trade_share_mean": grouped["trade_share"].mean(),
+            "integration_index_mean": grouped["integration_index"].mean(),
+            "integration_index_sd": grouped["integration_index"].std(ddof=1),
+        }
+    )
+    low, high = wilson_interval(grouped["integrated"].sum().to_numpy(), table["runs"].to_numpy())
+    table["p_low"], table["p_high"] = low, high
+    table.index.name = column
+    return table.reset_index()
+
+
+def half_crossing(x: np.ndarray, p: np.ndarray) -> tuple[float, float, float] | None:
+    """Where p first reaches or crosses 0.5, by linear interpolation between neighbouring axis
+    values: (crossing, lower value, upper value), or None if it never does."""
+    for i in range(len(x) - 1):
+        a, b = p[i] - 0.5, p[i + 1] - 0.5
+        if a == 0 or a * b < 0 or (b == 0 and i == len(x) - 2):
+            cross = x[i] + (x[i + 1] - x[i]) * a / (a - b) if a != b else x[i]
+            return float(cross), float(x[i]), float(x[i + 1])
+    return None
+
+
+def describe(summary: pd.DataFrame, axes: dict[str, list]) -> str:
+    """One paragraph on how integration changes along the sweep's first axis."""
+    n_runs = len(summary)
+    n_failed = int((summary["status"] != STATUS_OK).sum())
+    failed = f" {n_failed} of {n_runs} runs failed and are left out." if n_failed else ""
+    if not axes:
+        ok = summary[summary["status"] == STATUS_OK]
+        return (
+            f"{n_runs} runs at one parameter point: {ok['integrated'].mean():.0%} ended in an "
+            f"integrated national market; mean log-price dispersion "
+            f"{ok['price_dispersion'].mean():.3f}.{failed}"
+        )
+    path = next(iter(axes))
+    table = axis_table(summary, path)
+    column = BY_PATH[path].column
+    x = table[column].to_numpy(dtype=float)
+    p = table["p_integrated"].to_numpy(dtype=float)
+    first, last = table.iloc[0], table.iloc[-1]
+    others = f" (pooled over {', '.join(list(axes)[1:])})" if len(axes) > 1 else ""
+    text = (
+        f"Across {len(table)} values of {path} from {x[0]:g} to {x[-1]:g}{others}, "
+        f"with {int(table['runs'].median())} replicates each, the share of runs that end in an "
+        f"integrated national market goes from {first.p_integrated:.0%} to "
+        f"{last.p_integrated:.0%}"
+    )
+    crossing = half_crossing(x, p)
+    if crossing is not None:
+        cross, lo, hi = crossing
+        text += f"; it crosses 50% near {path} = {cross:.3g} (between {lo:g} and {hi:g})"
+    else:
+        text += "; it never crosses 50% on this range"
+    text += (
+        f". Mean log-price dispersion moves from {first.dispersion_mean:.3f} to "
+        f"{last.dispersion_mean:.3f} and the interregional trade share of market value from "
+        f"{first.trade_share_mean:.1%} to {last.trade_share_mean:.1%}.{failed}"
+    )
+    return text

@@ -1,0 +1,63 @@
+"""Sweep expansion: a validated config -> the run table, one row per run.
+
+Pure and deterministic. Runs are the full grid of the axes (first axis slowest) times
+``sweep.replicates``. A run's seed comes from ``numpy.random.SeedSequence`` keyed by the root seed,
+the run's full parameter point and its replicate number, never by its position in a batch, so a
+run's numbers do not depend on batching, worker count or the other points of the sweep.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segmark.pipeline.config import Config
+from segmark.pipeline.params import BY_PATH, PARAMETER_COLUMNS, base_point
+
+ID_COLUMNS = ("run_id", "point", "replicate", "seed")
+
+
+def _digest(payload: Any, n_bytes: int) -> bytes:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=repr)
+    return hashlib.blake2b(text.encode(), digest_size=n_bytes).digest()
+
+
+def run_seed(root_seed: int, point: dict[str, Any], replicate: int) -> int:
+    """A 63-bit seed from the root seed, the parameter point and the replicate number."""
+    words = np.frombuffer(_digest(point, 16), dtype=np.uint32)
+    sequence = np.random.SeedSequence(root_seed, spawn_key=(*words.tolist(), replicate))
+    return int(sequence.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+def run_id(point: dict[str, Any], replicate: int, seed: int) -> str:
+    """16 hex characters naming the run by its content (parameters, replicate, seed)."""
+    return _digest({"point": point, "replicate": replicate, "seed": seed}, 8).hex()
+
+
+def expand(cfg: Config, axes: dict[str, list[Any]]) -> pd.DataFrame:
+    """The run table: ``run_id, point, replicate, seed`` then every parameter column."""
+    base = base_point(cfg)
+    paths = list(axes)
+    rows = []
+    for point_index, values in enumerate(itertools.product(*(axes[p] for p in paths))):
+        point = dict(base)
+        for path, value in zip(paths, values, strict=True):
+            point[BY_PATH[path].column] = value
+        for replicate in range(cfg.sweep.replicates):
+            seed = run_seed(cfg.sweep.root_seed, point, replicate)
+            rows.append(
+                {
+                    "run_id": run_id(point, replicate, seed),
+                    "point": point_index,
+                    "replicate": replicate,
+                    "seed": seed,
+                    **point,
+                }
+            )
+    table = pd.DataFrame(rows, columns=[*ID_COLUMNS, *(c.column for c in PARAMETER_COLUMNS)])
+    return table.astype({"point": "int64", "replicate": "int32", "seed": "int64"})
