@@ -98,9 +98,10 @@ def draw_landscape(
     return np.ascontiguousarray(log_demand), np.ascontiguousarray(log_base)
 
 
+@njit(cache=True, nogil=True)
 def window_start(n_steps: int, window_share: float) -> int:
-    """First step of the final window over which run outcomes are averaged."""
-    return n_steps - max(1, int(round(window_share * n_steps)))
+    """First step of the final window (at least one step) over which outcomes are averaged."""
+    return n_steps - max(1, int(window_share * n_steps + 0.5))
 
 
 def n_samples(n_steps: int, sample_every: int) -> int:
@@ -248,7 +249,7 @@ def _simulate(
     active_steps = np.zeros((n_edges, k_goods), dtype=np.int64)
     price = np.empty(n)
 
-    first = n_steps - max(1, int(round(params[_WINDOW_SHARE] * n_steps)))
+    first = window_start(n_steps, params[_WINDOW_SHARE])
     sums = np.zeros(4)  # dispersion, cv, trade share, band compliance over the window
     half_var = 0.5 * harvest_sd * harvest_sd
     row = 0

@@ -48,9 +48,7 @@ class Network:
         return int(self.edge_u.shape[0])
 
 
-def from_edges(
-    kind: str, pos_km: np.ndarray, population: np.ndarray, edges: np.ndarray
-) -> Network:
+def from_edges(kind: str, pos_km: np.ndarray, population: np.ndarray, edges: np.ndarray) -> Network:
     """Build a :class:`Network` from node coordinates and an (E, 2) array of node pairs."""
     pos_km = np.ascontiguousarray(pos_km, dtype=np.float64)
     n = pos_km.shape[0]
@@ -129,9 +127,7 @@ def grid(n_regions: int, extent_km: float = 500.0) -> Network:
     pos = np.column_stack([col * spacing, row * spacing]).astype(np.float64)
     right = idx[(col + 1 < cols) & (idx + 1 < n_regions)]
     down = idx[idx + cols < n_regions]
-    edges = np.vstack(
-        [np.column_stack([right, right + 1]), np.column_stack([down, down + cols])]
-    )
+    edges = np.vstack([np.column_stack([right, right + 1]), np.column_stack([down, down + cols])])
     return from_edges("grid", pos, np.ones(n_regions), edges)
 
 

@@ -3,28 +3,115 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import fields
+from typing import get_type_hints
 
 import hydra
 from hydra.core.config_store import ConfigStore
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
-from segmark.pipeline.config import Config, ConfigError
+from segmark.pipeline.config import (
+    GROUPS,
+    Config,
+    ConfigError,
+    check_value,
+    parameter_fields,
+    register_resolvers,
+)
 from segmark.pipeline.driver import run_sweep
 from segmark.pipeline.finding import describe
 from segmark.pipeline.plots import tipping_curve
 from segmark.pipeline.store import read_summary
 
 ConfigStore.instance().store(name="segmark_schema", node=Config)
+register_resolvers()
+
+_SECTIONS = get_type_hints(Config)
+
+
+def check_overrides(args: list[str]) -> None:
+    """Refuse unknown keys and bad parameter values on the command line with a message that
+    names the key and what is allowed, before Hydra composes anything."""
+    candidates = [a for a in args if "=" in a and not a.startswith("-")]
+    try:
+        overrides = OverridesParser.create().parse_overrides(candidates)
+    except Exception:  # malformed syntax: Hydra's own message is the better one
+        return
+    for override in overrides:
+        key = override.key_or_group
+        if key.startswith("hydra") or override.is_delete():
+            continue
+        if "." not in key:  # a group choice (Hydra lists the options) or a top-level flag
+            if _SECTIONS.get(key) is bool and not override.is_sweep_override():
+                _check_type(key, override.value(), "bool")
+            continue
+        section, _, rest = key.partition(".")
+        if section not in _SECTIONS:
+            raise ConfigError(
+                f"{key}: there is no config section {section!r}; sections are "
+                f"{', '.join(_SECTIONS)}."
+            )
+        if section == "sweep" and rest.startswith("axes."):
+            group, _, name = rest.removeprefix("axes.").partition(".")
+            if group not in GROUPS or (name and name not in parameter_fields(group)):
+                raise ConfigError(
+                    f"{key}: axes are sweep.axes.<group>.<parameter> with group one of "
+                    f"{', '.join(GROUPS)}; "
+                    + (
+                        f"{group} has {', '.join(parameter_fields(group))}."
+                        if group in GROUPS
+                        else "for example sweep.axes.policy.permit_strictness."
+                    )
+                )
+            continue
+        known = {f.name: f for f in fields(_SECTIONS[section])}
+        if rest not in known:
+            raise ConfigError(f"{key} is not a setting: {section} has {', '.join(known)}.")
+        if override.is_sweep_override():
+            continue
+        if section in GROUPS:
+            check_value(key, override.value(), known[rest])
+        else:
+            _check_type(key, override.value(), known[rest].type)
+
+
+def _check_type(key: str, value: object, annotation: object) -> None:
+    kind = str(annotation)
+    if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+        return
+    if kind == "bool" and isinstance(value, bool):
+        return
+    if kind in ("int", "bool"):
+        allowed = "an integer" if kind == "int" else "true or false"
+        raise ConfigError(f"{key} = {value!r} is not allowed: it takes {allowed}.")
+
+
+def with_axis_additions(args: list[str]) -> list[str]:
+    """Let ``sweep.axes.<group>.<parameter>=...`` add a new axis as well as replace one."""
+    return [f"++{a}" if a.startswith("sweep.axes.") and "=" in a else a for a in args]
+
+
+def _config_error(error: BaseException) -> ConfigError | None:
+    while error is not None:
+        if isinstance(error, ConfigError):
+            return error
+        error = error.__cause__ or error.__context__
+    return None
 
 
 @hydra.main(version_base="1.3", config_path="pkg://segmark.conf", config_name="config")
 def _app(cfg: DictConfig) -> None:
-    config: Config = OmegaConf.to_object(cfg)  # type: ignore[assignment]
+    try:
+        config: Config = OmegaConf.to_object(cfg)  # type: ignore[assignment]
+    except OmegaConfBaseException as error:
+        cause = _config_error(error)
+        _refuse(f"{error.full_key}: {cause or error.msg}".replace("\n", " "))
     try:
         result = run_sweep(config)
     except ConfigError as error:
-        print(f"segmark: invalid config: {error}", file=sys.stderr)
-        sys.exit(2)
+        _refuse(str(error))
     summary = read_summary(result.directory).to_pandas()
     print()
     print(describe(summary, result.axes))
@@ -35,6 +122,16 @@ def _app(cfg: DictConfig) -> None:
     print(f"results: {result.directory}")
 
 
+def _refuse(message: str) -> None:
+    print(f"segmark: invalid config: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    try:
+        check_overrides(sys.argv[1:])
+    except ConfigError as error:
+        _refuse(str(error))
+    sys.argv[1:] = with_axis_additions(sys.argv[1:])
     _app()

@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from omegaconf import OmegaConf
+
 from segmark.kernels.network import NETWORK_KINDS
 
 GROUPS = ("model", "policy", "shock")
@@ -63,15 +65,27 @@ class ModelConfig:
         0.5, 0.0, 1.0, "-", "share of the excess price gap traders close each week"
     )
     active_trade_share: float = param(
-        0.25, 0.0, 1.0, "-", "share of window weeks an edge must trade a good to count as active",
+        0.25,
+        0.0,
+        1.0,
+        "-",
+        "share of window weeks an edge must trade a good to count as active",
         open_low=True,
     )
     integration_threshold: float = param(
-        0.5, 0.0, 1.0, "-", "integration index at or above which a run counts as integrated",
+        0.5,
+        0.0,
+        1.0,
+        "-",
+        "integration index at or above which a run counts as integrated",
         open_low=True,
     )
     window_share: float = param(
-        0.25, 0.0, 1.0, "-", "final share of the run over which outcomes are averaged",
+        0.25,
+        0.0,
+        1.0,
+        "-",
+        "final share of the run over which outcomes are averaged",
         open_low=True,
     )
 
@@ -105,8 +119,8 @@ class ShockConfig:
 class SweepConfig:
     """A sweep: the full grid of its axes x replicates.
 
-    ``axes`` maps group -> parameter -> values, where values is a list or a range
-    ``{start, stop, num}`` (inclusive linspace) or ``{start, stop, step}``.
+    ``axes`` maps group -> parameter -> a list of values; ``${linspace:start,stop,num}`` and
+    ``${geomspace:start,stop,num}`` write ranges as lists.
     """
 
     name: str = "default"
@@ -196,56 +210,46 @@ def check_value(path: str, value: Any, spec: Any) -> Any:
     return value
 
 
-def axis_values(path: str, spec: Any) -> list[Any]:
-    """The list of values an axis spec stands for (list, or {start, stop, num|step})."""
-    if isinstance(spec, list | tuple):
-        values = list(spec)
-    elif isinstance(spec, dict):
-        keys = set(spec)
-        if keys == {"start", "stop", "num"}:
-            num = spec["num"]
-            if isinstance(num, bool) or not isinstance(num, int) or num < 1:
-                raise ConfigError(
-                    f"sweep.axes.{path}.num = {num!r}: a range needs num, an integer >= 1."
-                )
-            start, stop = _range_ends(path, spec)
-            values = [start + (stop - start) * i / (num - 1) for i in range(num)] if num > 1 else [
-                start
-            ]
-        elif keys == {"start", "stop", "step"}:
-            start, stop = _range_ends(path, spec)
-            step = spec["step"]
-            if isinstance(step, bool) or not isinstance(step, int | float) or not step > 0:
-                raise ConfigError(
-                    f"sweep.axes.{path}.step = {step!r}: a range needs a positive step."
-                )
-            count = int(math.floor((stop - start) / step + 1e-9)) + 1
-            values = [start + i * step for i in range(count)]
-        else:
-            raise ConfigError(
-                f"sweep.axes.{path} has keys {sorted(keys)}: an axis is a list of values or a range "
-                "with exactly {start, stop, num} or {start, stop, step}."
-            )
-    else:
-        raise ConfigError(
-            f"sweep.axes.{path} = {spec!r}: an axis is a list of values or a range "
-            "{start, stop, num} / {start, stop, step}."
-        )
-    if not values:
-        raise ConfigError(f"sweep.axes.{path} is empty: an axis needs at least one value.")
-    return [round(v, 12) if isinstance(v, float) else v for v in values]
+def linspace(start: float, stop: float, num: int) -> list[float]:
+    """``${linspace:start,stop,num}`` in a sweep axis: num evenly spaced values, both ends in."""
+    start, stop, num = _range_args("linspace", start, stop, num)
+    if num == 1:
+        return [start]
+    return [round(start + (stop - start) * i / (num - 1), 12) for i in range(num)]
 
 
-def _range_ends(path: str, spec: dict[str, Any]) -> tuple[float, float]:
-    start, stop = spec["start"], spec["stop"]
-    for key, value in (("start", start), ("stop", stop)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise ConfigError(f"sweep.axes.{path}.{key} = {value!r}: a range needs finite numbers.")
+def geomspace(start: float, stop: float, num: int) -> list[float]:
+    """``${geomspace:start,stop,num}``: num values evenly spaced on a log scale, both ends in."""
+    start, stop, num = _range_args("geomspace", start, stop, num)
+    if start <= 0:
+        raise ConfigError(f"geomspace({start}, {stop}, {num}): a log-spaced range needs start > 0.")
+    if num == 1:
+        return [start]
+    ratio = (stop / start) ** (1.0 / (num - 1))
+    return [round(start * ratio**i, 12) for i in range(num)]
+
+
+def _range_args(name: str, start: Any, stop: Any, num: Any) -> tuple[float, float, int]:
+    call = f"{name}({start}, {stop}, {num})"
+    for value in (start, stop):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise ConfigError(f"{call}: start and stop must be finite numbers.")
+    if isinstance(num, bool) or not isinstance(num, int) or num < 1:
+        raise ConfigError(f"{call}: num must be an integer >= 1.")
     if stop < start:
-        raise ConfigError(
-            f"sweep.axes.{path} runs from {start} down to {stop}: a range needs start <= stop."
-        )
-    return start, stop
+        raise ConfigError(f"{call}: the range runs downwards; it needs start <= stop.")
+    return float(start), float(stop), num
+
+
+def register_resolvers() -> None:
+    """Make ``${linspace:..}`` and ``${geomspace:..}`` available to configs (idempotent)."""
+    for name, fn in (("linspace", linspace), ("geomspace", geomspace)):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, fn)
 
 
 def resolved_axes(sweep: SweepConfig) -> dict[str, list[Any]]:
@@ -272,7 +276,14 @@ def resolved_axes(sweep: SweepConfig) -> dict[str, list[Any]]:
                     f"sweep.axes.{path}: {group} has no parameter {name!r}; "
                     f"known are {', '.join(known)}."
                 )
-            values = [check_value(path, v, known[name]) for v in axis_values(path, spec)]
+            if not isinstance(spec, list | tuple):
+                raise ConfigError(
+                    f"sweep.axes.{path} = {spec!r}: an axis is a list of values, e.g. [0.1, 0.5] "
+                    "or ${linspace:0,1,11} or ${geomspace:0.01,1,5}."
+                )
+            if not spec:
+                raise ConfigError(f"sweep.axes.{path} is empty: an axis needs at least one value.")
+            values = [check_value(path, v, known[name]) for v in spec]
             if len(set(values)) != len(values):
                 raise ConfigError(f"sweep.axes.{path} repeats a value: {values}.")
             flat[path] = values

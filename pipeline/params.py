@@ -34,8 +34,10 @@ def _columns() -> tuple[Column, ...]:
     cols = []
     for group in GROUPS:
         for name, spec in parameter_fields(group).items():
-            kind = spec.type if isinstance(spec.type, type) else {"int": int, "float": float}.get(
-                spec.type, str
+            kind = (
+                spec.type
+                if isinstance(spec.type, type)
+                else {"int": int, "float": float}.get(spec.type, str)
             )
             cols.append(Column(group, name, kind))
     return tuple(cols)

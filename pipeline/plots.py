@@ -7,11 +7,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from segmark.pipeline.finding import axis_table  # noqa: E402
-from segmark.pipeline.params import BY_PATH  # noqa: E402
+from segmark.pipeline.finding import axis_table
+from segmark.pipeline.params import BY_PATH
 
 
 def tipping_curve(summary: pd.DataFrame, axis_path: str, path: Path) -> Path:
