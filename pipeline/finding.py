@@ -5,10 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from segmark.pipeline.params import BY_PATH
+from segmark.pipeline.params import BY_PATH, PARAMETER_COLUMNS
 from segmark.pipeline.store import STATUS_OK
 
 Z95 = 1.959963984540054
+
+
+def swept_axes(summary: pd.DataFrame) -> list[str]:
+    """Parameter paths (e.g. ``policy.permit_strictness``) that vary across a sweep's runs."""
+    return [c.path for c in PARAMETER_COLUMNS if summary[c.column].nunique() > 1]
 
 
 def wilson_interval(successes: np.ndarray, trials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

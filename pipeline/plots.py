@@ -1,14 +1,11 @@
-"""Figures saved as PNG next to a sweep's data."""
+"""Figures saved as PNG next to a sweep's data (matplotlib's object API: no global backend)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
 from segmark.pipeline.finding import axis_table
 from segmark.pipeline.params import BY_PATH
@@ -19,7 +16,8 @@ def tipping_curve(summary: pd.DataFrame, axis_path: str, path: Path) -> Path:
     along one axis."""
     table = axis_table(summary, axis_path)
     x = table[BY_PATH[axis_path].column]
-    fig, left = plt.subplots(figsize=(7, 4.2), dpi=120)
+    fig = Figure(figsize=(7, 4.2), dpi=120)
+    left = fig.subplots()
     left.fill_between(x, table["p_low"], table["p_high"], color="tab:blue", alpha=0.2)
     left.plot(x, table["p_integrated"], "o-", color="tab:blue", label="P(integrated), 95% CI")
     left.set_xlabel(axis_path)
@@ -42,5 +40,4 @@ def tipping_curve(summary: pd.DataFrame, axis_path: str, path: Path) -> Path:
     left.set_title(f"Market integration along {axis_path} ({int(table['runs'].sum())} runs)")
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
     return path

@@ -12,16 +12,16 @@ import pytest
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
-from segmark.pipeline import cli  # noqa: F401  (registers the schema in Hydra's ConfigStore)
+from segmark.pipeline import cli  # also registers the schema in Hydra's ConfigStore
 from segmark.pipeline.config import Config
 
 SEGMARK = str(Path(sys.executable).with_name("segmark"))
 
 
 def make_config(*overrides: str) -> Config:
-    """A validated-type Config from the shipped YAML tree plus overrides."""
+    """A typed Config from the shipped YAML tree plus overrides, composed as the CLI does."""
     with initialize_config_module(config_module="segmark.conf", version_base="1.3"):
-        cfg = compose(config_name="config", overrides=list(overrides))
+        cfg = compose(config_name="config", overrides=cli.with_axis_additions(list(overrides)))
     return OmegaConf.to_object(cfg)  # type: ignore[return-value]
 
 

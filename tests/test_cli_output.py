@@ -1,0 +1,26 @@
+"""What ``segmark`` prints: progress, the dashboard, a finding, and the results path last."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import run_cli
+
+
+def test_cli_prints_dashboard_finding_and_results_last(tmp_path: Path) -> None:
+    done = run_cli(
+        "sweep=smoke",
+        f"storage.root={tmp_path}",
+        "storage.dataset=printed",
+        "cluster.dashboard_address=127.0.0.1:0",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout.strip().splitlines()
+    assert out[0] == "sweep smoke: 3 policy.permit_strictness x 2 replicates = 6 runs"
+    assert any(line.startswith("dask dashboard: http://127.0.0.1:") for line in out)
+    assert any("integrated national market goes from 100% to 0%" in line for line in out)
+    assert out[-1] == f"results: {tmp_path / 'printed'}"
+    assert "6/6" in done.stderr  # the progress bar reached the end
+    assert (tmp_path / "printed" / "tipping.png").stat().st_size > 10_000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["printed"]  # no Hydra output dirs

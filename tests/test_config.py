@@ -1,0 +1,146 @@
+"""Configs: every shipped option composes and validates; bad input is refused, naming the key,
+before anything is written."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import make_config, run_cli
+from hydra import compose, initialize_config_module
+
+from segmark.kernels import market
+from segmark.pipeline import cli
+from segmark.pipeline.config import ConfigError, geomspace, linspace, validate
+from segmark.pipeline.driver import plan_sweep
+from segmark.pipeline.params import KERNEL_COLUMNS, PARAMETER_COLUMNS
+
+
+def _options(group: str) -> list[str]:
+    root = Path(__file__).parents[1] / "conf" / group
+    return sorted(p.stem for p in root.glob("*.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("group", "option"),
+    [
+        (g, o)
+        for g in ("model", "policy", "shock", "sweep", "cluster", "storage")
+        for o in _options(g)
+    ],
+)
+def test_every_shipped_option_composes(group: str, option: str) -> None:
+    overrides = [f"{group}={option}"]
+    if group == "cluster" and option == "address":
+        overrides.append("cluster.address=tcp://127.0.0.1:8786")
+    cfg = make_config(*overrides)
+    validate(cfg)
+
+
+def test_shipped_sweeps_have_the_promised_sizes() -> None:
+    default = make_config()
+    axes = validate(default)
+    assert list(axes) == ["policy.permit_strictness"]
+    assert len(axes["policy.permit_strictness"]) * default.sweep.replicates >= 500
+    smoke = make_config("sweep=smoke")
+    axes = validate(smoke)
+    assert smoke.model.n_regions == 40  # the smoke sweep picks the small model
+    assert len(axes["policy.permit_strictness"]) * smoke.sweep.replicates == 6
+
+
+def test_every_kernel_parameter_is_a_config_column() -> None:
+    assert len(KERNEL_COLUMNS) == len(market.PARAMS)
+    names = [c.column for c in PARAMETER_COLUMNS]
+    assert len(names) == len(set(names))
+    assert all(column in names for column in KERNEL_COLUMNS)
+
+
+def test_ranges_expand_to_lists() -> None:
+    assert linspace(0, 1, 5) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert linspace(0.3, 0.3, 1) == [0.3]
+    assert geomspace(0.01, 1, 3) == [0.01, 0.1, 1.0]
+    cfg = make_config("sweep.axes.policy.permit_strictness=${linspace:0,1,3}")
+    assert validate(cfg) == {"policy.permit_strictness": [0.0, 0.5, 1.0]}
+
+
+# (command-line overrides, text the error must contain). Each is refused before any work.
+BAD_INPUTS = [
+    (["policy.foo=1"], "policy.foo is not a setting: policy has permit_strictness"),
+    (["shock.harvest=0.1"], "shock.harvest is not a setting"),
+    (["sweep.axis=1"], "sweep.axis is not a setting"),
+    (["policy.permit_strictness=abc"], "policy.permit_strictness = 'abc' is not a number"),
+    (["policy.permit_strictness=1.5"], "policy.permit_strictness = 1.5 is out of range: allowed"),
+    (["policy.permit_strictness=-0.1"], "allowed is [0, 1]"),
+    (["policy.permit_strictness=nan"], "policy.permit_strictness = nan is out of range"),
+    (["shock.outage_rate=inf"], "shock.outage_rate = inf is out of range"),
+    (["model.n_regions=1.5"], "model.n_regions = 1.5 is not an integer"),
+    (["model.n_regions=1"], "model.n_regions = 1 is out of range: allowed is [2, 5000]"),
+    (["model.turnover=0"], "model.turnover = 0.0 is out of range: allowed is (0, 1]"),
+    (["model.network=torus"], "model.network = 'torus' is not allowed: choose one of geometric"),
+    (["model.sample_every=600"], "model.sample_every = 600 exceeds model.n_steps = 520"),
+    (["sweep.replicates=0"], "sweep.replicates = 0: allowed is an integer in [1,"),
+    (["sweep.replicates=abc"], "sweep.replicates = 'abc' is not allowed: it takes an integer"),
+    (["sweep.replicates=1000000"], "would make 21,000,000 runs"),
+    (["sweep.axes.policy.permit_strictness=[]"], "sweep.axes.policy.permit_strictness is empty"),
+    (["sweep.axes.policy.permit_strictness=[0,2]"], "policy.permit_strictness = 2.0 is out of"),
+    (["sweep.axes.policy.permit_strictness=[0.1,0.1]"], "repeats a value"),
+    (["sweep.axes.policy.permit_strictness=${linspace:1,0,3}"], "it needs start <= stop"),
+    (["sweep.axes.policy.permit_strictness=${linspace:0,1,0}"], "num must be an integer >= 1"),
+    (["sweep.axes.policy.bogus=[1]"], "policy has permit_strictness, transport_cost"),
+    (["sweep.axes.economy.x=[1]"], "group one of model, policy, shock"),
+    (["sweep.axes.policy.permit_strictness=0.5"], "an axis is a list of values"),
+    (["cluster.kind=slurm"], "cluster.kind = 'slurm' is not known: choose one of local, address"),
+    (["cluster=address"], "cluster.address is empty"),
+    (["storage.compression=lzma"], "storage.compression = 'lzma': choose one of"),
+    (["storage.dataset=../elsewhere"], "storage.dataset = '../elsewhere'"),
+    (["progress=maybe"], "progress = 'maybe' is not allowed: it takes true or false"),
+    (["nosuch.key=1"], "there is no config section 'nosuch'"),
+]
+
+
+def _refusal(stderr: str, stdout: str, expected: str, tmp_path: Path) -> None:
+    message = stderr.strip()
+    assert message.startswith("segmark: invalid config: "), message
+    assert expected in message
+    assert len(message.splitlines()) == 1
+    assert "dask" not in stdout  # no cluster was started
+    assert sorted(tmp_path.iterdir()) == []  # nothing written
+
+
+@pytest.mark.parametrize(("overrides", "expected"), BAD_INPUTS, ids=[b[0][0] for b in BAD_INPUTS])
+def test_bad_input_is_refused_before_any_work(
+    overrides: list[str],
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The CLI entry point in-process (the same code path as the command, without start-up)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["segmark", *overrides, f"storage.root={tmp_path}/runs"])
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    assert stop.value.code == 2
+    captured = capsys.readouterr()
+    _refusal(captured.err, captured.out, expected, tmp_path)
+
+
+@pytest.mark.parametrize(("overrides", "expected"), [BAD_INPUTS[0], BAD_INPUTS[4], BAD_INPUTS[16]])
+def test_the_command_refuses_bad_input(overrides: list[str], expected: str, tmp_path: Path) -> None:
+    done = run_cli(*overrides, f"storage.root={tmp_path}/runs", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    _refusal(done.stderr, done.stdout, expected, tmp_path)
+
+
+def test_existing_dataset_is_never_overwritten(tmp_path: Path) -> None:
+    cfg = make_config("sweep=smoke", f"storage.root={tmp_path}", "storage.dataset=mine")
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(ConfigError, match="already exists"):
+        plan_sweep(cfg)
+
+
+def test_schema_rejects_unknown_keys_in_compose() -> None:
+    with initialize_config_module(config_module="segmark.conf", version_base="1.3"):
+        with pytest.raises(Exception, match="foo"):
+            compose(config_name="config", overrides=["policy.foo=1"])

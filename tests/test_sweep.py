@@ -1,0 +1,88 @@
+"""Sweep expansion: the run table spelled out, and seeds that follow a run's identity."""
+
+from __future__ import annotations
+
+import pandas as pd
+from conftest import make_config
+from pandas.testing import assert_frame_equal
+
+from segmark.pipeline.config import validate
+from segmark.pipeline.sweep import expand
+
+SMALL = (
+    "sweep.axes.policy.permit_strictness=[0.0,1.0]",
+    "sweep.axes.shock.harvest_sd=[0.1]",
+    "sweep.replicates=2",
+    "sweep.root_seed=7",
+)
+
+
+def table(*overrides: str) -> pd.DataFrame:
+    cfg = make_config(*overrides)
+    return expand(cfg, validate(cfg))
+
+
+def test_small_sweep_run_table_literally() -> None:
+    got = table(*SMALL)
+    expected = pd.DataFrame(
+        {
+            "run_id": [
+                "9522e2c1e3f5f0df",
+                "2407c6d754117975",
+                "17bb43c161afb170",
+                "4b035683ca4fd3e1",
+            ],
+            "point": [0, 0, 1, 1],
+            "replicate": [0, 1, 0, 1],
+            "seed": [
+                5000643882902989666,
+                1776601373630263667,
+                6993289504262711459,
+                1573873554682877762,
+            ],
+            "policy_permit_strictness": [0.0, 0.0, 1.0, 1.0],
+            "shock_harvest_sd": [0.1, 0.1, 0.1, 0.1],
+        }
+    ).astype({"replicate": "int32"})
+    assert_frame_equal(got[expected.columns], expected)
+    # Unswept parameters carry the config's values on every row.
+    assert (got["policy_transport_cost"] == 0.05).all()
+    assert (got["model_n_regions"] == 200).all()
+    assert (got["model_network"] == "geometric").all()
+    assert (got["shock_outage_rate"] == 0.1).all()
+
+
+def test_first_axis_varies_slowest() -> None:
+    got = table(
+        "sweep.axes.policy.permit_strictness=[0.0,0.5]",
+        "sweep.axes.shock.outage_rate=[0.1,0.2,0.3]",
+        "sweep.replicates=1",
+    )
+    assert got["policy_permit_strictness"].tolist() == [0.0] * 3 + [0.5] * 3
+    assert got["shock_outage_rate"].tolist() == [0.1, 0.2, 0.3] * 2
+    assert got["point"].tolist() == list(range(6))
+
+
+def test_seeds_follow_run_identity_not_position() -> None:
+    small = table(*SMALL).set_index("run_id")
+    wider = table(
+        "sweep.axes.policy.permit_strictness=[0.0,0.5,1.0]",
+        "sweep.axes.shock.harvest_sd=[0.1]",
+        "sweep.replicates=3",
+        "sweep.root_seed=7",
+    ).set_index("run_id")
+    # Adding points and replicates leaves every existing run's id and seed unchanged.
+    assert small.index.isin(wider.index).all()
+    assert (wider.loc[small.index, "seed"] == small["seed"]).all()
+    assert wider["seed"].is_unique and wider.index.is_unique
+
+
+def test_root_seed_changes_every_seed() -> None:
+    a = table(*SMALL)
+    b = table(*SMALL[:-1], "sweep.root_seed=8")
+    assert set(a["seed"]).isdisjoint(b["seed"])
+
+
+def test_no_axes_is_one_point() -> None:
+    got = table("~sweep.axes.policy", "sweep.replicates=3")
+    assert len(got) == 3 and got["point"].eq(0).all()
