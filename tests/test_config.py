@@ -144,3 +144,14 @@ def test_schema_rejects_unknown_keys_in_compose() -> None:
     with initialize_config_module(config_module="segmark.conf", version_base="1.3"):
         with pytest.raises(Exception, match="foo"):
             compose(config_name="config", overrides=["policy.foo=1"])
+
+
+def test_every_config_group_is_packaged() -> None:
+    """A config group folder missing from pyproject's packages would not install."""
+    import tomllib
+
+    root = Path(__file__).parents[1]
+    packages = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    groups = {p.name for p in (root / "conf").iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert {f"segmark.conf.{g}" for g in groups} <= set(packages["packages"])
+    assert all(packages["package-data"][f"segmark.conf.{g}"] == ["*.yaml"] for g in groups)
