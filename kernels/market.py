@@ -19,7 +19,9 @@ One step (a week), for regions i, goods k and undirected edges e = (u, v):
                   ships out at most MAX_OUTFLOW_SHARE of its stock, flows are scaled down to fit;
                   an iceberg share 1 - e^-c_e of each shipment is lost on the way
   5. clearing     the region sells turnover * stock at the price that clears local demand
-  6. outcomes     dispersion of log prices, trade share of market value, band compliance and the
+                  (stocks start at the no-trade steady state, base * (1 - turnover) / turnover)
+  6. outcomes     dispersion of log prices, interregional trade as a share of all market value
+                  (shipments + local sales), band compliance and the
                   largest connected component of each good's active-trade graph (mean over goods)
 """
 
@@ -60,6 +62,7 @@ SERIES = ("price_dispersion", "trade_share", "band_compliance", "lcc_share")
 
 MAX_OUTFLOW_SHARE = 0.5
 BAND_TOLERANCE = 1e-9
+THRESHOLD_TOLERANCE = 1e-9
 
 _PERMIT_STRICTNESS = PARAMS.index("permit_strictness")
 _TRANSPORT_COST = PARAMS.index("transport_cost")
@@ -102,6 +105,13 @@ def draw_landscape(
 def window_start(n_steps: int, window_share: float) -> int:
     """First step of the final window (at least one step) over which outcomes are averaged."""
     return n_steps - max(1, int(window_share * n_steps + 0.5))
+
+
+@njit(cache=True, nogil=True)
+def weeks_needed(window: int, share: float) -> int:
+    """Trading weeks out of ``window`` that make an edge active: ceil(share * window), robust to
+    float error (0.07 * 100 counts as 7)."""
+    return int(np.ceil(share * window - THRESHOLD_TOLERANCE))
 
 
 def n_samples(n_steps: int, sample_every: int) -> int:
@@ -228,7 +238,7 @@ def _simulate(
     speed = params[_SPEED]
 
     base = np.exp(log_base)
-    stock = base / turnover
+    stock = base * (1.0 - turnover) / turnover  # autarky steady state after clearing
     capacity = np.empty(k_goods)
     for k in range(k_goods):
         capacity[k] = params[_TRADER_CAPITAL] * base[:, k].mean()
@@ -343,7 +353,7 @@ def _simulate(
                 if abs(log_p[edge_v[e], k] - log_p[edge_u[e], k]) <= cost[e] + BAND_TOLERANCE:
                     within += 1
         compliance = within / pairs if pairs > 0 else 1.0
-        share = trade_value / market_value
+        share = trade_value / (trade_value + market_value)
         if t >= first:
             sums[0] += dispersion
             sums[1] += cv
@@ -364,10 +374,11 @@ def _simulate(
     window = n_steps - first
     for j in range(4):
         outcomes[j] = sums[j] / window
+    need = weeks_needed(window, params[_ACTIVE_SHARE])
     active = np.empty((n_edges, k_goods), dtype=np.bool_)
     for e in range(n_edges):
         for k in range(k_goods):
-            active[e, k] = active_steps[e, k] >= params[_ACTIVE_SHARE] * window
+            active[e, k] = active_steps[e, k] >= need
     index = mean_largest_component_share(n, edge_u, edge_v, active)
     outcomes[4] = index
-    outcomes[5] = 1.0 if index >= params[_INTEGRATION_THRESHOLD] else 0.0
+    outcomes[5] = 1.0 if index >= params[_INTEGRATION_THRESHOLD] - THRESHOLD_TOLERANCE else 0.0

@@ -15,6 +15,7 @@ from .market import (
     MAX_OUTFLOW_SHARE,
     PARAMS,
     SERIES,
+    THRESHOLD_TOLERANCE,
     Simulation,
     draw_landscape,
     n_samples,
@@ -50,7 +51,7 @@ def simulate(
     elasticity, turnover = p["demand_elasticity"], p["turnover"]
 
     base = np.exp(log_base)
-    stock = base / turnover
+    stock = base * (1.0 - turnover) / turnover
     capacity = p["trader_capital"] * base.mean(axis=0)
     cost = p["transport_cost"] * network.edge_km / 100.0 + p["permit_strictness"] * p["permit_cost"]
     keep = np.exp(-cost)
@@ -106,7 +107,7 @@ def simulate(
         gaps = np.abs(log_p[v] - log_p[u])[is_open]
         within = gaps <= cost[is_open][:, None] + BAND_TOLERANCE
         compliance = within.mean() if within.size else 1.0
-        share = trade_value / market_value
+        share = trade_value / (trade_value + market_value)
         if t >= first:
             sums += (dispersion, cv, share, compliance)
             active_steps += traded
@@ -116,8 +117,8 @@ def simulate(
             row += 1
 
     window = n_steps - first
-    index = mean_largest_component_share(network, active_steps >= p["active_trade_share"] * window)
-    outcomes = np.array(
-        [*(sums / window), index, 1.0 if index >= p["integration_threshold"] else 0.0]
-    )
+    need = np.ceil(p["active_trade_share"] * window - THRESHOLD_TOLERANCE)
+    index = mean_largest_component_share(network, active_steps >= need)
+    integrated = index >= p["integration_threshold"] - THRESHOLD_TOLERANCE
+    outcomes = np.array([*(sums / window), index, 1.0 if integrated else 0.0])
     return Simulation(outcomes, series)

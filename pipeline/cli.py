@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 from dataclasses import fields
-from typing import get_type_hints
+from typing import Any, get_type_hints
 
 import hydra
+import pandas as pd
 from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -20,10 +22,11 @@ from segmark.pipeline.config import (
     parameter_fields,
     register_resolvers,
 )
-from segmark.pipeline.driver import run_sweep
+from segmark.pipeline.driver import SweepResult, run_sweep
 from segmark.pipeline.finding import describe
+from segmark.pipeline.params import BY_PATH
 from segmark.pipeline.plots import tipping_curve
-from segmark.pipeline.store import read_summary
+from segmark.pipeline.store import STATUS_OK, read_summary
 
 ConfigStore.instance().store(name="segmark_schema", node=Config)
 register_resolvers()
@@ -33,7 +36,9 @@ _SECTIONS = get_type_hints(Config)
 
 def check_overrides(args: list[str]) -> None:
     """Refuse unknown keys and bad parameter values on the command line with a message that
-    names the key and what is allowed, before Hydra composes anything."""
+    names the key and what is allowed, before Hydra composes anything. Interpolations
+    (``${...}``) are left to validation after composition; multirun lists are checked value by
+    value."""
     candidates = [a for a in args if "=" in a and not a.startswith("-")]
     try:
         overrides = OverridesParser.create().parse_overrides(candidates)
@@ -43,9 +48,8 @@ def check_overrides(args: list[str]) -> None:
         key = override.key_or_group
         if key.startswith("hydra") or override.is_delete():
             continue
-        if "." not in key:  # a group choice (Hydra lists the options) or a top-level flag
-            if _SECTIONS.get(key) is bool and not override.is_sweep_override():
-                _check_type(key, override.value(), "bool")
+        if "." not in key:
+            _check_top_level(key, override)
             continue
         section, _, rest = key.partition(".")
         if section not in _SECTIONS:
@@ -54,27 +58,57 @@ def check_overrides(args: list[str]) -> None:
                 f"{', '.join(_SECTIONS)}."
             )
         if section == "sweep" and rest.startswith("axes."):
-            group, _, name = rest.removeprefix("axes.").partition(".")
-            if group not in GROUPS or (name and name not in parameter_fields(group)):
-                raise ConfigError(
-                    f"{key}: axes are sweep.axes.<group>.<parameter> with group one of "
-                    f"{', '.join(GROUPS)}; "
-                    + (
-                        f"{group} has {', '.join(parameter_fields(group))}."
-                        if group in GROUPS
-                        else "for example sweep.axes.policy.permit_strictness."
-                    )
-                )
+            _check_axis_key(key, rest.removeprefix("axes."))
             continue
         known = {f.name: f for f in fields(_SECTIONS[section])}
         if rest not in known:
             raise ConfigError(f"{key} is not a setting: {section} has {', '.join(known)}.")
-        if override.is_sweep_override():
-            continue
-        if section in GROUPS:
-            check_value(key, override.value(), known[rest])
-        else:
-            _check_type(key, override.value(), known[rest].type)
+        for value in _values(override):
+            if section in GROUPS:
+                check_value(key, value, known[rest])
+            else:
+                _check_type(key, value, known[rest].type)
+
+
+def _check_top_level(key: str, override: Override) -> None:
+    """``group=option`` (Hydra lists the options if the option is unknown) or a flag."""
+    if key not in _SECTIONS:
+        groups = [name for name, kind in _SECTIONS.items() if kind is not bool]
+        flags = [name for name, kind in _SECTIONS.items() if kind is bool]
+        raise ConfigError(
+            f"{key} is neither a config group nor a setting: groups are {', '.join(groups)}; "
+            f"top-level settings are {', '.join(flags)}."
+        )
+    if _SECTIONS[key] is bool:
+        for value in _values(override):
+            _check_type(key, value, "bool")
+
+
+def _check_axis_key(key: str, path: str) -> None:
+    group, _, name = path.partition(".")
+    if group in GROUPS and (not name or name in parameter_fields(group)):
+        return
+    hint = (
+        f"{group} has {', '.join(parameter_fields(group))}."
+        if group in GROUPS
+        else "for example sweep.axes.policy.permit_strictness."
+    )
+    raise ConfigError(
+        f"{key}: axes are sweep.axes.<group>.<parameter> with group one of "
+        f"{', '.join(GROUPS)}; {hint}"
+    )
+
+
+def _values(override: Override) -> list[Any]:
+    """The plain values an override sets (each of a multirun list); interpolations and
+    continuous sweeps are left out."""
+    if override.is_sweep_override():
+        if not override.is_discrete_sweep():
+            return []
+        values = list(override.sweep_iterator())
+    else:
+        values = [override.value()]
+    return [v for v in values if not (isinstance(v, str) and "${" in v)]
 
 
 def _check_type(key: str, value: object, annotation: object) -> None:
@@ -112,14 +146,25 @@ def _app(cfg: DictConfig) -> None:
         result = run_sweep(config)
     except ConfigError as error:
         _refuse(str(error))
-    summary = read_summary(result.directory).to_pandas()
     print()
-    print(describe(summary, result.axes))
-    if result.axes:
-        figure = tipping_curve(summary, next(iter(result.axes)), result.directory / "tipping.png")
-        print(f"figure: {figure}")
+    try:
+        report(result)
+    except Exception as error:  # the data is stored; a failed summary must not hide where
+        print(f"(no summary of the results: {type(error).__name__}: {error})")
     print(f"{result.n_runs} runs ({result.n_failed} failed) in {result.wall_s:.1f} s")
     print(f"results: {result.directory}")
+
+
+def report(result: SweepResult) -> None:
+    """Print the finding and save the tipping curve along the first axis, if it is numeric."""
+    summary = read_summary(result.directory).to_pandas()
+    print(describe(summary, result.axes))
+    if not result.axes or (summary["status"] != STATUS_OK).all():
+        return
+    axis = next(iter(result.axes))
+    if pd.api.types.is_numeric_dtype(summary[BY_PATH[axis].column]):
+        figure = tipping_curve(summary, axis, result.directory / "tipping.png")
+        print(f"figure: {figure}")
 
 
 def _refuse(message: str) -> None:

@@ -9,6 +9,7 @@ dataclasses, never Hydra objects.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -52,9 +53,7 @@ class ModelConfig:
     permit_cost: float = param(
         1.0, 0.0, 10.0, "log price", "trade friction of a fully enforced travel-permit regime"
     )
-    demand_elasticity: float = param(
-        1.0, 0.0, 10.0, "-", "price elasticity of local demand", open_low=True
-    )
+    demand_elasticity: float = param(1.0, 0.1, 10.0, "-", "price elasticity of local demand")
     specialization: float = param(
         0.5, 0.0, 3.0, "log-sd", "regional dispersion of production (specialties)"
     )
@@ -128,6 +127,9 @@ class SweepConfig:
     axes: dict[str, Any] = field(default_factory=dict)
     replicates: int = 1
     root_seed: int = 0
+    # true: replicate r draws the same random numbers at every point (common random numbers);
+    # false: every (point, replicate) gets an independent stream
+    common_random_numbers: bool = True
     batch_size: int = 0  # runs per Dask task; 0 chooses from the run and worker counts
 
 
@@ -296,12 +298,20 @@ def validate(cfg: Config) -> dict[str, list[Any]]:
         section = getattr(cfg, group)
         for name, spec in parameter_fields(group).items():
             setattr(section, name, check_value(f"{group}.{name}", getattr(section, name), spec))
-    if cfg.model.sample_every > cfg.model.n_steps:
-        raise ConfigError(
-            f"model.sample_every = {cfg.model.sample_every} exceeds model.n_steps = "
-            f"{cfg.model.n_steps}: no time-series sample would be taken."
-        )
     axes = resolved_axes(cfg.sweep)
+    # Every combination of the grid occurs, so the extremes must agree.
+    sample_every = max(axes.get("model.sample_every", [cfg.model.sample_every]))
+    n_steps = min(axes.get("model.n_steps", [cfg.model.n_steps]))
+    if sample_every > n_steps:
+        raise ConfigError(
+            f"model.sample_every = {sample_every} exceeds model.n_steps = {n_steps} (counting "
+            "swept values): no time-series sample would be taken; keep sample_every <= n_steps."
+        )
+    if not _plain_name(cfg.sweep.name):
+        raise ConfigError(
+            f"sweep.name = {cfg.sweep.name!r}: a sweep name becomes a directory name; use "
+            "letters, digits, '-', '_' and '.' (not starting with '.')."
+        )
     _check_int("sweep.replicates", cfg.sweep.replicates, 1, MAX_RUNS)
     _check_int("sweep.root_seed", cfg.sweep.root_seed, 0, 2**63 - 1)
     _check_int("sweep.batch_size", cfg.sweep.batch_size, 0, 1_000_000)
@@ -326,10 +336,10 @@ def validate(cfg: Config) -> dict[str, list[Any]]:
     _check_int("cluster.max_in_flight", cfg.cluster.max_in_flight, 0, 1_000_000)
     if not cfg.storage.root:
         raise ConfigError("storage.root is empty: give the directory datasets are written under.")
-    if "/" in cfg.storage.dataset or cfg.storage.dataset in (".", ".."):
+    if cfg.storage.dataset and not _plain_name(cfg.storage.dataset):
         raise ConfigError(
             f"storage.dataset = {cfg.storage.dataset!r}: a dataset is a plain directory name "
-            "under storage.root (no '/')."
+            "under storage.root: letters, digits, '-', '_' and '.' (not starting with '.')."
         )
     if cfg.storage.compression not in COMPRESSIONS:
         raise ConfigError(
@@ -338,6 +348,10 @@ def validate(cfg: Config) -> dict[str, list[Any]]:
         )
     _check_int("storage.rows_per_part", cfg.storage.rows_per_part, 1, 100_000_000)
     return axes
+
+
+def _plain_name(name: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,199}", name))
 
 
 def _check_int(path: str, value: Any, low: int, high: int) -> None:

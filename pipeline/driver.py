@@ -18,7 +18,7 @@ from tqdm import tqdm
 from segmark.pipeline.config import Config, ConfigError, validate
 from segmark.pipeline.run import run_batch
 from segmark.pipeline.schedule import connect, map_batches, total_threads
-from segmark.pipeline.store import PLAN_SCHEMA, DatasetWriter, prepare_dataset
+from segmark.pipeline.store import PLAN_SCHEMA, DatasetWriter, prepare_dataset, write_manifest
 from segmark.pipeline.sweep import expand
 
 BATCHES_PER_WORKER = 8
@@ -36,8 +36,17 @@ class SweepResult:
 
 
 def dataset_directory(cfg: Config, now: datetime | None = None) -> Path:
-    name = cfg.storage.dataset or f"{cfg.sweep.name}-{(now or datetime.now()):%Y%m%d-%H%M%S}"
-    return Path(cfg.storage.root).expanduser().resolve() / name
+    """``<root>/<storage.dataset>``, or ``<root>/<sweep name>-<timestamp>`` made unique with a
+    ``-2``, ``-3``... suffix when two sweeps start in the same second."""
+    root = Path(cfg.storage.root).expanduser().resolve()
+    if cfg.storage.dataset:
+        return root / cfg.storage.dataset
+    stem = f"{cfg.sweep.name}-{(now or datetime.now()):%Y%m%d-%H%M%S}"
+    candidate, n = root / stem, 1
+    while candidate.exists():
+        n += 1
+        candidate = root / f"{stem}-{n}"
+    return candidate
 
 
 def batch_size(cfg: Config, n_runs: int, n_workers: int) -> int:
@@ -84,18 +93,34 @@ def run_sweep(cfg: Config, echo: Callable[[str], None] = print) -> SweepResult:
         )
         in_flight = cfg.cluster.max_in_flight or 4 * workers
         n_failed = 0
-        with (
-            DatasetWriter(directory, cfg.storage.compression, cfg.storage.rows_per_part) as writer,
-            tqdm(total=len(plan), unit="run", disable=not cfg.progress, smoothing=0.1) as bar,
-        ):
-            for result in map_batches(client, run_batch, batches, in_flight):
-                writer.write(result.summary, result.series)
-                n_failed += result.n_failed
-                bar.update(result.n_runs)
-                bar.set_postfix(failed=n_failed, refresh=False)
+        writer = DatasetWriter(directory, cfg.storage.compression, cfg.storage.rows_per_part)
+        try:
+            with (
+                writer,
+                tqdm(total=len(plan), unit="run", disable=not cfg.progress, smoothing=0.1) as bar,
+            ):
+                for result in map_batches(client, run_batch, batches, in_flight):
+                    writer.write(result.summary, result.series)
+                    n_failed += result.n_failed
+                    bar.update(result.n_runs)
+                    bar.set_postfix(failed=n_failed, refresh=False)
+            if writer.rows_written != len(plan):
+                raise RuntimeError(f"planned {len(plan)} runs but stored {writer.rows_written}")
+        except BaseException as error:
+            write_manifest(
+                directory,
+                status="incomplete",
+                runs_stored=writer.rows_written,
+                error=f"{type(error).__name__}: {error}",
+            )
+            raise
         dashboard = client.dashboard_link
-    if writer.rows_written != len(plan):
-        raise RuntimeError(f"planned {len(plan)} runs but stored {writer.rows_written}")
-    return SweepResult(
-        directory, axes, len(plan), n_failed, time.perf_counter() - started, dashboard
+    wall = time.perf_counter() - started
+    write_manifest(
+        directory,
+        status="complete",
+        runs_stored=writer.rows_written,
+        runs_failed=n_failed,
+        wall_s=round(wall, 3),
     )
+    return SweepResult(directory, axes, len(plan), n_failed, wall, dashboard)

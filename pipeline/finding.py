@@ -16,6 +16,12 @@ def swept_axes(summary: pd.DataFrame) -> list[str]:
     return [c.path for c in PARAMETER_COLUMNS if summary[c.column].nunique() > 1]
 
 
+def _ok_runs(summary: pd.DataFrame) -> pd.DataFrame:
+    """The runs with status ok; ``integrated`` as plain bool (it is nullable for failed runs)."""
+    ok = summary[summary["status"] == STATUS_OK]
+    return ok.assign(integrated=ok["integrated"].astype(bool))
+
+
 def wilson_interval(successes: np.ndarray, trials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """95% Wilson score interval of a binomial proportion."""
     successes = np.asarray(successes, dtype=float)
@@ -31,7 +37,7 @@ def axis_table(summary: pd.DataFrame, axis_path: str) -> pd.DataFrame:
     """Per value of the axis (other axes pooled): runs, P(integrated) with its 95% interval,
     and mean and sd of price dispersion, trade share and the integration index."""
     column = BY_PATH[axis_path].column
-    ok = summary[summary["status"] == STATUS_OK]
+    ok = _ok_runs(summary)
     grouped = ok.groupby(column, sort=True)
     table = pd.DataFrame(
         {
@@ -64,10 +70,12 @@ def half_crossing(x: np.ndarray, p: np.ndarray) -> tuple[float, float, float] | 
 def describe(summary: pd.DataFrame, axes: dict[str, list]) -> str:
     """One paragraph on how integration changes along the sweep's first axis."""
     n_runs = len(summary)
-    n_failed = int((summary["status"] != STATUS_OK).sum())
+    ok = _ok_runs(summary)
+    n_failed = n_runs - len(ok)
     failed = f" {n_failed} of {n_runs} runs failed and are left out." if n_failed else ""
+    if ok.empty:
+        return f"All {n_runs} runs failed; see the status and message columns of the summary."
     if not axes:
-        ok = summary[summary["status"] == STATUS_OK]
         return (
             f"{n_runs} runs at one parameter point: {ok['integrated'].mean():.0%} ended in an "
             f"integrated national market; mean log-price dispersion "
@@ -76,22 +84,28 @@ def describe(summary: pd.DataFrame, axes: dict[str, list]) -> str:
     path = next(iter(axes))
     table = axis_table(summary, path)
     column = BY_PATH[path].column
-    x = table[column].to_numpy(dtype=float)
-    p = table["p_integrated"].to_numpy(dtype=float)
     first, last = table.iloc[0], table.iloc[-1]
     others = f" (pooled over {', '.join(list(axes)[1:])})" if len(axes) > 1 else ""
+    numeric = pd.api.types.is_numeric_dtype(table[column])
+    span = (
+        f"from {first[column]:g} to {last[column]:g}"
+        if numeric
+        else (f"({', '.join(map(str, table[column]))})")
+    )
     text = (
-        f"Across {len(table)} values of {path} from {x[0]:g} to {x[-1]:g}{others}, "
-        f"with {int(table['runs'].median())} replicates each, the share of runs that end in an "
+        f"Across {len(table)} values of {path} {span}{others}, with "
+        f"{int(table['runs'].median())} replicates each, the share of runs that end in an "
         f"integrated national market goes from {first.p_integrated:.0%} to "
         f"{last.p_integrated:.0%}"
     )
-    crossing = half_crossing(x, p)
-    if crossing is not None:
-        cross, lo, hi = crossing
-        text += f"; it crosses 50% near {path} = {cross:.3g} (between {lo:g} and {hi:g})"
-    else:
-        text += "; it never crosses 50% on this range"
+    if numeric:
+        x = table[column].to_numpy(dtype=float)
+        crossing = half_crossing(x, table["p_integrated"].to_numpy(dtype=float))
+        if crossing is not None:
+            cross, lo, hi = crossing
+            text += f"; it crosses 50% near {path} = {cross:.3g} (between {lo:g} and {hi:g})"
+        else:
+            text += "; it never crosses 50% on this range"
     text += (
         f". Mean log-price dispersion moves from {first.dispersion_mean:.3f} to "
         f"{last.dispersion_mean:.3f} and the interregional trade share of market value from "

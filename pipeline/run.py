@@ -67,7 +67,11 @@ def run_batch(plan: pd.DataFrame) -> BatchResult:
         try:
             sim = run_one(row)
             outcomes = sim.outcomes
-            if not np.isfinite(outcomes).all() or not np.isfinite(sim.series).all():
+            # series are stored as float32: a value finite in float64 may not be there
+            if (
+                not np.isfinite(outcomes).all()
+                or not np.isfinite(sim.series.astype(np.float32)).all()
+            ):
                 status, message = STATUS_FAILED, "non-finite outcome or series value"
             run_ids.append(np.full(sim.series.shape[0], row["run_id"], dtype=object))
             series.append(sim.series)

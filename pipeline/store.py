@@ -1,17 +1,21 @@
 """Parquet storage: the declared schemas and the only writer of a sweep's dataset.
 
 Layout of a dataset directory (see docs/OUTPUT.md):
+  manifest.json        status (running, complete, incomplete) and run counts
   config.yaml          resolved config of the sweep
   plan.parquet         the run table (one row per planned run)
   summary/part-*.parquet     one row per run
   timeseries/part-*.parquet  one row per run and sampled step
 Part files are written under a hidden temporary name and renamed when complete, so readers
-(pyarrow.dataset, pandas, DuckDB) only ever see whole files.
+(pyarrow.dataset, pandas, DuckDB) only ever see whole files; a summary part and its series part
+are closed together, so every stored run has its series.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,7 @@ SUMMARY_DIR = "summary"
 SERIES_DIR = "timeseries"
 PLAN_FILE = "plan.parquet"
 CONFIG_FILE = "config.yaml"
+MANIFEST_FILE = "manifest.json"
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 
@@ -70,16 +75,14 @@ def write_table_atomic(table: pa.Table, path: Path, compression: str) -> None:
 
 
 class _PartWriter:
-    """Streams tables into numbered part files, starting a new part every ``rows_per_part``."""
+    """Streams tables into numbered part files; ``close`` finishes the current part."""
 
-    def __init__(self, directory: Path, schema: pa.Schema, compression: str, rows_per_part: int):
+    def __init__(self, directory: Path, schema: pa.Schema, compression: str):
         self.directory = directory
         self.schema = schema
         self.compression = compression
-        self.rows_per_part = rows_per_part
         self.parts = 0
         self._writer: pq.ParquetWriter | None = None
-        self._rows = 0
         directory.mkdir(parents=True, exist_ok=True)
 
     def _final(self) -> Path:
@@ -94,9 +97,6 @@ class _PartWriter:
         if self._writer is None:
             self._writer = pq.ParquetWriter(self._tmp(), self.schema, compression=self.compression)
         self._writer.write_table(table.cast(self.schema))
-        self._rows += table.num_rows
-        if self._rows >= self.rows_per_part:
-            self.close()
 
     def close(self) -> None:
         if self._writer is None:
@@ -104,7 +104,6 @@ class _PartWriter:
         self._writer.close()
         os.replace(self._tmp(), self._final())
         self._writer = None
-        self._rows = 0
         self.parts += 1
 
     def abandon(self) -> None:
@@ -113,7 +112,6 @@ class _PartWriter:
             self._writer.close()
             self._tmp().unlink(missing_ok=True)
             self._writer = None
-            self._rows = 0
 
 
 class DatasetWriter:
@@ -122,20 +120,21 @@ class DatasetWriter:
 
     def __init__(self, directory: Path, compression: str = "zstd", rows_per_part: int = 100_000):
         self.directory = Path(directory)
-        self.compression = compression
-        self.summary = _PartWriter(
-            self.directory / SUMMARY_DIR, SUMMARY_SCHEMA, self.compression, rows_per_part
-        )
-        # A run has n_steps / sample_every series rows; size series parts alike in runs.
-        self.series = _PartWriter(
-            self.directory / SERIES_DIR, SERIES_SCHEMA, self.compression, rows_per_part * 100
-        )
+        self.rows_per_part = rows_per_part
+        self.summary = _PartWriter(self.directory / SUMMARY_DIR, SUMMARY_SCHEMA, compression)
+        self.series = _PartWriter(self.directory / SERIES_DIR, SERIES_SCHEMA, compression)
         self.rows_written = 0
+        self._rows_in_part = 0
 
     def write(self, summary: pa.Table, series: pa.Table) -> None:
         self.summary.write(summary)
         self.series.write(series)
         self.rows_written += summary.num_rows
+        self._rows_in_part += summary.num_rows
+        if self._rows_in_part >= self.rows_per_part:
+            self.summary.close()
+            self.series.close()
+            self._rows_in_part = 0
 
     def __enter__(self) -> DatasetWriter:
         return self
@@ -150,12 +149,28 @@ class DatasetWriter:
 
 
 def prepare_dataset(directory: Path, plan: pa.Table, config_yaml: str, compression: str) -> None:
-    """Create the dataset directory with its plan and config; refuses an existing one."""
+    """Create the dataset directory with its manifest, plan and config; refuses an existing one."""
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     directory.mkdir()
+    write_manifest(directory, status="running", runs_planned=plan.num_rows)
     (directory / CONFIG_FILE).write_text(config_yaml)
     write_table_atomic(plan.cast(PLAN_SCHEMA), directory / PLAN_FILE, compression)
+
+
+def write_manifest(directory: Path, **fields: Any) -> dict[str, Any]:
+    """Update ``manifest.json`` (atomically) with ``fields``; returns the whole manifest."""
+    path = Path(directory) / MANIFEST_FILE
+    manifest = read_manifest(directory) if path.exists() else {}
+    manifest.update(fields, updated=datetime.now(UTC).isoformat(timespec="seconds"))
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
+    os.replace(tmp, path)
+    return manifest
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    return json.loads((Path(directory) / MANIFEST_FILE).read_text())
 
 
 def read_summary(directory: Path) -> pa.Table:

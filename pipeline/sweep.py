@@ -1,9 +1,12 @@
 """Sweep expansion: a validated config -> the run table, one row per run.
 
 Pure and deterministic. Runs are the full grid of the axes (first axis slowest) times
-``sweep.replicates``. A run's seed comes from ``numpy.random.SeedSequence`` keyed by the root seed,
-the run's full parameter point and its replicate number, never by its position in a batch, so a
-run's numbers do not depend on batching, worker count or the other points of the sweep.
+``sweep.replicates``. A run's seed comes from ``numpy.random.SeedSequence`` keyed by the root seed
+and its replicate number (common random numbers: replicate r sees the same landscape and shocks at
+every point, so differences along an axis are the axis's effect), or, with
+``sweep.common_random_numbers=false``, by the root seed, the full parameter point and the replicate.
+Never by position in a batch: a run's numbers do not depend on batching, worker count or the other
+points of the sweep.
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ def _digest(payload: Any, n_bytes: int) -> bytes:
     return hashlib.blake2b(text.encode(), digest_size=n_bytes).digest()
 
 
-def run_seed(root_seed: int, point: dict[str, Any], replicate: int) -> int:
-    """A 63-bit seed from the root seed, the parameter point and the replicate number."""
-    words = np.frombuffer(_digest(point, 16), dtype=np.uint32)
-    sequence = np.random.SeedSequence(root_seed, spawn_key=(*words.tolist(), replicate))
+def run_seed(root_seed: int, replicate: int, point: dict[str, Any] | None = None) -> int:
+    """A 63-bit seed from the root seed and the replicate number, and the parameter point if
+    given (independent streams per point)."""
+    words = np.frombuffer(_digest(point, 16), dtype=np.uint32).tolist() if point else []
+    sequence = np.random.SeedSequence(root_seed, spawn_key=(*words, replicate))
     return int(sequence.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
@@ -49,7 +53,11 @@ def expand(cfg: Config, axes: dict[str, list[Any]]) -> pd.DataFrame:
         for path, value in zip(paths, values, strict=True):
             point[BY_PATH[path].column] = value
         for replicate in range(cfg.sweep.replicates):
-            seed = run_seed(cfg.sweep.root_seed, point, replicate)
+            seed = run_seed(
+                cfg.sweep.root_seed,
+                replicate,
+                None if cfg.sweep.common_random_numbers else point,
+            )
             rows.append(
                 {
                     "run_id": run_id(point, replicate, seed),

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import make_config, run_cli
 from hydra import compose, initialize_config_module
+from hydra.errors import ConfigCompositionException
 
 from segmark.kernels import market
 from segmark.pipeline import cli
@@ -96,6 +97,12 @@ BAD_INPUTS = [
     (["storage.dataset=../elsewhere"], "storage.dataset = '../elsewhere'"),
     (["progress=maybe"], "progress = 'maybe' is not allowed: it takes true or false"),
     (["nosuch.key=1"], "there is no config section 'nosuch'"),
+    (["nosuch=1"], "nosuch is neither a config group nor a setting"),
+    (["model.demand_elasticity=0.01"], "model.demand_elasticity = 0.01 is out of range"),
+    (["sweep.name=../../elsewhere"], "sweep.name = '../../elsewhere': a sweep name becomes"),
+    (["sweep.axes.model.n_steps=[2,3]"], "model.sample_every = 4 exceeds model.n_steps = 2"),
+    (["-m", "policy.permit_strictness=0.1,1.5"], "policy.permit_strictness = 1.5 is out of"),
+    (["policy.transport_cost=${model.n_regions}"], "policy.transport_cost = 200.0 is out of"),
 ]
 
 
@@ -140,10 +147,21 @@ def test_existing_dataset_is_never_overwritten(tmp_path: Path) -> None:
         plan_sweep(cfg)
 
 
-def test_schema_rejects_unknown_keys_in_compose() -> None:
+def test_schema_rejects_unknown_keys_and_types_in_compose() -> None:
+    """Below the CLI's preflight, Hydra's structured schema refuses the same inputs."""
     with initialize_config_module(config_module="segmark.conf", version_base="1.3"):
-        with pytest.raises(Exception, match="foo"):
+        with pytest.raises(ConfigCompositionException) as unknown:
             compose(config_name="config", overrides=["policy.foo=1"])
+        assert "Key 'foo' not in 'PolicyConfig'" in str(unknown.value.__cause__)
+        with pytest.raises(ConfigCompositionException) as wrong_type:
+            compose(config_name="config", overrides=["policy.permit_strictness=abc"])
+        assert "could not be converted to Float" in str(wrong_type.value.__cause__)
+
+
+def test_interpolations_are_checked_after_composition() -> None:
+    cfg = make_config("policy.transport_cost=${policy.permit_strictness}")
+    validate(cfg)
+    assert cfg.policy.transport_cost == cfg.policy.permit_strictness == 0.3
 
 
 def test_every_config_group_is_packaged() -> None:

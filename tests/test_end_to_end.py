@@ -17,7 +17,7 @@ from segmark.kernels import market
 from segmark.pipeline.config import validate
 from segmark.pipeline.params import PARAMETER_COLUMNS
 from segmark.pipeline.run import run_one
-from segmark.pipeline.store import PLAN_SCHEMA, SERIES_SCHEMA, SUMMARY_SCHEMA
+from segmark.pipeline.store import PLAN_SCHEMA, SERIES_SCHEMA, SUMMARY_SCHEMA, read_manifest
 from segmark.pipeline.sweep import expand
 
 
@@ -29,8 +29,19 @@ def plan() -> pd.DataFrame:
 
 def test_dataset_layout(smoke_dataset: Path) -> None:
     names = sorted(p.name for p in smoke_dataset.iterdir())
-    assert names == ["config.yaml", "plan.parquet", "summary", "timeseries", "tipping.png"]
+    assert names == [
+        "config.yaml",
+        "manifest.json",
+        "plan.parquet",
+        "summary",
+        "timeseries",
+        "tipping.png",
+    ]
     assert not list(smoke_dataset.rglob(".*"))  # no temporary files left behind
+    manifest = read_manifest(smoke_dataset)
+    assert manifest["status"] == "complete"
+    assert manifest["runs_planned"] == manifest["runs_stored"] == 6
+    assert manifest["runs_failed"] == 0
     config = OmegaConf.load(smoke_dataset / "config.yaml")
     assert config.sweep.name == "smoke" and config.model.n_regions == 40
 

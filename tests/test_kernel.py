@@ -143,3 +143,38 @@ def test_grid_and_ring_shapes() -> None:
     assert network.build("geometric", 30) is network.build("geometric", 30)
     with pytest.raises(ValueError, match="network kind"):
         network.build("torus", 5)
+
+
+def test_window_sampling_and_activity_helpers() -> None:
+    assert market.window_start(520, 0.25) == 390
+    assert market.window_start(10, 0.01) == 9  # at least one week
+    assert market.window_start(10, 1.0) == 0
+    assert market.n_samples(520, 4) == 130 and market.n_samples(10, 3) == 3
+    assert market.weeks_needed(100, 0.07) == 7  # 0.07 * 100 is 7.000000000000001 in floats
+    assert market.weeks_needed(100, 0.25) == 25 and market.weeks_needed(3, 0.5) == 2
+
+
+def test_landscape_draws() -> None:
+    population = np.array([1.0, 2.0, 0.5])
+    log_demand, log_base = market.draw_landscape(population, 2, 0.0, np.random.default_rng(1))
+    assert_allclose(log_demand, np.log(population)[:, None] * np.ones((1, 2)))
+    assert_allclose(log_base, log_demand)  # no specialisation: production equals demand
+    many = market.draw_landscape(np.ones(20_000), 1, 0.5, np.random.default_rng(2))[1]
+    assert np.exp(many).mean() == pytest.approx(1.0, abs=0.02)  # mean-one specialty factor
+    assert many.std() == pytest.approx(0.5, abs=0.01)
+
+
+def test_without_shocks_or_trade_the_start_is_the_steady_state() -> None:
+    """Stocks start at the no-trade steady state: with no harvest shock and no trade, prices
+    never move, so every sampled dispersion equals the first."""
+    closed = vector(harvest_sd=0.0, trader_capital=0.0)
+    sim = market.simulate(NETWORKS["grid"], closed, 0, 3, 30, 1)
+    assert_allclose(sim.series[:, 1], sim.series[0, 1], rtol=1e-12)
+    assert (sim.series[:, 2] == 0.0).all()
+
+
+def test_trade_share_stays_a_share_under_extreme_trade() -> None:
+    extreme = vector(turnover=0.01, trader_capital=100.0, arbitrage_speed=1.0, permit_strictness=0)
+    sim = market.simulate(NETWORKS["geometric"], extreme, 1, 3, 60, 1)
+    assert ((sim.series[:, 2] >= 0.0) & (sim.series[:, 2] < 1.0)).all()
+    assert 0.0 < sim.outcomes[market.OUTCOMES.index("trade_share")] < 1.0

@@ -12,6 +12,8 @@ import pytest
 from conftest import make_config
 from pandas.testing import assert_frame_equal
 
+from segmark.pipeline import driver
+from segmark.pipeline.cli import report
 from segmark.pipeline.config import validate
 from segmark.pipeline.driver import run_sweep
 from segmark.pipeline.run import run_batch
@@ -19,6 +21,7 @@ from segmark.pipeline.store import (
     SERIES_SCHEMA,
     SUMMARY_SCHEMA,
     DatasetWriter,
+    read_manifest,
     read_series,
     read_summary,
 )
@@ -97,3 +100,43 @@ def test_writer_casts_to_the_declared_schema(tmp_path: Path) -> None:
     with DatasetWriter(tmp_path / "d") as writer:
         writer.write(loose, result.series)
     assert read_summary(tmp_path / "d").schema.equals(SUMMARY_SCHEMA)
+
+
+def test_an_interrupted_sweep_is_marked_incomplete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = driver.map_batches
+
+    def dies_after_first_batch(*args, **kwargs):
+        batches = real(*args, **kwargs)
+        yield next(batches)
+        raise RuntimeError("scheduler lost")
+
+    monkeypatch.setattr(driver, "map_batches", dies_after_first_batch)
+    cfg = make_config(
+        *SWEEP, f"storage.root={tmp_path}", "storage.dataset=cut", "sweep.batch_size=2"
+    )
+    with pytest.raises(RuntimeError, match="scheduler lost"):
+        driver.run_sweep(cfg, echo=lambda _: None)
+    manifest = read_manifest(tmp_path / "cut")
+    assert manifest["status"] == "incomplete"
+    assert manifest["runs_planned"] == 9 and manifest["runs_stored"] == 2
+    assert manifest["error"] == "RuntimeError: scheduler lost"
+    assert read_summary(tmp_path / "cut").num_rows == 0  # the open part was dropped, not shown
+
+
+def test_categorical_axis_is_reported_without_a_curve(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = make_config(
+        *SWEEP,
+        "~sweep.axes.policy",
+        "sweep.axes.model.network=[grid,ring]",
+        "sweep.replicates=1",
+        f"storage.root={tmp_path}",
+    )
+    result = run_sweep(cfg, echo=lambda _: None)
+    report(result)
+    out = capsys.readouterr().out
+    assert "Across 2 values of model.network (grid, ring)" in out
+    assert "figure:" not in out and not (result.directory / "tipping.png").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from conftest import make_config
 from pandas.testing import assert_frame_equal
@@ -27,19 +28,14 @@ def test_small_sweep_run_table_literally() -> None:
     expected = pd.DataFrame(
         {
             "run_id": [
-                "9522e2c1e3f5f0df",
-                "2407c6d754117975",
-                "17bb43c161afb170",
-                "4b035683ca4fd3e1",
+                "74e1c93d1d2e74a3",
+                "43b6c2552742957c",
+                "49d6760196a3fa98",
+                "5fb77f71c9ffde2a",
             ],
             "point": [0, 0, 1, 1],
             "replicate": [0, 1, 0, 1],
-            "seed": [
-                5000643882902989666,
-                1776601373630263667,
-                6993289504262711459,
-                1573873554682877762,
-            ],
+            "seed": [1693125408465869867, 2021251017632032385] * 2,
             "policy_permit_strictness": [0.0, 0.0, 1.0, 1.0],
             "shock_harvest_sd": [0.1, 0.1, 0.1, 0.1],
         }
@@ -50,6 +46,24 @@ def test_small_sweep_run_table_literally() -> None:
     assert (got["model_n_regions"] == 200).all()
     assert (got["model_network"] == "geometric").all()
     assert (got["shock_outage_rate"] == 0.1).all()
+
+
+def test_seeds_are_the_documented_seed_sequence() -> None:
+    """Common random numbers: replicate r's seed is SeedSequence(root, spawn_key=(r,))."""
+    for replicate, seed in enumerate(table(*SMALL)["seed"][:2]):
+        state = np.random.SeedSequence(7, spawn_key=(replicate,)).generate_state(1, np.uint64)
+        assert seed == int(state[0] >> np.uint64(1))
+
+
+def test_independent_streams_per_point_on_request() -> None:
+    got = table(*SMALL, "sweep.common_random_numbers=false")
+    assert got["seed"].tolist() == [
+        5000643882902989666,
+        1776601373630263667,
+        6993289504262711459,
+        1573873554682877762,
+    ]
+    assert got["run_id"].tolist() != table(*SMALL)["run_id"].tolist()
 
 
 def test_first_axis_varies_slowest() -> None:
@@ -74,7 +88,8 @@ def test_seeds_follow_run_identity_not_position() -> None:
     # Adding points and replicates leaves every existing run's id and seed unchanged.
     assert small.index.isin(wider.index).all()
     assert (wider.loc[small.index, "seed"] == small["seed"]).all()
-    assert wider["seed"].is_unique and wider.index.is_unique
+    assert wider.index.is_unique
+    assert wider.groupby("replicate")["seed"].nunique().eq(1).all()  # common random numbers
 
 
 def test_root_seed_changes_every_seed() -> None:
