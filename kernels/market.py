@@ -1,6 +1,7 @@
 """The network market kernel: local market clearing plus hop-by-hop arbitrage between regions.
 
 Public surface (what the pipeline relies on, so a richer model can replace the body):
+  MODEL_VERSION  changes whenever results for the same inputs could change
   PARAMS     names of the scalar parameters, in the order of the ``params`` vector
   OUTCOMES   names of the per-run outcomes, in the order of the outcome vector
   FLAG_OUTCOMES  outcomes that are 0/1 flags (stored as booleans)
@@ -33,6 +34,10 @@ import numpy as np
 from numba import njit
 
 from .network import Network
+
+# Changes whenever the same parameters and seed could give different numbers; part of every
+# run's id, so runs of different model versions are never mixed in one dataset.
+MODEL_VERSION = "spine-2"
 
 PARAMS = (
     "permit_strictness",

@@ -22,7 +22,7 @@ from segmark.pipeline.config import (
     parameter_fields,
     register_resolvers,
 )
-from segmark.pipeline.driver import SweepResult, run_sweep
+from segmark.pipeline.driver import SweepResult, dry_run, run_sweep
 from segmark.pipeline.finding import describe
 from segmark.pipeline.params import BY_PATH
 from segmark.pipeline.plots import tipping_curve
@@ -143,15 +143,21 @@ def _app(cfg: DictConfig) -> None:
         cause = _config_error(error)
         _refuse(f"{error.full_key}: {cause or error.msg}".replace("\n", " "))
     try:
+        if config.dry_run:
+            dry_run(config)
+            return
         result = run_sweep(config)
     except ConfigError as error:
         _refuse(str(error))
+    except KeyboardInterrupt:
+        sys.exit(130)
     print()
     try:
         report(result)
     except Exception as error:  # the data is stored; a failed summary must not hide where
         print(f"(no summary of the results: {type(error).__name__}: {error})")
-    print(f"{result.n_runs} runs ({result.n_failed} failed) in {result.wall_s:.1f} s")
+    skipped = f", {result.n_skipped} already stored" if result.n_skipped else ""
+    print(f"{result.n_runs} runs ({result.n_failed} failed{skipped}) in {result.wall_s:.1f} s")
     print(f"results: {result.directory}")
 
 

@@ -144,6 +144,7 @@ class ClusterConfig:
     dashboard_address: str = "127.0.0.1:8787"
     address: str = ""  # kind=address: e.g. tcp://127.0.0.1:8786
     max_in_flight: int = 0  # batches submitted at once; 0 = 4 per worker
+    task_seconds: float = 2.0  # target work per task when sweep.batch_size is 0 (adaptive)
 
 
 @dataclass
@@ -151,9 +152,10 @@ class StorageConfig:
     """Where and how results are written."""
 
     root: str = "runs"
-    dataset: str = ""  # directory name under root; empty = <sweep name>-<timestamp>
+    # directory name under root; empty = <sweep name>-<timestamp>; an existing dataset is
+    # resumed: runs already stored are skipped
+    dataset: str = ""
     compression: str = "zstd"
-    rows_per_part: int = 100_000  # summary rows per Parquet part file
 
 
 @dataclass
@@ -165,6 +167,8 @@ class Config:
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     progress: bool = True
+    dry_run: bool = False  # print runs, estimated core-hours and output size; run nothing
+    retry_failed: bool = False  # with an existing storage.dataset: rerun its failed runs
 
 
 def parameter_fields(group: str) -> dict[str, Any]:
@@ -334,6 +338,15 @@ def validate(cfg: Config) -> dict[str, list[Any]]:
     _check_int("cluster.n_workers", cfg.cluster.n_workers, 0, 4096)
     _check_int("cluster.threads_per_worker", cfg.cluster.threads_per_worker, 1, 1024)
     _check_int("cluster.max_in_flight", cfg.cluster.max_in_flight, 0, 1_000_000)
+    seconds = cfg.cluster.task_seconds
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+        or not 0.01 <= seconds <= 3600
+    ):
+        raise ConfigError(
+            f"cluster.task_seconds = {seconds!r}: allowed is a number of seconds in [0.01, 3600]."
+        )
     if not cfg.storage.root:
         raise ConfigError("storage.root is empty: give the directory datasets are written under.")
     if cfg.storage.dataset and not _plain_name(cfg.storage.dataset):
@@ -346,7 +359,6 @@ def validate(cfg: Config) -> dict[str, list[Any]]:
             f"storage.compression = {cfg.storage.compression!r}: choose one of "
             f"{', '.join(COMPRESSIONS)}."
         )
-    _check_int("storage.rows_per_part", cfg.storage.rows_per_part, 1, 100_000_000)
     return axes
 
 

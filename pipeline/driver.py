@@ -1,28 +1,47 @@
-"""Run a sweep end to end: validate -> expand -> schedule on Dask -> write Parquet."""
+"""Run a sweep end to end: validate -> expand -> schedule on Dask -> workers write Parquet.
+
+The dataset on disk is the record of what is done. A sweep into an existing dataset (resume, more
+replicates, new points) runs only the runs it does not hold; workers write their own parts and
+send back receipts; at the end every planned run must be stored exactly once.
+"""
 
 from __future__ import annotations
 
+import io
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 from omegaconf import OmegaConf
 from tqdm import tqdm
 
+from segmark.kernels.market import MODEL_VERSION
 from segmark.pipeline.config import Config, ConfigError, validate
-from segmark.pipeline.run import run_batch
-from segmark.pipeline.schedule import connect, map_batches, total_threads
-from segmark.pipeline.store import PLAN_SCHEMA, DatasetWriter, prepare_dataset, write_manifest
+from segmark.pipeline.run import run_and_store, run_batch
+from segmark.pipeline.schedule import Client, connect, map_batches, total_threads
+from segmark.pipeline.store import (
+    MANIFEST_FILE,
+    PLAN_SCHEMA,
+    drop_runs,
+    prepare_dataset,
+    read_manifest,
+    remove_leftovers,
+    scan,
+    write_manifest,
+)
 from segmark.pipeline.sweep import expand
 
-BATCHES_PER_WORKER = 8
-MAX_AUTO_BATCH = 200
+FIRST_BATCH = 2  # runs per task until the first receipts tell what a run costs
+MAX_BATCH = 10_000
 
 
 @dataclass(frozen=True)
@@ -31,6 +50,7 @@ class SweepResult:
     axes: dict[str, list[Any]]
     n_runs: int
     n_failed: int
+    n_skipped: int
     wall_s: float
     dashboard: str
 
@@ -49,78 +69,197 @@ def dataset_directory(cfg: Config, now: datetime | None = None) -> Path:
     return candidate
 
 
-def batch_size(cfg: Config, n_runs: int, n_workers: int) -> int:
-    """Runs per Dask task: the configured size, or about BATCHES_PER_WORKER tasks per worker."""
-    if cfg.sweep.batch_size:
-        return cfg.sweep.batch_size
-    return max(1, min(MAX_AUTO_BATCH, math.ceil(n_runs / (n_workers * BATCHES_PER_WORKER))))
+class Batcher:
+    """Slices the runs still to do into batches. With a fixed size it is a plain splitter; with
+    size 0 it starts small and then sizes batches to about ``task_seconds`` of work from the
+    run times the receipts report, so thousands of short runs never become thousands of tasks."""
 
+    def __init__(self, todo: pd.DataFrame, fixed_size: int, task_seconds: float, workers: int):
+        self.todo = todo
+        self.fixed_size = fixed_size
+        self.task_seconds = task_seconds
+        # never so large that workers idle at the end: at most an equal share of what is left
+        self.share = max(1, math.ceil(len(todo) / (2 * workers)))
+        self.position = 0
+        self.run_seconds: float | None = None
 
-def split(plan: pd.DataFrame, size: int) -> list[pd.DataFrame]:
-    return [plan.iloc[start : start + size] for start in range(0, len(plan), size)]
+    @property
+    def size(self) -> int:
+        if self.fixed_size:
+            return self.fixed_size
+        if self.run_seconds is None:
+            return FIRST_BATCH
+        wanted = round(self.task_seconds / max(self.run_seconds, 1e-6))
+        return max(1, min(wanted, self.share, MAX_BATCH))
+
+    def observe(self, n_runs: int, run_seconds: float) -> None:
+        """Fold a receipt's mean run time into the running estimate."""
+        if n_runs:
+            mean = run_seconds / n_runs
+            self.run_seconds = (
+                mean if self.run_seconds is None else 0.7 * self.run_seconds + 0.3 * mean
+            )
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        while self.position < len(self.todo):
+            batch = self.todo.iloc[self.position : self.position + self.size]
+            self.position += len(batch)
+            yield batch
 
 
 def plan_sweep(cfg: Config) -> tuple[dict[str, list[Any]], pd.DataFrame, Path]:
-    """Validate and expand; refuse a dataset directory that exists. Writes nothing."""
+    """Validate and expand; check that an existing dataset can take this sweep. Writes nothing."""
     axes = validate(cfg)
     plan = expand(cfg, axes)
     directory = dataset_directory(cfg)
     if directory.exists():
+        if not (directory / MANIFEST_FILE).exists():
+            raise ConfigError(
+                f"storage.dataset: {directory} exists but is not a segmark dataset (no "
+                f"{MANIFEST_FILE}); choose another storage.dataset or storage.root."
+            )
+        version = read_manifest(directory).get("model_version")
+        if version != MODEL_VERSION:
+            raise ConfigError(
+                f"storage.dataset: {directory} holds runs of model version {version!r}, this is "
+                f"{MODEL_VERSION!r}; results of two model versions are never mixed: choose a new "
+                "storage.dataset."
+            )
+    elif cfg.retry_failed:
         raise ConfigError(
-            f"storage.dataset: {directory} already exists; choose another storage.dataset or "
-            "storage.root (segmark never overwrites a dataset)."
+            f"retry_failed=true needs an existing dataset: storage.dataset names none under "
+            f"{directory.parent}."
         )
     return axes, plan, directory
 
 
-def run_sweep(cfg: Config, echo: Callable[[str], None] = print) -> SweepResult:
-    """Run every planned run of ``cfg`` and store the results; returns where they are."""
-    axes, plan, directory = plan_sweep(cfg)
+def describe_grid(cfg: Config, axes: dict[str, list[Any]], n_runs: int) -> str:
     grid = " x ".join(f"{len(v)} {path}" for path, v in axes.items()) or "1 point"
-    echo(f"sweep {cfg.sweep.name}: {grid} x {cfg.sweep.replicates} replicates = {len(plan)} runs")
+    return f"sweep {cfg.sweep.name}: {grid} x {cfg.sweep.replicates} replicates = {n_runs} runs"
+
+
+def dry_run(cfg: Config, echo: Callable[[str], None] = print) -> dict[str, float]:
+    """Time a few runs here and print the sweep's size, core-hours and output size; no cluster,
+    nothing written."""
+    axes, plan, directory = plan_sweep(cfg)
+    echo(describe_grid(cfg, axes, len(plan)))
+    pilot = plan.iloc[[0, len(plan) // 2, len(plan) - 1]].drop_duplicates("run_id")
+    run_batch(pilot.head(1))  # compile or load the kernel
     started = time.perf_counter()
-    with connect(cfg.cluster) as client:
+    result = run_batch(pilot)
+    per_run = (time.perf_counter() - started) / len(pilot)
+    per_run_bytes = (_parquet_bytes(result.summary) + _parquet_bytes(result.series)) / len(pilot)
+    estimate = {
+        "runs": float(len(plan)),
+        "seconds_per_run": per_run,
+        "core_hours": per_run * len(plan) / 3600,
+        "output_mb": per_run_bytes * len(plan) / 1e6,
+    }
+    echo(
+        f"dry run: {len(plan)} runs x {per_run * 1000:.1f} ms (timed here on {len(pilot)} runs) = "
+        f"{estimate['core_hours']:.3g} core-hours; about {estimate['output_mb']:.3g} MB of "
+        f"Parquet in {directory}; nothing was run or written"
+    )
+    return estimate
+
+
+def _parquet_bytes(table: pa.Table) -> int:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.tell()
+
+
+def run_sweep(
+    cfg: Config, echo: Callable[[str], None] = print, client: Client | None = None
+) -> SweepResult:
+    """Run every planned run of ``cfg`` not yet stored and store it; returns where it is.
+
+    ``client``: an open Dask client to use instead of the one ``cfg.cluster`` describes.
+    """
+    axes, plan, directory = plan_sweep(cfg)
+    echo(describe_grid(cfg, axes, len(plan)))
+    started = time.perf_counter()
+    with nullcontext(client) if client else connect(cfg.cluster) as client:
         workers = total_threads(client)
-        size = batch_size(cfg, len(plan), workers)
-        batches = split(plan, size)
-        echo(f"dask: {workers} worker threads, {len(batches)} tasks of <= {size} runs")
+        echo(f"dask: {workers} worker threads")
         echo(f"dask dashboard: {client.dashboard_link}")
+        resumed = directory.exists()
+        if resumed:
+            todo = _runs_to_do(cfg, plan, directory, echo)
+        else:
+            todo = plan
         prepare_dataset(
             directory,
             pa.Table.from_pandas(plan, schema=PLAN_SCHEMA, preserve_index=False),
             OmegaConf.to_yaml(OmegaConf.structured(cfg)),
             cfg.storage.compression,
+            model_version=MODEL_VERSION,
         )
+        n_skipped = len(plan) - len(todo)
+        if n_skipped:
+            echo(f"resuming {directory.name}: {n_skipped} of {len(plan)} runs already stored")
+        batcher = Batcher(todo, cfg.sweep.batch_size, cfg.cluster.task_seconds, workers)
+        task = partial(run_and_store, directory=str(directory), compression=cfg.storage.compression)
         in_flight = cfg.cluster.max_in_flight or 4 * workers
         n_failed = 0
-        writer = DatasetWriter(directory, cfg.storage.compression, cfg.storage.rows_per_part)
         try:
-            with (
-                writer,
-                tqdm(total=len(plan), unit="run", disable=not cfg.progress, smoothing=0.1) as bar,
-            ):
-                for result in map_batches(client, run_batch, batches, in_flight):
-                    writer.write(result.summary, result.series)
-                    n_failed += result.n_failed
-                    bar.update(result.n_runs)
-                    bar.set_postfix(failed=n_failed, refresh=False)
-            if writer.rows_written != len(plan):
-                raise RuntimeError(f"planned {len(plan)} runs but stored {writer.rows_written}")
+            with tqdm(
+                total=len(plan),
+                initial=n_skipped,
+                unit="run",
+                disable=not cfg.progress,
+                smoothing=0.1,
+            ) as bar:
+                for receipt in map_batches(client, task, batcher, in_flight):
+                    batcher.observe(receipt.n_runs, receipt.run_seconds)
+                    n_failed += receipt.n_failed
+                    bar.update(receipt.n_runs)
+                    bar.set_postfix(failed=n_failed, batch=batcher.size, refresh=False)
         except BaseException as error:
-            write_manifest(
-                directory,
-                status="incomplete",
-                runs_stored=writer.rows_written,
-                error=f"{type(error).__name__}: {error}",
+            write_manifest(directory, status="incomplete", error=f"{type(error).__name__}: {error}")
+            echo(
+                f"stopped ({type(error).__name__}); runs finished so far are stored in "
+                f"{directory}. To resume, run the same command with "
+                f"storage.root={directory.parent} storage.dataset={directory.name}"
             )
             raise
         dashboard = client.dashboard_link
+    remove_leftovers(directory)  # temporary files of tasks that died with their worker
+    stored = scan(directory)
+    missing = set(plan["run_id"]) - set(stored.status)
+    if missing or stored.duplicates:
+        write_manifest(directory, status="incomplete", error="runs missing or stored twice")
+        raise RuntimeError(
+            f"{directory}: {len(missing)} planned runs missing, {stored.duplicates} stored twice"
+        )
     wall = time.perf_counter() - started
+    n_failed_total = len(stored.failed & set(plan["run_id"]))
     write_manifest(
         directory,
         status="complete",
-        runs_stored=writer.rows_written,
-        runs_failed=n_failed,
+        runs_stored=len(stored.status),
+        runs_failed=n_failed_total,
         wall_s=round(wall, 3),
+        error=None,
     )
-    return SweepResult(directory, axes, len(plan), n_failed, wall, dashboard)
+    return SweepResult(directory, axes, len(plan), n_failed_total, n_skipped, wall, dashboard)
+
+
+def _runs_to_do(
+    cfg: Config, plan: pd.DataFrame, directory: Path, echo: Callable[[str], None]
+) -> pd.DataFrame:
+    """The planned runs an existing dataset does not hold (after dropping its failed runs when
+    ``retry_failed``); corrupt parts are moved aside and orphan series removed first."""
+    stored = scan(directory)
+    for path in stored.corrupt:
+        echo(f"moved aside an unreadable part: {path.name}; its runs will be redone")
+    orphans = remove_leftovers(directory)
+    if orphans:
+        echo(f"removed {orphans} time-series parts whose summary never landed")
+    done = set(stored.status)
+    if cfg.retry_failed:
+        failed = stored.failed & set(plan["run_id"])
+        dropped = drop_runs(directory, failed, cfg.storage.compression)
+        echo(f"retry_failed: rerunning {dropped} failed runs with their seeds")
+        done -= failed
+    return plan[~plan["run_id"].isin(done)]

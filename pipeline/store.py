@@ -6,20 +6,25 @@ Layout of a dataset directory (see docs/OUTPUT.md):
   plan.parquet         the run table (one row per planned run)
   summary/part-*.parquet     one row per run
   timeseries/part-*.parquet  one row per run and sampled step
-Part files are written under a hidden temporary name and renamed when complete, so readers
-(pyarrow.dataset, pandas, DuckDB) only ever see whole files; a summary part and its series part
-are closed together, so every stored run has its series.
+Workers write one summary part and one series part per batch, each under a hidden temporary
+name and renamed when complete, so readers (pyarrow.dataset, pandas, DuckDB) only ever see whole
+files, also while a sweep runs. The disk is the record of what is done: a run is stored when its
+summary row is in a part file, and a rerun into the same dataset skips it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from segmark.kernels import market
@@ -68,93 +73,131 @@ SERIES_SCHEMA = pa.schema(
 
 
 def write_table_atomic(table: pa.Table, path: Path, compression: str) -> None:
-    """Write ``table`` to ``path`` via a hidden temporary file and a rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression=compression)
-    os.replace(tmp, path)
+    """Write ``table`` to ``path`` via a hidden temporary file and a rename (atomic on POSIX)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        pq.write_table(table, tmp, compression=compression)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
-class _PartWriter:
-    """Streams tables into numbered part files; ``close`` finishes the current part."""
-
-    def __init__(self, directory: Path, schema: pa.Schema, compression: str):
-        self.directory = directory
-        self.schema = schema
-        self.compression = compression
-        self.parts = 0
-        self._writer: pq.ParquetWriter | None = None
-        directory.mkdir(parents=True, exist_ok=True)
-
-    def _final(self) -> Path:
-        return self.directory / f"part-{self.parts:06d}.parquet"
-
-    def _tmp(self) -> Path:
-        return self.directory / f".part-{self.parts:06d}.parquet.tmp"
-
-    def write(self, table: pa.Table) -> None:
-        if table.num_rows == 0:
-            return
-        if self._writer is None:
-            self._writer = pq.ParquetWriter(self._tmp(), self.schema, compression=self.compression)
-        self._writer.write_table(table.cast(self.schema))
-
-    def close(self) -> None:
-        if self._writer is None:
-            return
-        self._writer.close()
-        os.replace(self._tmp(), self._final())
-        self._writer = None
-        self.parts += 1
-
-    def abandon(self) -> None:
-        """Drop the part being written (its runs were never reported complete)."""
-        if self._writer is not None:
-            self._writer.close()
-            self._tmp().unlink(missing_ok=True)
-            self._writer = None
+def part_key(run_ids: list[str]) -> str:
+    """A part file's name stem: a hash of the runs it holds, so a batch run twice (a retried
+    task) writes the same file again instead of a second copy."""
+    return hashlib.blake2b("\n".join(run_ids).encode(), digest_size=8).hexdigest()
 
 
-class DatasetWriter:
-    """Writes one sweep's dataset. Use as a context manager; on error the open parts are dropped,
-    the parts already closed stay."""
+def write_batch(directory: Path, summary: pa.Table, series: pa.Table, compression: str) -> str:
+    """Store one batch as a summary part and its series part; returns the part key.
 
-    def __init__(self, directory: Path, compression: str = "zstd", rows_per_part: int = 100_000):
-        self.directory = Path(directory)
-        self.rows_per_part = rows_per_part
-        self.summary = _PartWriter(self.directory / SUMMARY_DIR, SUMMARY_SCHEMA, compression)
-        self.series = _PartWriter(self.directory / SERIES_DIR, SERIES_SCHEMA, compression)
-        self.rows_written = 0
-        self._rows_in_part = 0
-
-    def write(self, summary: pa.Table, series: pa.Table) -> None:
-        self.summary.write(summary)
-        self.series.write(series)
-        self.rows_written += summary.num_rows
-        self._rows_in_part += summary.num_rows
-        if self._rows_in_part >= self.rows_per_part:
-            self.summary.close()
-            self.series.close()
-            self._rows_in_part = 0
-
-    def __enter__(self) -> DatasetWriter:
-        return self
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is None:
-            self.summary.close()
-            self.series.close()
-        else:
-            self.summary.abandon()
-            self.series.abandon()
-
-
-def prepare_dataset(directory: Path, plan: pa.Table, config_yaml: str, compression: str) -> None:
-    """Create the dataset directory with its manifest, plan and config; refuses an existing one."""
+    The series part is renamed into place first and the summary part last: a run counts as
+    stored once its summary row is visible, and then its series is there too.
+    """
     directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    directory.mkdir()
-    write_manifest(directory, status="running", runs_planned=plan.num_rows)
-    (directory / CONFIG_FILE).write_text(config_yaml)
+    key = part_key(summary.column("run_id").to_pylist())
+    if series.num_rows:
+        write_table_atomic(
+            series.cast(SERIES_SCHEMA), directory / SERIES_DIR / f"part-{key}.parquet", compression
+        )
+    write_table_atomic(
+        summary.cast(SUMMARY_SCHEMA), directory / SUMMARY_DIR / f"part-{key}.parquet", compression
+    )
+    return key
+
+
+@dataclass(frozen=True)
+class StoredRuns:
+    """What a dataset holds: run id -> status, and the part files found unreadable."""
+
+    status: dict[str, str]
+    corrupt: list[Path]
+    duplicates: int
+
+    @property
+    def failed(self) -> set[str]:
+        return {run for run, status in self.status.items() if status != STATUS_OK}
+
+
+def scan(directory: Path) -> StoredRuns:
+    """Read the run ids and statuses of every summary part. A part that cannot be read (truncated,
+    corrupted) is moved aside as ``.corrupt-<name>`` so its runs are redone, never read as data."""
+    status: dict[str, str] = {}
+    corrupt: list[Path] = []
+    duplicates = 0
+    for part in sorted((Path(directory) / SUMMARY_DIR).glob("part-*.parquet")):
+        try:
+            table = pq.read_table(part, columns=["run_id", "status"])
+        except (OSError, pa.ArrowException):
+            aside = part.with_name(f".corrupt-{part.name}")
+            os.replace(part, aside)
+            corrupt.append(aside)
+            continue
+        for run, state in zip(
+            table.column("run_id").to_pylist(), table.column("status").to_pylist(), strict=True
+        ):
+            duplicates += run in status
+            status[run] = state
+    return StoredRuns(status, corrupt, duplicates)
+
+
+def remove_leftovers(directory: Path) -> int:
+    """Delete what writers cut short left behind: hidden temporary files and series parts whose
+    summary part never landed. Only while no task writes into the dataset. Returns how many
+    series parts were orphans."""
+    directory = Path(directory)
+    for sub in (SUMMARY_DIR, SERIES_DIR):
+        for tmp in (directory / sub).glob(".part-*.tmp"):
+            tmp.unlink(missing_ok=True)
+    summaries = {p.name for p in (directory / SUMMARY_DIR).glob("part-*.parquet")}
+    orphans = [
+        p for p in (directory / SERIES_DIR).glob("part-*.parquet") if p.name not in summaries
+    ]
+    for orphan in orphans:
+        orphan.unlink()
+    return len(orphans)
+
+
+def drop_runs(directory: Path, run_ids: set[str], compression: str) -> int:
+    """Rewrite every part holding any of ``run_ids`` without them (series first, then summary,
+    each replaced atomically); returns the number of summary rows dropped."""
+    directory = Path(directory)
+    dropped = 0
+    wanted = pa.array(sorted(run_ids), type=pa.string())
+    for part in sorted((directory / SUMMARY_DIR).glob("part-*.parquet")):
+        summary = pq.read_table(part)
+        keep = pc.invert(pc.is_in(summary.column("run_id"), value_set=wanted))
+        n_drop = summary.num_rows - pc.sum(keep.cast(pa.int64())).as_py()
+        if n_drop == 0:
+            continue
+        series_part = directory / SERIES_DIR / part.name
+        if series_part.exists():
+            series = pq.read_table(series_part)
+            series_keep = pc.invert(pc.is_in(series.column("run_id"), value_set=wanted))
+            _replace_or_remove(series.filter(series_keep), series_part, compression)
+        _replace_or_remove(summary.filter(keep), part, compression)
+        dropped += n_drop
+    return dropped
+
+
+def _replace_or_remove(table: pa.Table, path: Path, compression: str) -> None:
+    if table.num_rows:
+        write_table_atomic(table, path, compression)
+    else:
+        path.unlink()
+
+
+def prepare_dataset(
+    directory: Path, plan: pa.Table, config_yaml: str, compression: str, **manifest: Any
+) -> None:
+    """Create (or reopen) the dataset directory and record this invocation's plan and config."""
+    directory = Path(directory)
+    for sub in (SUMMARY_DIR, SERIES_DIR):
+        (directory / sub).mkdir(parents=True, exist_ok=True)
+    write_manifest(directory, status="running", runs_planned=plan.num_rows, **manifest)
+    tmp = directory / f".{CONFIG_FILE}.tmp"
+    tmp.write_text(config_yaml)
+    os.replace(tmp, directory / CONFIG_FILE)
     write_table_atomic(plan.cast(PLAN_SCHEMA), directory / PLAN_FILE, compression)
 
 
@@ -174,12 +217,12 @@ def read_manifest(directory: Path) -> dict[str, Any]:
 
 
 def read_summary(directory: Path) -> pa.Table:
-    import pyarrow.dataset as ds
-
-    return ds.dataset(Path(directory) / SUMMARY_DIR, format="parquet").to_table()
+    """The whole summary table (one row per stored run)."""
+    path = Path(directory) / SUMMARY_DIR
+    return ds.dataset(path, schema=SUMMARY_SCHEMA, format="parquet").to_table()
 
 
 def read_series(directory: Path) -> pa.Table:
-    import pyarrow.dataset as ds
-
-    return ds.dataset(Path(directory) / SERIES_DIR, format="parquet").to_table()
+    """The whole time-series table."""
+    path = Path(directory) / SERIES_DIR
+    return ds.dataset(path, schema=SERIES_SCHEMA, format="parquet").to_table()

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segmark.kernels.market import MODEL_VERSION
 from segmark.pipeline.config import Config
 from segmark.pipeline.params import BY_PATH, PARAMETER_COLUMNS, base_point
 
@@ -39,8 +40,10 @@ def run_seed(root_seed: int, replicate: int, point: dict[str, Any] | None = None
 
 
 def run_id(point: dict[str, Any], replicate: int, seed: int) -> str:
-    """16 hex characters naming the run by its content (parameters, replicate, seed)."""
-    return _digest({"point": point, "replicate": replicate, "seed": seed}, 8).hex()
+    """16 hex characters naming the run by its content: parameters, replicate, seed and the
+    model version."""
+    payload = {"point": point, "replicate": replicate, "seed": seed, "model": MODEL_VERSION}
+    return _digest(payload, 8).hex()
 
 
 def expand(cfg: Config, axes: dict[str, list[Any]]) -> pd.DataFrame:

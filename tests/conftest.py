@@ -3,12 +3,15 @@ made by the real ``segmark`` command for the tests that read a dataset back."""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from distributed import Client, LocalCluster
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
@@ -30,6 +33,35 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [SEGMARK, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=240
     )
+
+
+def run_cli_background(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    """``segmark`` in its own process group, so a test can kill it with all its children."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [SEGMARK, *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def client() -> Iterator[Client]:
+    """One two-worker LocalCluster on 127.0.0.1 shared by the tests that do not vary workers."""
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            silence_logs=logging.WARNING,
+        ) as cluster,
+        Client(cluster) as dask_client,
+    ):
+        yield dask_client
 
 
 @pytest.fixture(scope="session")

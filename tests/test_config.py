@@ -140,10 +140,10 @@ def test_the_command_refuses_bad_input(overrides: list[str], expected: str, tmp_
     _refusal(done.stderr, done.stdout, expected, tmp_path)
 
 
-def test_existing_dataset_is_never_overwritten(tmp_path: Path) -> None:
+def test_a_foreign_directory_is_never_written_into(tmp_path: Path) -> None:
     cfg = make_config("sweep=smoke", f"storage.root={tmp_path}", "storage.dataset=mine")
     (tmp_path / "mine").mkdir()
-    with pytest.raises(ConfigError, match="already exists"):
+    with pytest.raises(ConfigError, match="exists but is not a segmark dataset"):
         plan_sweep(cfg)
 
 

@@ -1,5 +1,5 @@
 """Scheduling and storage on a real Dask LocalCluster: results independent of workers and
-batching, failures recorded as data, part files written atomically."""
+batching, workers writing their own parts, resume, failures recorded as data."""
 
 from __future__ import annotations
 
@@ -7,23 +7,25 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from conftest import make_config
+from distributed import Client
 from pandas.testing import assert_frame_equal
 
 from segmark.pipeline import driver
 from segmark.pipeline.cli import report
-from segmark.pipeline.config import validate
-from segmark.pipeline.driver import run_sweep
-from segmark.pipeline.run import run_batch
+from segmark.pipeline.config import ConfigError, validate
+from segmark.pipeline.driver import Batcher, run_sweep
+from segmark.pipeline.run import run_and_store, run_batch
 from segmark.pipeline.store import (
     SERIES_SCHEMA,
     SUMMARY_SCHEMA,
-    DatasetWriter,
     read_manifest,
     read_series,
     read_summary,
+    scan,
+    write_manifest,
 )
 from segmark.pipeline.sweep import expand
 
@@ -35,32 +37,106 @@ SWEEP = (
     "cluster.dashboard_address=127.0.0.1:0",
     "progress=false",
 )
+QUIET = {"echo": lambda _: None}
 
 
-def sweep_frames(root: Path, name: str, *overrides: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    cfg = make_config(*SWEEP, f"storage.root={root}", f"storage.dataset={name}", *overrides)
-    result = run_sweep(cfg, echo=lambda _: None)
-    summary = read_summary(result.directory).to_pandas().drop(columns="elapsed_s")
-    series = read_series(result.directory).to_pandas()
+def frames(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    summary = read_summary(directory).to_pandas().drop(columns="elapsed_s")
+    series = read_series(directory).to_pandas()
     return (
         summary.sort_values("run_id", ignore_index=True),
         series.sort_values(["run_id", "step"], ignore_index=True),
     )
 
 
-def test_results_do_not_depend_on_workers_or_batch_size(tmp_path: Path) -> None:
-    one_worker = sweep_frames(tmp_path, "w1b1", "cluster.n_workers=1", "sweep.batch_size=1")
-    two_workers = sweep_frames(tmp_path, "w2b4", "cluster.n_workers=2", "sweep.batch_size=4")
-    auto = sweep_frames(tmp_path, "w2auto", "cluster.n_workers=2", "storage.rows_per_part=2")
-    for other in (two_workers, auto):
-        assert_frame_equal(one_worker[0], other[0])
-        assert_frame_equal(one_worker[1], other[1])
-    assert len(one_worker[0]) == 9
-    assert one_worker[0]["status"].eq("ok").all()
-    assert len(list((tmp_path / "w2auto" / "summary").glob("part-*.parquet"))) == 5
+def sweep(root: Path, name: str, *overrides: str, client: Client | None = None) -> Path:
+    cfg = make_config(*SWEEP, f"storage.root={root}", f"storage.dataset={name}", *overrides)
+    return run_sweep(cfg, client=client, **QUIET).directory
 
 
-def test_failed_run_is_recorded_and_the_batch_goes_on() -> None:
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sweep on one worker, one run per task: what every other way of running must give."""
+    root = tmp_path_factory.mktemp("reference")
+    return frames(sweep(root, "w1b1", "cluster.n_workers=1", "sweep.batch_size=1"))
+
+
+def assert_same(got: tuple[pd.DataFrame, pd.DataFrame], expected) -> None:
+    assert_frame_equal(got[0], expected[0])
+    assert_frame_equal(got[1], expected[1])
+
+
+def test_results_do_not_depend_on_workers_or_batch_size(tmp_path: Path, reference) -> None:
+    assert len(reference[0]) == 9 and reference[0]["status"].eq("ok").all()
+    assert_same(
+        frames(sweep(tmp_path, "w2b4", "cluster.n_workers=2", "sweep.batch_size=4")), reference
+    )
+    adaptive = sweep(tmp_path, "auto", "cluster.n_workers=2", "cluster.task_seconds=0.05")
+    assert_same(frames(adaptive), reference)
+    parts = sorted(p.name for p in (adaptive / "summary").iterdir())
+    assert parts == sorted(p.name for p in (adaptive / "timeseries").iterdir())
+    assert read_manifest(adaptive)["status"] == "complete"
+
+
+def test_resume_runs_only_what_is_missing(tmp_path: Path, reference, client: Client) -> None:
+    directory = sweep(tmp_path, "cut", "sweep.batch_size=2", client=client)
+    parts = sorted((directory / "summary").glob("part-*.parquet"))
+    lost = pq.read_table(parts[0], columns=["run_id"]).column("run_id").to_pylist()
+    parts[0].unlink()  # as if the driver died before this batch landed
+    write_manifest(directory, status="incomplete")
+    lines: list[str] = []
+    cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=cut")
+    result = run_sweep(cfg, echo=lines.append, client=client)
+    assert result.n_skipped == 9 - len(lost)
+    assert f"resuming cut: {9 - len(lost)} of 9 runs already stored" in lines
+    assert "removed 1 time-series parts whose summary never landed" in lines
+    assert_same(frames(directory), reference)
+    assert read_manifest(directory)["status"] == "complete"
+
+
+def test_more_replicates_add_only_new_runs(tmp_path: Path, reference, client: Client) -> None:
+    sweep(tmp_path, "grow", "sweep.replicates=1", client=client)
+    cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=grow")
+    result = run_sweep(cfg, client=client, **QUIET)
+    assert (result.n_runs, result.n_skipped) == (9, 3)
+    assert_same(frames(result.directory), reference)
+
+
+def test_corrupt_part_is_moved_aside_and_redone(tmp_path: Path, reference, client: Client) -> None:
+    directory = sweep(tmp_path, "bad", "sweep.batch_size=3", client=client)
+    victim = sorted((directory / "summary").glob("part-*.parquet"))[1]
+    victim.write_bytes(victim.read_bytes()[:200])  # truncated on disk
+    lines: list[str] = []
+    cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=bad")
+    assert run_sweep(cfg, echo=lines.append, client=client).n_skipped == 6
+    assert (
+        f"moved aside an unreadable part: .corrupt-{victim.name}; its runs will be redone" in lines
+    )
+    assert_same(frames(directory), reference)
+
+
+def test_a_retried_task_rewrites_its_part_instead_of_adding_one(tmp_path: Path) -> None:
+    cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=twice")
+    plan = expand(cfg, validate(cfg))
+    directory = tmp_path / "twice"
+    for sub in ("summary", "timeseries"):
+        (directory / sub).mkdir(parents=True)
+    first = run_and_store(plan.head(3), str(directory), "zstd")
+    again = run_and_store(plan.head(3), str(directory), "zstd")  # Dask reran the task
+    assert first.part == again.part and first.n_runs == 3
+    stored = scan(directory)
+    assert len(stored.status) == 3 and stored.duplicates == 0
+
+
+def test_model_version_change_is_refused(tmp_path: Path, client: Client) -> None:
+    directory = sweep(tmp_path, "old", "sweep.replicates=1", client=client)
+    write_manifest(directory, model_version="spine-0")
+    cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=old")
+    with pytest.raises(ConfigError, match=r"model version 'spine-0'.*never mixed"):
+        run_sweep(cfg, **QUIET)
+
+
+def test_failed_run_is_recorded_and_retry_failed_reruns_it(tmp_path: Path) -> None:
     cfg = make_config(*SWEEP)
     plan = expand(cfg, validate(cfg)).head(3).copy()
     plan.loc[1, "model_network"] = "torus"  # the network builder raises for this run
@@ -73,37 +149,32 @@ def test_failed_run_is_recorded_and_the_batch_goes_on() -> None:
     assert set(result.series.column("run_id").to_pylist()) == {plan.run_id[0], plan.run_id[2]}
 
 
-def test_parts_are_renamed_into_place_and_dropped_on_error(tmp_path: Path) -> None:
-    cfg = make_config(*SWEEP)
-    result = run_batch(expand(cfg, validate(cfg)).head(2))
-    with DatasetWriter(tmp_path / "ok", rows_per_part=10) as writer:
-        writer.write(result.summary, result.series)
-        visible = sorted(p.name for p in (tmp_path / "ok" / "summary").iterdir())
-        assert visible == [".part-000000.parquet.tmp"]  # hidden from readers while open
-    assert sorted(p.name for p in (tmp_path / "ok" / "summary").iterdir()) == [
-        "part-000000.parquet"
-    ]
-    assert read_summary(tmp_path / "ok").schema.equals(SUMMARY_SCHEMA)
-    assert read_series(tmp_path / "ok").schema.equals(SERIES_SCHEMA)
-
-    with pytest.raises(RuntimeError), DatasetWriter(tmp_path / "bad") as writer:
-        writer.write(result.summary, result.series)
-        raise RuntimeError("driver stopped")
-    assert list((tmp_path / "bad" / "summary").iterdir()) == []
-    assert read_summary(tmp_path / "bad").num_rows == 0
-
-
-def test_writer_casts_to_the_declared_schema(tmp_path: Path) -> None:
-    cfg = make_config(*SWEEP)
-    result = run_batch(expand(cfg, validate(cfg)).head(1))
-    loose = pa.Table.from_pandas(result.summary.to_pandas(), preserve_index=False)
-    with DatasetWriter(tmp_path / "d") as writer:
-        writer.write(loose, result.series)
-    assert read_summary(tmp_path / "d").schema.equals(SUMMARY_SCHEMA)
+def test_retry_failed_reruns_failed_runs_with_their_seeds(tmp_path: Path, client: Client) -> None:
+    directory = sweep(tmp_path, "retry", "sweep.replicates=1", client=client)
+    good = frames(directory)
+    part = sorted((directory / "summary").glob("part-*.parquet"))[0]
+    table = pq.read_table(part).to_pandas()
+    victim = table.run_id.iloc[0]
+    table.loc[0, ["status", "message"]] = ["failed", "RuntimeError: injected"]
+    table.loc[0, ["price_dispersion", "trade_share"]] = np.nan
+    table.to_parquet(part, schema=SUMMARY_SCHEMA, index=False)
+    assert scan(directory).failed == {victim}
+    lines: list[str] = []
+    rerun = make_config(
+        *SWEEP,
+        "sweep.replicates=1",
+        f"storage.root={tmp_path}",
+        "storage.dataset=retry",
+        "retry_failed=true",
+    )
+    result = run_sweep(rerun, echo=lines.append, client=client)
+    assert "retry_failed: rerunning 1 failed runs with their seeds" in lines
+    assert result.n_skipped == 2 and result.n_failed == 0
+    assert_same(frames(directory), good)
 
 
 def test_an_interrupted_sweep_is_marked_incomplete(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, client: Client
 ) -> None:
     real = driver.map_batches
 
@@ -113,20 +184,32 @@ def test_an_interrupted_sweep_is_marked_incomplete(
         raise RuntimeError("scheduler lost")
 
     monkeypatch.setattr(driver, "map_batches", dies_after_first_batch)
+    lines: list[str] = []
     cfg = make_config(
         *SWEEP, f"storage.root={tmp_path}", "storage.dataset=cut", "sweep.batch_size=2"
     )
     with pytest.raises(RuntimeError, match="scheduler lost"):
-        driver.run_sweep(cfg, echo=lambda _: None)
+        run_sweep(cfg, echo=lines.append, client=client)
     manifest = read_manifest(tmp_path / "cut")
     assert manifest["status"] == "incomplete"
-    assert manifest["runs_planned"] == 9 and manifest["runs_stored"] == 2
     assert manifest["error"] == "RuntimeError: scheduler lost"
-    assert read_summary(tmp_path / "cut").num_rows == 0  # the open part was dropped, not shown
+    assert any("To resume, run the same command with" in line for line in lines)
+    assert read_summary(tmp_path / "cut").num_rows >= 2  # finished batches stay stored
+
+
+def test_batcher_sizes_tasks_from_run_times() -> None:
+    todo = pd.DataFrame({"run_id": [f"{i:04d}" for i in range(1000)]})
+    batcher = Batcher(todo, fixed_size=0, task_seconds=2.0, workers=2)
+    batches = iter(batcher)
+    assert len(next(batches)) == 2  # no measurement yet
+    batcher.observe(2, 0.02)  # 10 ms a run -> 200 runs make 2 s
+    assert len(next(batches)) == 200
+    assert sum(len(b) for b in batches) == 1000 - 202
+    assert Batcher(todo, fixed_size=7, task_seconds=2.0, workers=2).size == 7
 
 
 def test_categorical_axis_is_reported_without_a_curve(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], client: Client
 ) -> None:
     cfg = make_config(
         *SWEEP,
@@ -135,8 +218,15 @@ def test_categorical_axis_is_reported_without_a_curve(
         "sweep.replicates=1",
         f"storage.root={tmp_path}",
     )
-    result = run_sweep(cfg, echo=lambda _: None)
+    result = run_sweep(cfg, client=client, **QUIET)
     report(result)
     out = capsys.readouterr().out
     assert "Across 2 values of model.network (grid, ring)" in out
     assert "figure:" not in out and not (result.directory / "tipping.png").exists()
+
+
+def test_empty_dataset_reads_with_the_declared_schema(tmp_path: Path) -> None:
+    (tmp_path / "summary").mkdir()
+    (tmp_path / "timeseries").mkdir()
+    assert read_summary(tmp_path).schema.equals(SUMMARY_SCHEMA)
+    assert read_series(tmp_path).schema.equals(SERIES_SCHEMA)

@@ -1,0 +1,135 @@
+"""Faults: a worker killed mid-sweep and a driver killed mid-sweep lose no run and store none
+twice; the numbers equal those of an undisturbed sweep."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import make_config, run_cli, run_cli_background
+from distributed import Client, LocalCluster
+from pandas.testing import assert_frame_equal
+
+from segmark.kernels.market import MODEL_VERSION
+from segmark.pipeline.driver import run_sweep
+from segmark.pipeline.store import read_manifest, read_series, read_summary, scan, write_manifest
+
+SWEEP = (
+    "model=small",
+    "model.n_steps=1500",
+    "sweep.axes.policy.permit_strictness=${linspace:0,1,6}",
+    "sweep.replicates=6",
+    "sweep.batch_size=2",
+    "progress=false",
+)
+
+
+def frames(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    summary = read_summary(directory).to_pandas().drop(columns="elapsed_s")
+    series = read_series(directory).to_pandas()
+    return (
+        summary.sort_values("run_id", ignore_index=True),
+        series.sort_values(["run_id", "step"], ignore_index=True),
+    )
+
+
+@pytest.fixture(scope="module")
+def undisturbed(tmp_path_factory: pytest.TempPathFactory, client: Client):
+    root = tmp_path_factory.mktemp("undisturbed")
+    cfg = make_config(*SWEEP, f"storage.root={root}", "storage.dataset=calm")
+    return frames(run_sweep(cfg, echo=lambda _: None, client=client).directory)
+
+
+def wait_for_parts(directory: Path, count: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while len(list((directory / "summary").glob("part-*.parquet"))) < count:
+        assert time.monotonic() < deadline, "the sweep made no progress"
+        time.sleep(0.05)
+
+
+def assert_exactly_once_and_equal(directory: Path, undisturbed) -> None:
+    stored = scan(directory)
+    assert stored.duplicates == 0 and not stored.corrupt
+    assert len(stored.status) == len(undisturbed[0]) == 36
+    got = frames(directory)
+    assert_frame_equal(got[0], undisturbed[0])
+    assert_frame_equal(got[1], undisturbed[1])
+    assert read_manifest(directory)["status"] == "complete"
+
+
+@pytest.mark.timeout(240)
+def test_worker_killed_mid_sweep(tmp_path: Path, undisturbed) -> None:
+    """SIGKILL a worker process twice while it runs batches; its nanny restarts it and Dask
+    reruns the lost tasks, which rewrite the same part files."""
+    directory = tmp_path / "killed"
+    cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=killed")
+    killed: list[int] = []
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            silence_logs=logging.CRITICAL,
+        ) as cluster,
+        Client(cluster) as own_client,
+    ):
+
+        def killer() -> None:
+            for wave in (2, 10):
+                wait_for_parts(directory, wave)
+                pid = sorted(own_client.run(os.getpid).values())[0]
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+
+        thread = threading.Thread(target=killer, daemon=True)
+        thread.start()
+        result = run_sweep(cfg, echo=lambda _: None, client=own_client)
+        thread.join(timeout=5)
+    assert len(killed) == 2, "the sweep ended before both kills"
+    assert result.n_runs == 36
+    assert_exactly_once_and_equal(directory, undisturbed)
+
+
+@pytest.mark.timeout(300)
+def test_driver_killed_then_resumed(tmp_path: Path, undisturbed) -> None:
+    args = (*SWEEP, f"storage.root={tmp_path}", "storage.dataset=resumed")
+    directory = tmp_path / "resumed"
+    process = run_cli_background(*args, "cluster.dashboard_address=127.0.0.1:0", cwd=tmp_path)
+    wait_for_parts(directory, 3)
+    os.killpg(process.pid, signal.SIGKILL)  # the driver and its local cluster, mid-sweep
+    process.wait(timeout=30)
+    stored_before = len(scan(directory).status)
+    assert 0 < stored_before < 36
+    assert read_manifest(directory)["status"] == "running"  # killed: it never got to say more
+
+    done = run_cli(*args, "cluster.dashboard_address=127.0.0.1:0", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "already stored" in done.stdout
+    assert_exactly_once_and_equal(directory, undisturbed)
+
+
+def test_no_temporary_files_are_left_behind(tmp_path: Path, client: Client) -> None:
+    directory = tmp_path / "clean"
+    (directory / "summary").mkdir(parents=True)
+    (directory / "timeseries").mkdir()
+    (directory / "summary" / ".part-0123.parquet.999.tmp").write_bytes(b"half")
+    (directory / "timeseries" / "part-dead.parquet").write_bytes(b"orphan")
+    cfg = make_config(
+        *SWEEP,
+        "sweep.replicates=1",
+        "model.n_steps=20",
+        f"storage.root={tmp_path}",
+        "storage.dataset=clean",
+    )
+
+    write_manifest(directory, status="incomplete", model_version=MODEL_VERSION)
+    run_sweep(cfg, echo=lambda _: None, client=client)
+    leftovers = [p.name for p in directory.rglob("*") if p.name.startswith(".") or "dead" in p.name]
+    assert leftovers == []
