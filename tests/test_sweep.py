@@ -28,10 +28,10 @@ def test_small_sweep_run_table_literally() -> None:
     expected = pd.DataFrame(
         {
             "run_id": [
-                "74e1c93d1d2e74a3",
-                "43b6c2552742957c",
-                "49d6760196a3fa98",
-                "5fb77f71c9ffde2a",
+                "0ddbb93836b7f264",
+                "d325fd6fa7bbec6c",
+                "5b3070137a159db0",
+                "551bf23aaff6c215",
             ],
             "point": [0, 0, 1, 1],
             "replicate": [0, 1, 0, 1],
