@@ -25,6 +25,7 @@ from omegaconf import OmegaConf
 from tqdm import tqdm
 
 from segmark.kernels.market import MODEL_VERSION
+from segmark.pipeline import provenance
 from segmark.pipeline.config import Config, ConfigError, validate
 from segmark.pipeline.run import run_and_store, run_batch
 from segmark.pipeline.schedule import Client, connect, map_batches, total_threads
@@ -188,18 +189,26 @@ def run_sweep(
             todo = _runs_to_do(cfg, plan, directory, echo)
         else:
             todo = plan
+        config_yaml = OmegaConf.to_yaml(OmegaConf.structured(cfg))
+        record = provenance.collect(cfg.sweep.root_seed, config_yaml)
         prepare_dataset(
             directory,
             pa.Table.from_pandas(plan, schema=PLAN_SCHEMA, preserve_index=False),
-            OmegaConf.to_yaml(OmegaConf.structured(cfg)),
+            config_yaml,
             cfg.storage.compression,
             model_version=MODEL_VERSION,
+            provenance=record,
         )
         n_skipped = len(plan) - len(todo)
         if n_skipped:
             echo(f"resuming {directory.name}: {n_skipped} of {len(plan)} runs already stored")
         batcher = Batcher(todo, cfg.sweep.batch_size, cfg.cluster.task_seconds, workers)
-        task = partial(run_and_store, directory=str(directory), compression=cfg.storage.compression)
+        task = partial(
+            run_and_store,
+            directory=str(directory),
+            compression=cfg.storage.compression,
+            provenance=record,
+        )
         in_flight = cfg.cluster.max_in_flight or 4 * workers
         n_failed = 0
         try:

@@ -121,9 +121,14 @@ def _series_table(run_ids: list[np.ndarray], series: list[np.ndarray]) -> pa.Tab
     return pa.table(columns, schema=SERIES_SCHEMA)
 
 
-def run_and_store(plan: pd.DataFrame, directory: str, compression: str) -> Receipt:
+def run_and_store(
+    plan: pd.DataFrame,
+    directory: str,
+    compression: str,
+    provenance: dict[str, Any] | None = None,
+) -> Receipt:
     """Run a batch and store it in the dataset at ``directory``; the Dask task."""
     result = run_batch(plan)
-    part = write_batch(Path(directory), result.summary, result.series, compression)
+    part = write_batch(Path(directory), result.summary, result.series, compression, provenance)
     seconds = float(pc.sum(result.summary.column("elapsed_s")).as_py() or 0.0)
     return Receipt(part, result.n_runs, result.n_failed, seconds)

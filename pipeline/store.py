@@ -35,6 +35,7 @@ SERIES_DIR = "timeseries"
 PLAN_FILE = "plan.parquet"
 CONFIG_FILE = "config.yaml"
 MANIFEST_FILE = "manifest.json"
+PROVENANCE_KEY = "segmark"
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 
@@ -88,22 +89,37 @@ def part_key(run_ids: list[str]) -> str:
     return hashlib.blake2b("\n".join(run_ids).encode(), digest_size=8).hexdigest()
 
 
-def write_batch(directory: Path, summary: pa.Table, series: pa.Table, compression: str) -> str:
+def write_batch(
+    directory: Path,
+    summary: pa.Table,
+    series: pa.Table,
+    compression: str,
+    provenance: dict[str, Any] | None = None,
+) -> str:
     """Store one batch as a summary part and its series part; returns the part key.
 
     The series part is renamed into place first and the summary part last: a run counts as
-    stored once its summary row is visible, and then its series is there too.
+    stored once its summary row is visible, and then its series is there too. ``provenance``
+    goes into each file's key-value metadata under ``segmark``.
     """
     directory = Path(directory)
     key = part_key(summary.column("run_id").to_pylist())
+    meta = {PROVENANCE_KEY: json.dumps(provenance or {}, sort_keys=True)}
     if series.num_rows:
-        write_table_atomic(
-            series.cast(SERIES_SCHEMA), directory / SERIES_DIR / f"part-{key}.parquet", compression
-        )
+        path = directory / SERIES_DIR / f"part-{key}.parquet"
+        table = series.cast(SERIES_SCHEMA).replace_schema_metadata(meta)
+        write_table_atomic(table, path, compression)
+    path = directory / SUMMARY_DIR / f"part-{key}.parquet"
     write_table_atomic(
-        summary.cast(SUMMARY_SCHEMA), directory / SUMMARY_DIR / f"part-{key}.parquet", compression
+        summary.cast(SUMMARY_SCHEMA).replace_schema_metadata(meta), path, compression
     )
     return key
+
+
+def read_provenance(part: Path) -> dict[str, Any]:
+    """The provenance record stored in one Parquet part's metadata."""
+    meta = pq.read_schema(part).metadata or {}
+    return json.loads(meta.get(PROVENANCE_KEY.encode(), b"{}"))
 
 
 @dataclass(frozen=True)

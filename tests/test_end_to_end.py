@@ -3,6 +3,7 @@ pyarrow, pandas and DuckDB and checked row by row against the run table."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -17,7 +18,13 @@ from segmark.kernels import market
 from segmark.pipeline.config import validate
 from segmark.pipeline.params import PARAMETER_COLUMNS
 from segmark.pipeline.run import run_one
-from segmark.pipeline.store import PLAN_SCHEMA, SERIES_SCHEMA, SUMMARY_SCHEMA, read_manifest
+from segmark.pipeline.store import (
+    PLAN_SCHEMA,
+    SERIES_SCHEMA,
+    SUMMARY_SCHEMA,
+    read_manifest,
+    read_provenance,
+)
 from segmark.pipeline.sweep import expand
 
 
@@ -96,3 +103,21 @@ def test_duckdb_reads_the_dataset(smoke_dataset: Path) -> None:
         """
     ).fetchall()
     assert joined == [(6 * 26,)]
+
+
+def test_provenance_in_every_part_and_the_manifest(smoke_dataset: Path) -> None:
+    parts = sorted(smoke_dataset.glob("*/part-*.parquet"))
+    assert parts
+    records = [read_provenance(part) for part in parts]
+    assert all(record == records[0] for record in records)
+    record = records[0]
+    assert record["model_version"] == market.MODEL_VERSION
+    assert record["root_seed"] == 1
+    assert record["versions"]["numba"] and record["versions"]["segmark"]
+    assert OmegaConf.create(record["config"]).sweep.name == "smoke"
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True
+    )
+    if head.returncode == 0:
+        assert record["git"]["commit"] == head.stdout.strip()
+    assert read_manifest(smoke_dataset)["provenance"] == record

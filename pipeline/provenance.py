@@ -1,0 +1,61 @@
+"""Where a dataset's numbers came from: code, versions, model and seed.
+
+Recorded in the manifest and in every Parquet part's key-value metadata (key ``segmark``), so a
+single file copied elsewhere still says what made it. Nothing from the environment (no
+variables, user or host names) is recorded.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from segmark.kernels.market import MODEL_VERSION
+
+PACKAGES = ("segmark", "numpy", "numba", "dask", "distributed", "pyarrow", "hydra-core", "pandas")
+
+
+def git_commit(path: Path | None = None) -> dict[str, Any] | None:
+    """The commit of the source tree segmark runs from (and whether it has uncommitted changes),
+    or None when it is not a git checkout."""
+    where = path or Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=10
+        )
+        if commit.returncode != 0:
+            return None
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+def versions() -> dict[str, str | None]:
+    found: dict[str, str | None] = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def collect(root_seed: int, config_yaml: str) -> dict[str, Any]:
+    """The provenance record of one sweep invocation."""
+    return {
+        "model_version": MODEL_VERSION,
+        "root_seed": root_seed,
+        "git": git_commit(),
+        "versions": versions(),
+        "config": config_yaml,
+    }
