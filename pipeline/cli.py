@@ -23,7 +23,7 @@ from segmark.pipeline.config import (
     register_resolvers,
 )
 from segmark.pipeline.driver import SweepResult, dry_run, run_sweep
-from segmark.pipeline.finding import describe
+from segmark.pipeline.finding import describe, describe_sampled
 from segmark.pipeline.params import BY_PATH
 from segmark.pipeline.plots import tipping_curve
 from segmark.pipeline.store import STATUS_OK, read_summary
@@ -57,8 +57,9 @@ def check_overrides(args: list[str]) -> None:
                 f"{key}: there is no config section {section!r}; sections are "
                 f"{', '.join(_SECTIONS)}."
             )
-        if section == "sweep" and rest.startswith("axes."):
-            _check_axis_key(key, rest.removeprefix("axes."))
+        if section == "sweep" and rest.split(".")[0] in ("axes", "parameters") and "." in rest:
+            kind, _, path = rest.partition(".")
+            _check_axis_key(key, ".".join(path.split(".")[:2]), kind)
             continue
         known = {f.name: f for f in fields(_SECTIONS[section])}
         if rest not in known:
@@ -84,17 +85,17 @@ def _check_top_level(key: str, override: Override) -> None:
             _check_type(key, value, "bool")
 
 
-def _check_axis_key(key: str, path: str) -> None:
+def _check_axis_key(key: str, path: str, kind: str) -> None:
     group, _, name = path.partition(".")
     if group in GROUPS and (not name or name in parameter_fields(group)):
         return
     hint = (
         f"{group} has {', '.join(parameter_fields(group))}."
         if group in GROUPS
-        else "for example sweep.axes.policy.permit_strictness."
+        else f"for example sweep.{kind}.policy.permit_strictness."
     )
     raise ConfigError(
-        f"{key}: axes are sweep.axes.<group>.<parameter> with group one of "
+        f"{key}: {kind} are sweep.{kind}.<group>.<parameter> with group one of "
         f"{', '.join(GROUPS)}; {hint}"
     )
 
@@ -123,8 +124,10 @@ def _check_type(key: str, value: object, annotation: object) -> None:
 
 
 def with_axis_additions(args: list[str]) -> list[str]:
-    """Let ``sweep.axes.<group>.<parameter>=...`` add a new axis as well as replace one."""
-    return [f"++{a}" if a.startswith("sweep.axes.") and "=" in a else a for a in args]
+    """Let ``sweep.axes.<group>.<parameter>=...`` (and ``sweep.parameters...``) add a new
+    entry as well as replace one."""
+    adds = ("sweep.axes.", "sweep.parameters.")
+    return [f"++{a}" if a.startswith(adds) and "=" in a else a for a in args]
 
 
 def _config_error(error: BaseException) -> ConfigError | None:
@@ -164,10 +167,14 @@ def _app(cfg: DictConfig) -> None:
 def report(result: SweepResult) -> None:
     """Print the finding and save the tipping curve along the first axis, if it is numeric."""
     summary = read_summary(result.directory).to_pandas()
-    print(describe(summary, result.axes))
-    if not result.axes or (summary["status"] != STATUS_OK).all():
+    grid = result.design.grid
+    if grid is None:
+        print(describe_sampled(summary, result.design.paths))
         return
-    axis = next(iter(result.axes))
+    print(describe(summary, grid))
+    if not grid or (summary["status"] != STATUS_OK).all():
+        return
+    axis = next(iter(grid))
     if pd.api.types.is_numeric_dtype(summary[BY_PATH[axis].column]):
         figure = tipping_curve(summary, axis, result.directory / "tipping.png")
         print(f"figure: {figure}")

@@ -116,15 +116,20 @@ class ShockConfig:
 
 @dataclass
 class SweepConfig:
-    """A sweep: the full grid of its axes x replicates.
+    """A sweep: the points of its design x replicates.
 
-    ``axes`` maps group -> parameter -> a list of values; ``${linspace:start,stop,num}`` and
-    ``${geomspace:start,stop,num}`` write ranges as lists.
+    ``axes`` (grid design) maps group -> parameter -> a list of values;
+    ``${linspace:start,stop,num}`` and ``${geomspace:start,stop,num}`` write ranges as lists.
     """
 
     name: str = "default"
     description: str = ""
-    axes: dict[str, Any] = field(default_factory=dict)
+    design: str = "grid"  # grid, list, random, lhs, sobol, saltelli, morris (pipeline/designs.py)
+    axes: dict[str, Any] = field(default_factory=dict)  # grid: group -> parameter -> values
+    points: list[Any] = field(default_factory=list)  # list: group -> parameter -> value, each
+    parameters: dict[str, Any] = field(default_factory=dict)  # sampled: group -> name -> spec
+    samples: int = 0  # sampled designs: points (saltelli: base N; morris: trajectories)
+    combine: str = "joint"  # joint, or factorial: policy points x shock/model points
     replicates: int = 1
     root_seed: int = 0
     # true: replicate r draws the same random numbers at every point (common random numbers);
@@ -258,59 +263,13 @@ def register_resolvers() -> None:
             OmegaConf.register_new_resolver(name, fn)
 
 
-def resolved_axes(sweep: SweepConfig) -> dict[str, list[Any]]:
-    """Flatten ``sweep.axes`` into {"group.param": [checked values]}, in declaration order."""
-    if not isinstance(sweep.axes, dict):
-        raise ConfigError("sweep.axes must map a group (model, policy, shock) to its parameters.")
-    flat: dict[str, list[Any]] = {}
-    for group, params in sweep.axes.items():
-        if group not in GROUPS:
-            raise ConfigError(
-                f"sweep.axes.{group} is not a parameter group: axes live under "
-                f"{', '.join(GROUPS)} (e.g. sweep.axes.policy.permit_strictness)."
-            )
-        if not isinstance(params, dict) or not params:
-            raise ConfigError(
-                f"sweep.axes.{group} must map parameter names to values, e.g. "
-                f"sweep.axes.{group}.<name>: [..]."
-            )
-        known = parameter_fields(group)
-        for name, spec in params.items():
-            path = f"{group}.{name}"
-            if name not in known:
-                raise ConfigError(
-                    f"sweep.axes.{path}: {group} has no parameter {name!r}; "
-                    f"known are {', '.join(known)}."
-                )
-            if not isinstance(spec, list | tuple):
-                raise ConfigError(
-                    f"sweep.axes.{path} = {spec!r}: an axis is a list of values, e.g. [0.1, 0.5] "
-                    "or ${linspace:0,1,11} or ${geomspace:0.01,1,5}."
-                )
-            if not spec:
-                raise ConfigError(f"sweep.axes.{path} is empty: an axis needs at least one value.")
-            values = [check_value(path, v, known[name]) for v in spec]
-            if len(set(values)) != len(values):
-                raise ConfigError(f"sweep.axes.{path} repeats a value: {values}.")
-            flat[path] = values
-    return flat
-
-
-def validate(cfg: Config) -> dict[str, list[Any]]:
-    """Check every value of ``cfg``; return the flattened axes. Raises :class:`ConfigError`."""
+def validate_settings(cfg: Config) -> None:
+    """Check every value of ``cfg`` except the sweep's design (``pipeline.designs`` checks that).
+    Raises :class:`ConfigError`; converts parameter values to their field types in place."""
     for group in GROUPS:
         section = getattr(cfg, group)
         for name, spec in parameter_fields(group).items():
             setattr(section, name, check_value(f"{group}.{name}", getattr(section, name), spec))
-    axes = resolved_axes(cfg.sweep)
-    # Every combination of the grid occurs, so the extremes must agree.
-    sample_every = max(axes.get("model.sample_every", [cfg.model.sample_every]))
-    n_steps = min(axes.get("model.n_steps", [cfg.model.n_steps]))
-    if sample_every > n_steps:
-        raise ConfigError(
-            f"model.sample_every = {sample_every} exceeds model.n_steps = {n_steps} (counting "
-            "swept values): no time-series sample would be taken; keep sample_every <= n_steps."
-        )
     if not _plain_name(cfg.sweep.name):
         raise ConfigError(
             f"sweep.name = {cfg.sweep.name!r}: a sweep name becomes a directory name; use "
@@ -319,12 +278,6 @@ def validate(cfg: Config) -> dict[str, list[Any]]:
     _check_int("sweep.replicates", cfg.sweep.replicates, 1, MAX_RUNS)
     _check_int("sweep.root_seed", cfg.sweep.root_seed, 0, 2**63 - 1)
     _check_int("sweep.batch_size", cfg.sweep.batch_size, 0, 1_000_000)
-    n_runs = cfg.sweep.replicates * math.prod(len(v) for v in axes.values())
-    if n_runs > MAX_RUNS:
-        raise ConfigError(
-            f"sweep {cfg.sweep.name!r} would make {n_runs:,} runs (axes x sweep.replicates); "
-            f"at most {MAX_RUNS:,} are allowed in one sweep."
-        )
     if cfg.cluster.kind not in CLUSTER_KINDS:
         raise ConfigError(
             f"cluster.kind = {cfg.cluster.kind!r} is not known: choose one of "
@@ -359,7 +312,6 @@ def validate(cfg: Config) -> dict[str, list[Any]]:
             f"storage.compression = {cfg.storage.compression!r}: choose one of "
             f"{', '.join(COMPRESSIONS)}."
         )
-    return axes
 
 
 def _plain_name(name: str) -> bool:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -26,7 +25,8 @@ from tqdm import tqdm
 
 from segmark.kernels.market import MODEL_VERSION
 from segmark.pipeline import provenance
-from segmark.pipeline.config import Config, ConfigError, validate
+from segmark.pipeline.config import Config, ConfigError
+from segmark.pipeline.designs import Design
 from segmark.pipeline.run import run_and_store, run_batch
 from segmark.pipeline.schedule import Client, connect, map_batches, total_threads
 from segmark.pipeline.store import (
@@ -39,7 +39,7 @@ from segmark.pipeline.store import (
     scan,
     write_manifest,
 )
-from segmark.pipeline.sweep import expand
+from segmark.pipeline.sweep import plan as plan_runs
 
 FIRST_BATCH = 2  # runs per task until the first receipts tell what a run costs
 MAX_BATCH = 10_000
@@ -48,7 +48,7 @@ MAX_BATCH = 10_000
 @dataclass(frozen=True)
 class SweepResult:
     directory: Path
-    axes: dict[str, list[Any]]
+    design: Design
     n_runs: int
     n_failed: int
     n_skipped: int
@@ -108,10 +108,9 @@ class Batcher:
             yield batch
 
 
-def plan_sweep(cfg: Config) -> tuple[dict[str, list[Any]], pd.DataFrame, Path]:
+def plan_sweep(cfg: Config) -> tuple[Design, pd.DataFrame, Path]:
     """Validate and expand; check that an existing dataset can take this sweep. Writes nothing."""
-    axes = validate(cfg)
-    plan = expand(cfg, axes)
+    design, plan = plan_runs(cfg)
     directory = dataset_directory(cfg)
     if directory.exists():
         if not (directory / MANIFEST_FILE).exists():
@@ -131,19 +130,23 @@ def plan_sweep(cfg: Config) -> tuple[dict[str, list[Any]], pd.DataFrame, Path]:
             f"retry_failed=true needs an existing dataset: storage.dataset names none under "
             f"{directory.parent}."
         )
-    return axes, plan, directory
+    return design, plan, directory
 
 
-def describe_grid(cfg: Config, axes: dict[str, list[Any]], n_runs: int) -> str:
-    grid = " x ".join(f"{len(v)} {path}" for path, v in axes.items()) or "1 point"
-    return f"sweep {cfg.sweep.name}: {grid} x {cfg.sweep.replicates} replicates = {n_runs} runs"
+def describe_plan(cfg: Config, design: Design) -> str:
+    """The log line "sweep NAME: N policy points x M shock/model points x R replicates = K runs"
+    (for a grid, with its axes)."""
+    line = f"sweep {cfg.sweep.name}: {design.describe(cfg.sweep.replicates)}"
+    if design.grid:
+        line += "; axes: " + ", ".join(f"{path} ({len(v)})" for path, v in design.grid.items())
+    return line
 
 
 def dry_run(cfg: Config, echo: Callable[[str], None] = print) -> dict[str, float]:
     """Time a few runs here and print the sweep's size, core-hours and output size; no cluster,
     nothing written."""
-    axes, plan, directory = plan_sweep(cfg)
-    echo(describe_grid(cfg, axes, len(plan)))
+    design, plan, directory = plan_sweep(cfg)
+    echo(describe_plan(cfg, design))
     pilot = plan.iloc[[0, len(plan) // 2, len(plan) - 1]].drop_duplicates("run_id")
     run_batch(pilot.head(1))  # compile or load the kernel
     started = time.perf_counter()
@@ -177,8 +180,8 @@ def run_sweep(
 
     ``client``: an open Dask client to use instead of the one ``cfg.cluster`` describes.
     """
-    axes, plan, directory = plan_sweep(cfg)
-    echo(describe_grid(cfg, axes, len(plan)))
+    design, plan, directory = plan_sweep(cfg)
+    echo(describe_plan(cfg, design))
     started = time.perf_counter()
     with nullcontext(client) if client else connect(cfg.cluster) as client:
         workers = total_threads(client)
@@ -251,7 +254,7 @@ def run_sweep(
         wall_s=round(wall, 3),
         error=None,
     )
-    return SweepResult(directory, axes, len(plan), n_failed_total, n_skipped, wall, dashboard)
+    return SweepResult(directory, design, len(plan), n_failed_total, n_skipped, wall, dashboard)
 
 
 def _runs_to_do(

@@ -112,3 +112,30 @@ def describe(summary: pd.DataFrame, axes: dict[str, list]) -> str:
         f"{first.trade_share_mean:.1%} to {last.trade_share_mean:.1%}.{failed}"
     )
     return text
+
+
+def describe_sampled(summary: pd.DataFrame, paths: tuple[str, ...]) -> str:
+    """One paragraph for a sampled or listed design: how often runs integrate, and which
+    parameters move the integration index most (Spearman rank correlation)."""
+    ok = _ok_runs(summary)
+    n_failed = len(summary) - len(ok)
+    if ok.empty:
+        return f"All {len(summary)} runs failed; see the status and message columns of the summary."
+    text = (
+        f"{len(ok)} runs over {ok['point'].nunique()} design points: "
+        f"{ok['integrated'].mean():.0%} ended in an integrated national market"
+    )
+    correlations = {}
+    for path in paths:
+        values = ok[BY_PATH[path].column]
+        if pd.api.types.is_numeric_dtype(values) and values.nunique() > 1:
+            rho = values.corr(ok["integration_index"], method="spearman")
+            if np.isfinite(rho):
+                correlations[path] = rho
+    if correlations:
+        ranked = sorted(correlations.items(), key=lambda item: -abs(item[1]))
+        text += "; rank correlation with the integration index: " + ", ".join(
+            f"{path} {rho:+.2f}" for path, rho in ranked
+        )
+    failed = f" {n_failed} of {len(summary)} runs failed and are left out." if n_failed else ""
+    return text + "." + failed

@@ -1,6 +1,6 @@
 """Sweep expansion: a validated config -> the run table, one row per run.
 
-Pure and deterministic. Runs are the full grid of the axes (first axis slowest) times
+Pure and deterministic. Runs are the points of the sweep's design (``pipeline/designs.py``) times
 ``sweep.replicates``. A run's seed comes from ``numpy.random.SeedSequence`` keyed by the root seed
 and its replicate number (common random numbers: replicate r sees the same landscape and shocks at
 every point, so differences along an axis are the axis's effect), or, with
@@ -12,7 +12,6 @@ points of the sweep.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 from typing import Any
 
@@ -20,7 +19,9 @@ import numpy as np
 import pandas as pd
 
 from segmark.kernels.market import MODEL_VERSION
-from segmark.pipeline.config import Config
+from segmark.pipeline import designs
+from segmark.pipeline.config import Config, ConfigError, validate_settings
+from segmark.pipeline.designs import Design
 from segmark.pipeline.params import BY_PATH, PARAMETER_COLUMNS, base_point
 
 ID_COLUMNS = ("run_id", "point", "replicate", "seed")
@@ -46,15 +47,16 @@ def run_id(point: dict[str, Any], replicate: int, seed: int) -> str:
     return _digest(payload, 8).hex()
 
 
-def expand(cfg: Config, axes: dict[str, list[Any]]) -> pd.DataFrame:
-    """The run table: ``run_id, point, replicate, seed`` then every parameter column."""
+def expand(cfg: Config, design: Design) -> pd.DataFrame:
+    """The run table: ``run_id, point, replicate, seed`` then every parameter column; the
+    design's points in order, each repeated ``sweep.replicates`` times."""
     base = base_point(cfg)
-    paths = list(axes)
     rows = []
-    for point_index, values in enumerate(itertools.product(*(axes[p] for p in paths))):
+    for point_index, values in enumerate(design.points):
         point = dict(base)
-        for path, value in zip(paths, values, strict=True):
+        for path, value in values.items():
             point[BY_PATH[path].column] = value
+        _check_sampling(point, values)
         for replicate in range(cfg.sweep.replicates):
             seed = run_seed(
                 cfg.sweep.root_seed,
@@ -72,3 +74,19 @@ def expand(cfg: Config, axes: dict[str, list[Any]]) -> pd.DataFrame:
             )
     table = pd.DataFrame(rows, columns=[*ID_COLUMNS, *(c.column for c in PARAMETER_COLUMNS)])
     return table.astype({"point": "int64", "replicate": "int32", "seed": "int64"})
+
+
+def _check_sampling(point: dict[str, Any], swept: dict[str, Any]) -> None:
+    if point["model_sample_every"] > point["model_n_steps"]:
+        raise ConfigError(
+            f"model.sample_every = {point['model_sample_every']} exceeds model.n_steps = "
+            f"{point['model_n_steps']} at the design point {swept}: no time-series sample would "
+            "be taken; keep sample_every <= n_steps."
+        )
+
+
+def plan(cfg: Config) -> tuple[Design, pd.DataFrame]:
+    """Validate ``cfg`` and expand its design into the run table. Writes nothing."""
+    validate_settings(cfg)
+    design = designs.build(cfg)
+    return design, expand(cfg, design)

@@ -17,7 +17,10 @@ def test_cli_prints_dashboard_finding_and_results_last(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     out = done.stdout.strip().splitlines()
-    assert out[0] == "sweep smoke: 3 policy.permit_strictness x 2 replicates = 6 runs"
+    assert out[0] == (
+        "sweep smoke: 3 policy points x 1 shock/model points x 2 replicates = 6 runs "
+        "(grid design); axes: policy.permit_strictness (3)"
+    )
     assert any(line.startswith("dask dashboard: http://127.0.0.1:") for line in out)
     assert any("integrated national market goes from 100% to 0%" in line for line in out)
     assert out[-1] == f"results: {tmp_path / 'printed'}"

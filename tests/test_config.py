@@ -13,7 +13,8 @@ from hydra.errors import ConfigCompositionException
 
 from segmark.kernels import market
 from segmark.pipeline import cli
-from segmark.pipeline.config import ConfigError, geomspace, linspace, validate
+from segmark.pipeline import sweep as sweeps
+from segmark.pipeline.config import ConfigError, geomspace, linspace
 from segmark.pipeline.driver import plan_sweep
 from segmark.pipeline.params import KERNEL_COLUMNS, PARAMETER_COLUMNS
 
@@ -36,18 +37,18 @@ def test_every_shipped_option_composes(group: str, option: str) -> None:
     if group == "cluster" and option == "address":
         overrides.append("cluster.address=tcp://127.0.0.1:8786")
     cfg = make_config(*overrides)
-    validate(cfg)
+    sweeps.plan(cfg)
 
 
 def test_shipped_sweeps_have_the_promised_sizes() -> None:
     default = make_config()
-    axes = validate(default)
-    assert list(axes) == ["policy.permit_strictness"]
-    assert len(axes["policy.permit_strictness"]) * default.sweep.replicates >= 500
+    design, runs = sweeps.plan(default)
+    assert list(design.grid) == ["policy.permit_strictness"]
+    assert len(runs) >= 500
     smoke = make_config("sweep=smoke")
-    axes = validate(smoke)
+    design, runs = sweeps.plan(smoke)
     assert smoke.model.n_regions == 40  # the smoke sweep picks the small model
-    assert len(axes["policy.permit_strictness"]) * smoke.sweep.replicates == 6
+    assert len(design.grid["policy.permit_strictness"]) == 3 and len(runs) == 6
 
 
 def test_every_kernel_parameter_is_a_config_column() -> None:
@@ -62,7 +63,7 @@ def test_ranges_expand_to_lists() -> None:
     assert linspace(0.3, 0.3, 1) == [0.3]
     assert geomspace(0.01, 1, 3) == [0.01, 0.1, 1.0]
     cfg = make_config("sweep.axes.policy.permit_strictness=${linspace:0,1,3}")
-    assert validate(cfg) == {"policy.permit_strictness": [0.0, 0.5, 1.0]}
+    assert sweeps.plan(cfg)[0].grid == {"policy.permit_strictness": [0.0, 0.5, 1.0]}
 
 
 # (command-line overrides, text the error must contain). Each is refused before any work.
@@ -160,7 +161,7 @@ def test_schema_rejects_unknown_keys_and_types_in_compose() -> None:
 
 def test_interpolations_are_checked_after_composition() -> None:
     cfg = make_config("policy.transport_cost=${policy.permit_strictness}")
-    validate(cfg)
+    sweeps.plan(cfg)
     assert cfg.policy.transport_cost == cfg.policy.permit_strictness == 0.3
 
 

@@ -15,7 +15,7 @@ from conftest import make_config
 from omegaconf import OmegaConf
 
 from segmark.kernels import market
-from segmark.pipeline.config import validate
+from segmark.pipeline import sweep as sweeps
 from segmark.pipeline.params import PARAMETER_COLUMNS
 from segmark.pipeline.run import run_one
 from segmark.pipeline.store import (
@@ -25,13 +25,12 @@ from segmark.pipeline.store import (
     read_manifest,
     read_provenance,
 )
-from segmark.pipeline.sweep import expand
 
 
 @pytest.fixture(scope="module")
 def plan() -> pd.DataFrame:
     cfg = make_config("sweep=smoke")
-    return expand(cfg, validate(cfg))
+    return sweeps.plan(cfg)[1]
 
 
 def test_dataset_layout(smoke_dataset: Path) -> None:

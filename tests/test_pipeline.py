@@ -14,8 +14,9 @@ from distributed import Client
 from pandas.testing import assert_frame_equal
 
 from segmark.pipeline import driver
+from segmark.pipeline import sweep as sweeps
 from segmark.pipeline.cli import report
-from segmark.pipeline.config import ConfigError, validate
+from segmark.pipeline.config import ConfigError
 from segmark.pipeline.driver import Batcher, run_sweep
 from segmark.pipeline.run import run_and_store, run_batch
 from segmark.pipeline.store import (
@@ -27,7 +28,6 @@ from segmark.pipeline.store import (
     scan,
     write_manifest,
 )
-from segmark.pipeline.sweep import expand
 
 SWEEP = (
     "model=small",
@@ -117,7 +117,7 @@ def test_corrupt_part_is_moved_aside_and_redone(tmp_path: Path, reference, clien
 
 def test_a_retried_task_rewrites_its_part_instead_of_adding_one(tmp_path: Path) -> None:
     cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=twice")
-    plan = expand(cfg, validate(cfg))
+    plan = sweeps.plan(cfg)[1]
     directory = tmp_path / "twice"
     for sub in ("summary", "timeseries"):
         (directory / sub).mkdir(parents=True)
@@ -138,7 +138,7 @@ def test_model_version_change_is_refused(tmp_path: Path, client: Client) -> None
 
 def test_failed_run_is_recorded_and_retry_failed_reruns_it(tmp_path: Path) -> None:
     cfg = make_config(*SWEEP)
-    plan = expand(cfg, validate(cfg)).head(3).copy()
+    plan = sweeps.plan(cfg)[1].head(3).copy()
     plan.loc[1, "model_network"] = "torus"  # the network builder raises for this run
     result = run_batch(plan)
     summary = result.summary.to_pandas()

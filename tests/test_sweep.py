@@ -7,8 +7,7 @@ import pandas as pd
 from conftest import make_config
 from pandas.testing import assert_frame_equal
 
-from segmark.pipeline.config import validate
-from segmark.pipeline.sweep import expand
+from segmark.pipeline import sweep as sweeps
 
 SMALL = (
     "sweep.axes.policy.permit_strictness=[0.0,1.0]",
@@ -20,7 +19,7 @@ SMALL = (
 
 def table(*overrides: str) -> pd.DataFrame:
     cfg = make_config(*overrides)
-    return expand(cfg, validate(cfg))
+    return sweeps.plan(cfg)[1]
 
 
 def test_small_sweep_run_table_literally() -> None:

@@ -1,0 +1,323 @@
+"""Experimental designs: a sweep config -> its parameter points (before replicates).
+
+Designs (``sweep.design``):
+  grid      full factorial of ``sweep.axes`` (group -> parameter -> list of values)
+  list      the explicit points in ``sweep.points`` (each group -> parameter -> value)
+  random    ``sweep.samples`` independent uniform draws over ``sweep.parameters``
+  lhs       Latin hypercube (scipy.stats.qmc.LatinHypercube)
+  sobol     scrambled Sobol' sequence (scipy.stats.qmc.Sobol); samples must be a power of 2
+  saltelli  SALib's Saltelli/Sobol' sample: samples x (2D + 2) points, for Sobol' indices
+  morris    SALib's Morris trajectories: samples x (D + 1) points, for elementary effects
+
+A sampled parameter (``sweep.parameters.<group>.<name>``) is ``{low, high}`` (uniform; integers
+for int parameters; ``log: true`` for log-uniform), ``{values: [..]}`` (categorical), or
+``{dist: <scipy.stats name>, ...its arguments}`` drawn through the distribution's inverse CDF.
+Points are drawn in the unit hypercube first, so every design works with every kind.
+
+``sweep.combine``: ``joint`` samples all parameters together; ``factorial`` samples policies
+(levers) and the other groups (uncertainties) apart and crosses them: N policy points x M other
+points. Saltelli and Morris are joint by construction.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+from scipy.stats import qmc
+
+from segmark.pipeline.config import (
+    GROUPS,
+    MAX_RUNS,
+    Config,
+    ConfigError,
+    SweepConfig,
+    check_value,
+    parameter_fields,
+)
+
+DESIGNS = ("grid", "list", "random", "lhs", "sobol", "saltelli", "morris")
+SAMPLED = ("random", "lhs", "sobol", "saltelli", "morris")
+COMBINES = ("joint", "factorial")
+MORRIS_LEVELS = 4
+DESIGN_STREAM = 0x5E6D  # keeps design draws apart from the runs' random streams
+
+
+@dataclass(frozen=True)
+class Design:
+    """The parameter points of a sweep (only the swept parameters, by path)."""
+
+    kind: str
+    paths: tuple[str, ...]
+    points: tuple[dict[str, Any], ...]
+    policy_points: int
+    other_points: int
+    grid: dict[str, list[Any]] | None  # the axes of a grid design
+
+    def describe(self, replicates: int) -> str:
+        counts = f"{self.policy_points} policy points x {self.other_points} shock/model points"
+        return (
+            f"{counts} x {replicates} replicates = {len(self.points) * replicates} runs "
+            f"({self.kind} design)"
+        )
+
+
+def _nested_items(section: Any, where: str) -> list[tuple[str, str, Any]]:
+    """(group, name, value) from a group -> parameter -> value mapping, checking the names."""
+    if not isinstance(section, dict):
+        raise ConfigError(
+            f"{where} must map a group ({', '.join(GROUPS)}) to its parameters, "
+            f"e.g. {where}.policy.permit_strictness."
+        )
+    items = []
+    for group, params in section.items():
+        if group not in GROUPS:
+            raise ConfigError(
+                f"{where}.{group} is not a parameter group: use {', '.join(GROUPS)} "
+                f"(e.g. {where}.policy.permit_strictness)."
+            )
+        if not isinstance(params, dict) or not params:
+            raise ConfigError(
+                f"{where}.{group} must map parameter names to values, e.g. "
+                f"{where}.{group}.<name>: ..."
+            )
+        known = parameter_fields(group)
+        for name, value in params.items():
+            if name not in known:
+                raise ConfigError(
+                    f"{where}.{group}.{name}: {group} has no parameter {name!r}; "
+                    f"known are {', '.join(known)}."
+                )
+            items.append((group, name, value))
+    return items
+
+
+def _grid(sweep: SweepConfig) -> dict[str, list[Any]]:
+    axes: dict[str, list[Any]] = {}
+    for group, name, spec in _nested_items(sweep.axes, "sweep.axes") if sweep.axes else []:
+        path = f"{group}.{name}"
+        if not isinstance(spec, list | tuple):
+            raise ConfigError(
+                f"sweep.axes.{path} = {spec!r}: an axis is a list of values, e.g. [0.1, 0.5] "
+                "or ${linspace:0,1,11} or ${geomspace:0.01,1,5}."
+            )
+        if not spec:
+            raise ConfigError(f"sweep.axes.{path} is empty: an axis needs at least one value.")
+        values = [check_value(path, v, parameter_fields(group)[name]) for v in spec]
+        if len(set(values)) != len(values):
+            raise ConfigError(f"sweep.axes.{path} repeats a value: {values}.")
+        axes[path] = values
+    return axes
+
+
+def _product(axes: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    paths = list(axes)
+    return [dict(zip(paths, combo, strict=True)) for combo in itertools.product(*axes.values())]
+
+
+class _Marginal:
+    """One sampled parameter: maps u in [0, 1) to a checked value."""
+
+    def __init__(self, group: str, name: str, spec: Any):
+        self.path = f"{group}.{name}"
+        self.field = parameter_fields(group)[name]
+        where = f"sweep.parameters.{self.path}"
+        if not isinstance(spec, dict):
+            raise ConfigError(
+                f"{where} = {spec!r}: a sampled parameter is {{low, high}}, {{values: [..]}} or "
+                "{dist: <scipy.stats name>, ...}."
+            )
+        self.spec = dict(spec)
+        keys = set(self.spec)
+        is_int = str(self.field.type) == "int"
+        if "values" in keys:
+            if keys != {"values"} or not isinstance(self.spec["values"], list | tuple):
+                raise ConfigError(f"{where}: a categorical parameter is {{values: [a, b, ...]}}.")
+            self.values = [check_value(self.path, v, self.field) for v in self.spec["values"]]
+            if not self.values or len(set(self.values)) != len(self.values):
+                raise ConfigError(f"{where}.values must list distinct values, at least one.")
+            self.kind = "values"
+        elif "dist" in keys:
+            name = self.spec.pop("dist")
+            dist = getattr(stats, str(name), None)
+            if not isinstance(dist, stats.rv_continuous):
+                raise ConfigError(
+                    f"{where}.dist = {name!r} is not a continuous scipy.stats distribution "
+                    "(e.g. norm, uniform, truncnorm, lognorm, beta)."
+                )
+            try:
+                self.frozen = dist(**self.spec)
+                self.frozen.ppf(0.5)
+            except (TypeError, ValueError) as error:
+                raise ConfigError(f"{where}: bad arguments for {name}: {error}.") from None
+            self.kind = "dist"
+        elif keys - {"log"} == {"low", "high"}:
+            low = check_value(self.path, self.spec["low"], self.field)
+            high = check_value(self.path, self.spec["high"], self.field)
+            if not low < high:
+                raise ConfigError(f"{where}: low = {low} must be below high = {high}.")
+            self.log = bool(self.spec.get("log", False))
+            if self.log and low <= 0:
+                raise ConfigError(f"{where}: a log-uniform range needs low > 0, got {low}.")
+            self.low, self.high, self.kind = low, high, "int" if is_int else "range"
+        else:
+            raise ConfigError(
+                f"{where} has keys {sorted(keys)}: use {{low, high}} (optionally log: true), "
+                "{values: [..]} or {dist: <scipy.stats name>, ...}."
+            )
+
+    def value(self, u: float) -> Any:
+        if self.kind == "values":
+            return self.values[min(int(u * len(self.values)), len(self.values) - 1)]
+        if self.kind == "int":
+            return min(math.floor(self.low + u * (self.high - self.low + 1)), self.high)
+        if self.kind == "dist":
+            raw = float(self.frozen.ppf(u))
+        elif self.log:
+            raw = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
+        else:
+            raw = self.low + u * (self.high - self.low)
+        try:
+            return check_value(self.path, round(raw, 12), self.field)
+        except ConfigError as error:
+            raise ConfigError(
+                f"sweep.parameters.{self.path}: the design drew {raw:.6g}, outside the "
+                f"parameter's range ({error}); truncate or narrow the distribution."
+            ) from None
+
+
+def _unit_sample(kind: str, n: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    """Points in [0, 1)^d of the given design."""
+    if kind == "random":
+        return rng.random((n, d))
+    if kind == "lhs":
+        return qmc.LatinHypercube(d, seed=rng).random(n)
+    if kind == "sobol":
+        return qmc.Sobol(d, scramble=True, seed=rng).random(n)
+    from SALib.sample import morris, sobol  # only these designs need SALib
+
+    problem = {"num_vars": d, "names": [f"x{i}" for i in range(d)], "bounds": [[0, 1]] * d}
+    seed = int(rng.integers(2**31))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if kind == "saltelli":
+            unit = sobol.sample(problem, n, calc_second_order=True, seed=seed)
+        else:
+            unit = morris.sample(problem, n, num_levels=MORRIS_LEVELS, seed=seed)
+    return np.clip(unit, 0.0, np.nextafter(1.0, 0.0))
+
+
+def _sampled(sweep: SweepConfig, marginals: list[_Marginal], stream: int) -> list[dict[str, Any]]:
+    rng = np.random.default_rng([sweep.root_seed, DESIGN_STREAM, stream])
+    unit = _unit_sample(sweep.design, sweep.samples, len(marginals), rng)
+    return [{m.path: m.value(u) for m, u in zip(marginals, row, strict=True)} for row in unit]
+
+
+def _check_samples(sweep: SweepConfig) -> None:
+    n = sweep.samples
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ConfigError(
+            f"sweep.samples = {n!r}: a {sweep.design} design needs sweep.samples, an integer >= 1."
+        )
+    if sweep.design in ("sobol", "saltelli") and n & (n - 1):
+        below = 1 << (n.bit_length() - 1)
+        raise ConfigError(
+            f"sweep.samples = {n}: a {sweep.design} design needs a power of 2 "
+            f"(e.g. {below} or {below * 2}) to keep the balance properties of Sobol' points."
+        )
+
+
+def _split(points: list[dict[str, Any]]) -> tuple[int, int]:
+    """Distinct policy sub-points and distinct other sub-points of a point list."""
+    policy = {
+        tuple(sorted((k, v) for k, v in p.items() if k.startswith("policy."))) for p in points
+    }
+    other = {
+        tuple(sorted((k, v) for k, v in p.items() if not k.startswith("policy."))) for p in points
+    }
+    return len(policy), len(other)
+
+
+def _check_size(cfg: Config, n_points: int) -> None:
+    n_runs = n_points * cfg.sweep.replicates
+    if n_runs > MAX_RUNS:
+        raise ConfigError(
+            f"sweep {cfg.sweep.name!r} would make {n_runs:,} runs ({n_points:,} points x "
+            f"{cfg.sweep.replicates} sweep.replicates); at most {MAX_RUNS:,} are allowed in one "
+            "sweep."
+        )
+
+
+def build(cfg: Config) -> Design:
+    """The validated design of ``cfg.sweep``. Raises :class:`ConfigError`."""
+    sweep = cfg.sweep
+    if sweep.design not in DESIGNS:
+        raise ConfigError(
+            f"sweep.design = {sweep.design!r} is not known: choose one of {', '.join(DESIGNS)}."
+        )
+    if sweep.combine not in COMBINES:
+        raise ConfigError(
+            f"sweep.combine = {sweep.combine!r}: choose one of {', '.join(COMBINES)}."
+        )
+    unused = {
+        "axes": sweep.design != "grid" and bool(sweep.axes),
+        "parameters": sweep.design not in SAMPLED and bool(sweep.parameters),
+        "points": sweep.design != "list" and bool(sweep.points),
+    }
+    for key, stray in unused.items():
+        if stray:
+            raise ConfigError(
+                f"sweep.{key} is set but sweep.design = {sweep.design!r} does not use it; "
+                f"grid uses axes, list uses points, {', '.join(SAMPLED)} use parameters."
+            )
+    if sweep.design == "grid":
+        axes = _grid(sweep)
+        _check_size(cfg, math.prod(len(v) for v in axes.values()))
+        policy = _product({p: v for p, v in axes.items() if p.startswith("policy.")})
+        other = _product({p: v for p, v in axes.items() if not p.startswith("policy.")})
+        points = [{**a, **b} for a in policy for b in other]
+        return Design("grid", tuple(axes), tuple(points), len(policy), len(other), axes)
+    if sweep.design == "list":
+        if not isinstance(sweep.points, list | tuple) or not sweep.points:
+            raise ConfigError("sweep.points is empty: a list design needs at least one point.")
+        points = []
+        for i, raw in enumerate(sweep.points):
+            items = _nested_items(raw, f"sweep.points[{i}]")
+            points.append(
+                {
+                    f"{g}.{n}": check_value(f"{g}.{n}", v, parameter_fields(g)[n])
+                    for g, n, v in items
+                }
+            )
+        paths = tuple(dict.fromkeys(path for point in points for path in point))
+        if any(set(point) != set(paths) for point in points):
+            raise ConfigError(f"sweep.points must all set the same parameters: {', '.join(paths)}.")
+        return Design("list", paths, tuple(points), *_split(points), None)
+    _check_samples(sweep)
+    marginals = [
+        _Marginal(g, n, s) for g, n, s in _nested_items(sweep.parameters, "sweep.parameters")
+    ]
+    paths = tuple(m.path for m in marginals)
+    d = len(marginals)
+    factor = {"saltelli": 2 * d + 2, "morris": d + 1}.get(sweep.design, 1)
+    crossed = sweep.combine == "factorial" and 0 < sum(p.startswith("policy.") for p in paths) < d
+    _check_size(cfg, sweep.samples * factor * (sweep.samples if crossed else 1))
+    if sweep.combine == "joint" or sweep.design in ("saltelli", "morris"):
+        if sweep.combine == "factorial":
+            raise ConfigError(
+                f"sweep.combine = factorial does not fit a {sweep.design} design, whose points "
+                "are built jointly for its sensitivity indices: use sweep.combine=joint."
+            )
+        points = _sampled(sweep, marginals, 0)
+        return Design(sweep.design, paths, tuple(points), *_split(points), None)
+    levers = [m for m in marginals if m.path.startswith("policy.")]
+    others = [m for m in marginals if not m.path.startswith("policy.")]
+    policy = _sampled(sweep, levers, 1) if levers else [{}]
+    other = _sampled(sweep, others, 2) if others else [{}]
+    points = [{**a, **b} for a in policy for b in other]
+    return Design(sweep.design, paths, tuple(points), len(policy), len(other), None)
