@@ -138,7 +138,9 @@ class _Marginal:
         if "values" in keys:
             if keys != {"values"} or not isinstance(self.spec["values"], list | tuple):
                 raise ConfigError(f"{where}: a categorical parameter is {{values: [a, b, ...]}}.")
-            self.values = [check_value(self.path, v, self.field) for v in self.spec["values"]]
+            self.values = [
+                check_value(f"{where}.values", v, self.field) for v in self.spec["values"]
+            ]
             if not self.values or len(set(self.values)) != len(self.values):
                 raise ConfigError(f"{where}.values must list distinct values, at least one.")
             self.kind = "values"
@@ -157,8 +159,8 @@ class _Marginal:
                 raise ConfigError(f"{where}: bad arguments for {name}: {error}.") from None
             self.kind = "dist"
         elif keys - {"log"} == {"low", "high"}:
-            low = check_value(self.path, self.spec["low"], self.field)
-            high = check_value(self.path, self.spec["high"], self.field)
+            low = check_value(f"{where}.low", self.spec["low"], self.field)
+            high = check_value(f"{where}.high", self.spec["high"], self.field)
             if not low < high:
                 raise ConfigError(f"{where}: low = {low} must be below high = {high}.")
             self.log = bool(self.spec.get("log", False))
@@ -272,8 +274,10 @@ def build(cfg: Config) -> Design:
     for key, stray in unused.items():
         if stray:
             raise ConfigError(
-                f"sweep.{key} is set but sweep.design = {sweep.design!r} does not use it; "
-                f"grid uses axes, list uses points, {', '.join(SAMPLED)} use parameters."
+                f"sweep.{key} is set but sweep.design = {sweep.design!r} does not use it "
+                f"(grid uses axes, list uses points, {', '.join(SAMPLED)} use parameters): "
+                f"drop it (e.g. ~sweep.{key}.policy) or start from a sweep config of that kind "
+                "(sweep=explore, sweep=sensitivity, sweep=screening)."
             )
     if sweep.design == "grid":
         axes = _grid(sweep)
