@@ -32,48 +32,60 @@ def _digest(payload: Any, n_bytes: int) -> bytes:
     return hashlib.blake2b(text.encode(), digest_size=n_bytes).digest()
 
 
-def run_seed(root_seed: int, replicate: int, point: dict[str, Any] | None = None) -> int:
-    """A 63-bit seed from the root seed and the replicate number, and the parameter point if
+def point_digest(point: dict[str, Any]) -> bytes:
+    """16 bytes naming a full parameter point (every column and value)."""
+    return _digest(point, 16)
+
+
+def run_seed(root_seed: int, replicate: int, point: bytes | None = None) -> int:
+    """A 63-bit seed from the root seed and the replicate number, and the point's digest if
     given (independent streams per point)."""
-    words = np.frombuffer(_digest(point, 16), dtype=np.uint32).tolist() if point else []
+    words = np.frombuffer(point, dtype=np.uint32).tolist() if point else []
     sequence = np.random.SeedSequence(root_seed, spawn_key=(*words, replicate))
     return int(sequence.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
-def run_id(point: dict[str, Any], replicate: int, seed: int) -> str:
-    """16 hex characters naming the run by its content: parameters, replicate, seed and the
-    model version."""
-    payload = {"point": point, "replicate": replicate, "seed": seed, "model": MODEL_VERSION}
-    return _digest(payload, 8).hex()
+def run_id(point: bytes, replicate: int, seed: int) -> str:
+    """16 hex characters naming the run by its content: the point's digest, replicate, seed and
+    the model version."""
+    payload = f"{point.hex()}|{replicate}|{seed}|{MODEL_VERSION}".encode()
+    return hashlib.blake2b(payload, digest_size=8).hexdigest()
 
 
 def expand(cfg: Config, design: Design) -> pd.DataFrame:
     """The run table: ``run_id, point, replicate, seed`` then every parameter column; the
-    design's points in order, each repeated ``sweep.replicates`` times."""
+    design's points in order, each repeated ``sweep.replicates`` times (replicate fastest).
+
+    Built column-wise: per point one digest, per replicate one seed (common random numbers),
+    per run one short hash, so a million runs take seconds, not minutes.
+    """
     base = base_point(cfg)
-    rows = []
-    for point_index, values in enumerate(design.points):
-        point = dict(base)
-        for path, value in values.items():
-            point[BY_PATH[path].column] = value
-        _check_sampling(point, values)
-        for replicate in range(cfg.sweep.replicates):
-            seed = run_seed(
-                cfg.sweep.root_seed,
-                replicate,
-                None if cfg.sweep.common_random_numbers else point,
-            )
-            rows.append(
-                {
-                    "run_id": run_id(point, replicate, seed),
-                    "point": point_index,
-                    "replicate": replicate,
-                    "seed": seed,
-                    **point,
-                }
-            )
-    table = pd.DataFrame(rows, columns=[*ID_COLUMNS, *(c.column for c in PARAMETER_COLUMNS)])
-    return table.astype({"point": "int64", "replicate": "int32", "seed": "int64"})
+    replicates = cfg.sweep.replicates
+    points = pd.DataFrame([{**base, **_columns(values)} for values in design.points])
+    points = points[[c.column for c in PARAMETER_COLUMNS]]
+    for row, values in zip(points.to_dict("records"), design.points, strict=True):
+        _check_sampling(row, values)
+    digests = [point_digest(row) for row in points.to_dict("records")]
+    if cfg.sweep.common_random_numbers:
+        shared = [run_seed(cfg.sweep.root_seed, r) for r in range(replicates)]
+        seeds = shared * len(digests)
+    else:
+        seeds = [run_seed(cfg.sweep.root_seed, r, d) for d in digests for r in range(replicates)]
+    replicate = np.tile(np.arange(replicates, dtype=np.int32), len(digests))
+    point = np.repeat(np.arange(len(digests), dtype=np.int64), replicates)
+    ids = [
+        run_id(digests[p], int(r), s) for p, r, s in zip(point, replicate, seeds, strict=True)
+    ]
+    table = points.iloc[point].reset_index(drop=True)
+    table.insert(0, "seed", np.asarray(seeds, dtype=np.int64))
+    table.insert(0, "replicate", replicate)
+    table.insert(0, "point", point)
+    table.insert(0, "run_id", ids)
+    return table
+
+
+def _columns(values: dict[str, Any]) -> dict[str, Any]:
+    return {BY_PATH[path].column: value for path, value in values.items()}
 
 
 def _check_sampling(point: dict[str, Any], swept: dict[str, Any]) -> None:

@@ -27,10 +27,10 @@ def test_small_sweep_run_table_literally() -> None:
     expected = pd.DataFrame(
         {
             "run_id": [
-                "0ddbb93836b7f264",
-                "d325fd6fa7bbec6c",
-                "5b3070137a159db0",
-                "551bf23aaff6c215",
+                "41c0ee9540b23bb6",
+                "92f15272858cbe44",
+                "4f4966178c9578e3",
+                "45c08e7cd1ad63f4",
             ],
             "point": [0, 0, 1, 1],
             "replicate": [0, 1, 0, 1],
