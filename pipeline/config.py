@@ -18,7 +18,7 @@ from omegaconf import OmegaConf
 from segmark.kernels.network import NETWORK_KINDS
 
 GROUPS = ("model", "policy", "shock")
-CLUSTER_KINDS = ("local", "address")
+CLUSTER_KINDS = ("local", "address", "slurm", "pbs")
 COMPRESSIONS = ("zstd", "snappy", "gzip", "none")
 MAX_RUNS = 10_000_000
 
@@ -139,8 +139,30 @@ class SweepConfig:
 
 
 @dataclass
+class JobqueueConfig:
+    """Worker jobs on an HPC scheduler (cluster.kind slurm or pbs) through dask-jobqueue."""
+
+    cores: int = 1  # cores per job
+    processes: int = 1  # worker processes per job (cores are split between them)
+    memory: str = "2GB"  # memory per job
+    walltime: str = "01:00:00"
+    queue: str = ""  # partition (SLURM) or queue (PBS); empty = the site default
+    account: str = ""  # project to charge; empty = none
+    interface: str = ""  # network interface workers and scheduler use, e.g. ib0; empty = default
+    jobs: int = 1  # worker jobs to start (fixed size)
+    adaptive_max_jobs: int = 0  # > 0: adapt between 1 and this many jobs instead
+    lifetime: str = ""  # worker lifetime, e.g. 55m for a 1 h walltime: leave before being killed
+    lifetime_stagger: str = "4m"  # spread lifetimes so workers do not all leave at once
+    local_directory: str = ""  # node-local scratch for workers, e.g. $TMPDIR
+    log_directory: str = ""  # where job stdout/stderr go; empty = the submit directory
+    job_extra_directives: list[str] = field(default_factory=list)  # extra #SBATCH/#PBS lines
+    job_script_prologue: list[str] = field(default_factory=list)  # shell lines before the worker
+
+
+@dataclass
 class ClusterConfig:
-    """Where runs execute: an embedded LocalCluster or a running scheduler at ``address``."""
+    """Where runs execute: an embedded LocalCluster, a running scheduler at ``address``, or
+    worker jobs on SLURM or PBS (``jobqueue``)."""
 
     kind: str = "local"
     n_workers: int = 0  # local: worker processes; 0 = one per core
@@ -150,6 +172,10 @@ class ClusterConfig:
     address: str = ""  # kind=address: e.g. tcp://127.0.0.1:8786
     max_in_flight: int = 0  # batches submitted at once; 0 = 4 per worker
     task_seconds: float = 2.0  # target work per task when sweep.batch_size is 0 (adaptive)
+    # numba's compiled-kernel cache for the workers; empty = numba's default (beside the code,
+    # or a per-user cache when that is read-only). Point it at node-local disk on clusters.
+    numba_cache_dir: str = ""
+    jobqueue: JobqueueConfig = field(default_factory=JobqueueConfig)
 
 
 @dataclass
@@ -289,6 +315,19 @@ def validate_settings(cfg: Config) -> None:
             "e.g. cluster.address=tcp://127.0.0.1:8786."
         )
     _check_int("cluster.n_workers", cfg.cluster.n_workers, 0, 4096)
+    queue = cfg.cluster.jobqueue
+    _check_int("cluster.jobqueue.cores", queue.cores, 1, 4096)
+    _check_int("cluster.jobqueue.processes", queue.processes, 1, queue.cores)
+    _check_int("cluster.jobqueue.jobs", queue.jobs, 1, 100_000)
+    _check_int("cluster.jobqueue.adaptive_max_jobs", queue.adaptive_max_jobs, 0, 100_000)
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[kKmMgGtT]i?[bB]", queue.memory):
+        raise ConfigError(
+            f"cluster.jobqueue.memory = {queue.memory!r}: give a size such as 4GB or 3500MiB."
+        )
+    if not re.fullmatch(r"(\d+-)?\d{1,3}:\d{2}(:\d{2})?", queue.walltime):
+        raise ConfigError(
+            f"cluster.jobqueue.walltime = {queue.walltime!r}: give HH:MM:SS (or D-HH:MM:SS)."
+        )
     _check_int("cluster.threads_per_worker", cfg.cluster.threads_per_worker, 1, 1024)
     _check_int("cluster.max_in_flight", cfg.cluster.max_in_flight, 0, 1_000_000)
     seconds = cfg.cluster.task_seconds

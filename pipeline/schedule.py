@@ -23,10 +23,24 @@ R = TypeVar("R")
 
 @contextmanager
 def connect(cluster: ClusterConfig) -> Iterator[Client]:
-    """A Dask client for ``cluster``; an embedded LocalCluster is closed on exit."""
+    """A Dask client for ``cluster``; a cluster started here is closed (its jobs cancelled) on
+    exit."""
+    if cluster.numba_cache_dir:
+        # LocalCluster workers inherit the driver's environment; jobs get it in their script
+        os.environ["NUMBA_CACHE_DIR"] = cluster.numba_cache_dir
     if cluster.kind == "address":
         with Client(cluster.address, timeout="30s") as client:
             client.wait_for_workers(1, timeout=120)
+            yield client
+        return
+    if cluster.kind in ("slurm", "pbs"):
+        with jobqueue_cluster(cluster) as jobs, Client(jobs) as client:
+            queue = cluster.jobqueue
+            if queue.adaptive_max_jobs:
+                jobs.adapt(minimum_jobs=1, maximum_jobs=queue.adaptive_max_jobs)
+            else:
+                jobs.scale(jobs=queue.jobs)
+            client.wait_for_workers(1, timeout=600)
             yield client
         return
     with (
@@ -42,6 +56,39 @@ def connect(cluster: ClusterConfig) -> Iterator[Client]:
         Client(local) as client,
     ):
         yield client
+
+
+def jobqueue_cluster(cluster: ClusterConfig) -> Any:
+    """An unstarted dask-jobqueue SLURMCluster or PBSCluster from ``cluster.jobqueue``."""
+    from dask_jobqueue import PBSCluster, SLURMCluster
+
+    queue = cluster.jobqueue
+    prologue = list(queue.job_script_prologue)
+    if cluster.numba_cache_dir:
+        prologue.append(f"export NUMBA_CACHE_DIR={cluster.numba_cache_dir}")
+    worker_args: list[str] = []  # threads per worker process: cores / processes
+    if queue.lifetime:
+        worker_args += ["--lifetime", queue.lifetime, "--lifetime-stagger", queue.lifetime_stagger]
+    options: dict[str, Any] = {
+        "cores": queue.cores,
+        "processes": queue.processes,
+        "memory": queue.memory,
+        "walltime": queue.walltime,
+        "job_extra_directives": list(queue.job_extra_directives),
+        "job_script_prologue": prologue,
+        "worker_extra_args": worker_args,
+        "scheduler_options": {"dashboard_address": cluster.dashboard_address or ":0"},
+    }
+    optional = {
+        "queue": queue.queue,
+        "account": queue.account,
+        "interface": queue.interface,
+        "local_directory": queue.local_directory,
+        "log_directory": queue.log_directory,
+    }
+    options.update({key: value for key, value in optional.items() if value})
+    kind = SLURMCluster if cluster.kind == "slurm" else PBSCluster
+    return kind(**options)
 
 
 def total_threads(client: Client) -> int:

@@ -73,9 +73,7 @@ def expand(cfg: Config, design: Design) -> pd.DataFrame:
         seeds = [run_seed(cfg.sweep.root_seed, r, d) for d in digests for r in range(replicates)]
     replicate = np.tile(np.arange(replicates, dtype=np.int32), len(digests))
     point = np.repeat(np.arange(len(digests), dtype=np.int64), replicates)
-    ids = [
-        run_id(digests[p], int(r), s) for p, r, s in zip(point, replicate, seeds, strict=True)
-    ]
+    ids = [run_id(digests[p], int(r), s) for p, r, s in zip(point, replicate, seeds, strict=True)]
     table = points.iloc[point].reset_index(drop=True)
     table.insert(0, "seed", np.asarray(seeds, dtype=np.int64))
     table.insert(0, "replicate", replicate)

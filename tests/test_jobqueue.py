@@ -1,0 +1,68 @@
+"""cluster=slurm / cluster=pbs: the worker job scripts dask-jobqueue makes from our configs.
+(Submitting them to a real SLURM is the cluster issue's test, behind its own marker.)"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import make_config
+
+from segmark.pipeline import sweep as sweeps
+from segmark.pipeline.config import ConfigError
+from segmark.pipeline.schedule import jobqueue_cluster
+
+SITE = (
+    "cluster.jobqueue.queue=compute",
+    "cluster.jobqueue.account=nk-markets",
+    "cluster.jobqueue.interface=lo",
+    "cluster.jobqueue.walltime=02:00:00",
+    "cluster.numba_cache_dir=/tmp/segmark-numba",
+    "cluster.dashboard_address=127.0.0.1:0",
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        (
+            "slurm",
+            [
+                "#SBATCH -p compute",
+                "#SBATCH -A nk-markets",
+                "#SBATCH -t 02:00:00",
+                "#SBATCH --cpus-per-task=4",
+            ],
+        ),
+        ("pbs", ["#PBS -q compute", "#PBS -A nk-markets", "#PBS -l walltime=02:00:00"]),
+    ],
+)
+def test_job_script_carries_the_site_settings(kind: str, expected: list[str]) -> None:
+    cfg = make_config(f"cluster={kind}", *SITE)
+    sweeps.plan(cfg)
+    cluster = jobqueue_cluster(cfg.cluster)
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    for line in expected:
+        assert line in script, script
+    assert "export NUMBA_CACHE_DIR=/tmp/segmark-numba" in script
+    assert "--lifetime 55m --lifetime-stagger 4m" in script
+    assert "--nworkers 4" in script or "--nprocs 4" in script  # one worker process per core
+    assert "--interface lo" in script
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("cluster.jobqueue.memory=lots", "cluster.jobqueue.memory = 'lots': give a size"),
+        ("cluster.jobqueue.walltime=1h", "cluster.jobqueue.walltime = '1h': give HH:MM:SS"),
+        (
+            "cluster.jobqueue.processes=8",
+            "cluster.jobqueue.processes = 8: allowed is an integer in [1, 4]",
+        ),
+    ],
+)
+def test_bad_jobqueue_settings_are_refused(override: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        sweeps.plan(make_config("cluster=slurm", override))
+    assert expected in str(refused.value)
