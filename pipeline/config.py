@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -350,6 +351,13 @@ def validate_settings(cfg: Config) -> None:
         raise ConfigError(
             f"storage.compression = {cfg.storage.compression!r}: choose one of "
             f"{', '.join(COMPRESSIONS)}."
+        )
+    submit = {"slurm": "sbatch", "pbs": "qsub"}.get(cfg.cluster.kind)
+    if submit and shutil.which(submit) is None:
+        raise ConfigError(
+            f"cluster.kind = {cfg.cluster.kind!r} submits worker jobs with {submit}, which is not "
+            "on this machine's PATH: run segmark on a login node of that cluster, or use "
+            "cluster=local or cluster=address."
         )
 
 

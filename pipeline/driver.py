@@ -17,6 +17,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -31,7 +32,6 @@ from segmark.pipeline.run import run_and_store, run_batch
 from segmark.pipeline.schedule import Client, connect, map_batches, total_threads
 from segmark.pipeline.store import (
     MANIFEST_FILE,
-    PLAN_SCHEMA,
     drop_runs,
     prepare_dataset,
     read_manifest,
@@ -39,6 +39,7 @@ from segmark.pipeline.store import (
     scan,
     write_manifest,
 )
+from segmark.pipeline.sweep import RunTable
 from segmark.pipeline.sweep import plan as plan_runs
 
 FIRST_BATCH = 2  # runs per task until the first receipts tell what a run costs
@@ -71,11 +72,20 @@ def dataset_directory(cfg: Config, now: datetime | None = None) -> Path:
 
 
 class Batcher:
-    """Slices the runs still to do into batches. With a fixed size it is a plain splitter; with
-    size 0 it starts small and then sizes batches to about ``task_seconds`` of work from the
-    run times the receipts report, so thousands of short runs never become thousands of tasks."""
+    """Slices the runs still to do into batches, made into rows only when a task is submitted.
+    With a fixed size it is a plain splitter; with size 0 it starts small and then sizes batches
+    to about ``task_seconds`` of work from the run times the receipts report, so thousands of
+    short runs never become thousands of tasks."""
 
-    def __init__(self, todo: pd.DataFrame, fixed_size: int, task_seconds: float, workers: int):
+    def __init__(
+        self,
+        table: RunTable,
+        todo: np.ndarray,
+        fixed_size: int,
+        task_seconds: float,
+        workers: int,
+    ):
+        self.table = table
         self.todo = todo
         self.fixed_size = fixed_size
         self.task_seconds = task_seconds
@@ -103,12 +113,12 @@ class Batcher:
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
         while self.position < len(self.todo):
-            batch = self.todo.iloc[self.position : self.position + self.size]
-            self.position += len(batch)
-            yield batch
+            index = self.todo[self.position : self.position + self.size]
+            self.position += len(index)
+            yield self.table.rows(index)
 
 
-def plan_sweep(cfg: Config) -> tuple[Design, pd.DataFrame, Path]:
+def plan_sweep(cfg: Config) -> tuple[Design, RunTable, Path]:
     """Validate and expand; check that an existing dataset can take this sweep. Writes nothing."""
     design, plan = plan_runs(cfg)
     directory = dataset_directory(cfg)
@@ -147,7 +157,7 @@ def dry_run(cfg: Config, echo: Callable[[str], None] = print) -> dict[str, float
     nothing written."""
     design, plan, directory = plan_sweep(cfg)
     echo(describe_plan(cfg, design))
-    pilot = plan.iloc[[0, len(plan) // 2, len(plan) - 1]].drop_duplicates("run_id")
+    pilot = plan.rows(np.unique([0, len(plan) // 2, len(plan) - 1]))
     run_batch(pilot.head(1))  # compile or load the kernel
     started = time.perf_counter()
     result = run_batch(pilot)
@@ -187,16 +197,16 @@ def run_sweep(
         workers = total_threads(client)
         echo(f"dask: {workers} worker threads")
         echo(f"dask dashboard: {client.dashboard_link}")
-        resumed = directory.exists()
-        if resumed:
+        if directory.exists():
             todo = _runs_to_do(cfg, plan, directory, echo)
         else:
-            todo = plan
+            todo = np.arange(len(plan))
         config_yaml = OmegaConf.to_yaml(OmegaConf.structured(cfg))
         record = provenance.collect(cfg.sweep.root_seed, config_yaml)
         prepare_dataset(
             directory,
-            pa.Table.from_pandas(plan, schema=PLAN_SCHEMA, preserve_index=False),
+            (pa.Table.from_pandas(chunk, preserve_index=False) for chunk in plan.chunks()),
+            len(plan),
             config_yaml,
             cfg.storage.compression,
             model_version=MODEL_VERSION,
@@ -205,7 +215,7 @@ def run_sweep(
         n_skipped = len(plan) - len(todo)
         if n_skipped:
             echo(f"resuming {directory.name}: {n_skipped} of {len(plan)} runs already stored")
-        batcher = Batcher(todo, cfg.sweep.batch_size, cfg.cluster.task_seconds, workers)
+        batcher = Batcher(plan, todo, cfg.sweep.batch_size, cfg.cluster.task_seconds, workers)
         task = partial(
             run_and_store,
             directory=str(directory),
@@ -238,18 +248,18 @@ def run_sweep(
         dashboard = client.dashboard_link
     remove_leftovers(directory)  # temporary files of tasks that died with their worker
     stored = scan(directory)
-    missing = set(plan["run_id"]) - set(stored.status)
+    missing = int((~np.isin(plan.run_id, stored.run_ids)).sum())
     if missing or stored.duplicates:
         write_manifest(directory, status="incomplete", error="runs missing or stored twice")
         raise RuntimeError(
-            f"{directory}: {len(missing)} planned runs missing, {stored.duplicates} stored twice"
+            f"{directory}: {missing} planned runs missing, {stored.duplicates} stored twice"
         )
     wall = time.perf_counter() - started
-    n_failed_total = len(stored.failed & set(plan["run_id"]))
+    n_failed_total = int(np.isin(plan.run_id, stored.failed_ids).sum())
     write_manifest(
         directory,
         status="complete",
-        runs_stored=len(stored.status),
+        runs_stored=len(stored),
         runs_failed=n_failed_total,
         wall_s=round(wall, 3),
         error=None,
@@ -258,20 +268,22 @@ def run_sweep(
 
 
 def _runs_to_do(
-    cfg: Config, plan: pd.DataFrame, directory: Path, echo: Callable[[str], None]
-) -> pd.DataFrame:
-    """The planned runs an existing dataset does not hold (after dropping its failed runs when
-    ``retry_failed``); corrupt parts are moved aside and orphan series removed first."""
+    cfg: Config, plan: RunTable, directory: Path, echo: Callable[[str], None]
+) -> np.ndarray:
+    """Positions in ``plan`` of the runs an existing dataset does not hold (after dropping its
+    failed runs when ``retry_failed``); corrupt parts are moved aside and orphan series removed
+    first."""
     stored = scan(directory)
     for path in stored.corrupt:
         echo(f"moved aside an unreadable part: {path.name}; its runs will be redone")
     orphans = remove_leftovers(directory)
     if orphans:
         echo(f"removed {orphans} time-series parts whose summary never landed")
-    done = set(stored.status)
+    done = stored.run_ids
     if cfg.retry_failed:
-        failed = stored.failed & set(plan["run_id"])
-        dropped = drop_runs(directory, failed, cfg.storage.compression)
+        failed = stored.failed_ids[np.isin(stored.failed_ids, plan.run_id)]
+        ids = {run.decode() for run in failed.tolist()}
+        dropped = drop_runs(directory, ids, cfg.storage.compression)
         echo(f"retry_failed: rerunning {dropped} failed runs with their seeds")
-        done -= failed
-    return plan[~plan["run_id"].isin(done)]
+        done = np.setdiff1d(done, failed)
+    return np.flatnonzero(~np.isin(plan.run_id, done))

@@ -17,11 +17,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -124,23 +126,28 @@ def read_provenance(part: Path) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class StoredRuns:
-    """What a dataset holds: run id -> status, and the part files found unreadable."""
+    """What a dataset holds: the ids of its stored runs and of those that failed (numpy ``S16``
+    arrays, compact for millions of runs), parts found unreadable, and rows stored twice."""
 
-    status: dict[str, str]
+    run_ids: np.ndarray
+    failed_ids: np.ndarray
     corrupt: list[Path]
     duplicates: int
 
+    def __len__(self) -> int:
+        return int(self.run_ids.shape[0])
+
     @property
     def failed(self) -> set[str]:
-        return {run for run, status in self.status.items() if status != STATUS_OK}
+        return {run.decode() for run in self.failed_ids.tolist()}
 
 
 def scan(directory: Path) -> StoredRuns:
     """Read the run ids and statuses of every summary part. A part that cannot be read (truncated,
     corrupted) is moved aside as ``.corrupt-<name>`` so its runs are redone, never read as data."""
-    status: dict[str, str] = {}
+    ids: list[np.ndarray] = []
+    failed: list[np.ndarray] = []
     corrupt: list[Path] = []
-    duplicates = 0
     for part in sorted((Path(directory) / SUMMARY_DIR).glob("part-*.parquet")):
         try:
             table = pq.read_table(part, columns=["run_id", "status"])
@@ -149,12 +156,14 @@ def scan(directory: Path) -> StoredRuns:
             os.replace(part, aside)
             corrupt.append(aside)
             continue
-        for run, state in zip(
-            table.column("run_id").to_pylist(), table.column("status").to_pylist(), strict=True
-        ):
-            duplicates += run in status
-            status[run] = state
-    return StoredRuns(status, corrupt, duplicates)
+        run_ids = table.column("run_id").to_numpy(zero_copy_only=False).astype("S16")
+        ok = pc.equal(table.column("status"), STATUS_OK).to_numpy(zero_copy_only=False)
+        ids.append(run_ids)
+        failed.append(run_ids[~ok])
+    every = np.concatenate(ids) if ids else np.empty(0, dtype="S16")
+    unique = np.unique(every)
+    failed_ids = np.unique(np.concatenate(failed)) if failed else np.empty(0, dtype="S16")
+    return StoredRuns(unique, failed_ids, corrupt, int(every.shape[0] - unique.shape[0]))
 
 
 def remove_leftovers(directory: Path) -> int:
@@ -204,17 +213,27 @@ def _replace_or_remove(table: pa.Table, path: Path, compression: str) -> None:
 
 
 def prepare_dataset(
-    directory: Path, plan: pa.Table, config_yaml: str, compression: str, **manifest: Any
+    directory: Path,
+    plan: Iterable[pa.Table],
+    n_runs: int,
+    config_yaml: str,
+    compression: str,
+    **manifest: Any,
 ) -> None:
-    """Create (or reopen) the dataset directory and record this invocation's plan and config."""
+    """Create (or reopen) the dataset directory and record this invocation's plan (written
+    chunk by chunk) and config."""
     directory = Path(directory)
     for sub in (SUMMARY_DIR, SERIES_DIR):
         (directory / sub).mkdir(parents=True, exist_ok=True)
-    write_manifest(directory, status="running", runs_planned=plan.num_rows, **manifest)
+    write_manifest(directory, status="running", runs_planned=n_runs, **manifest)
     tmp = directory / f".{CONFIG_FILE}.tmp"
     tmp.write_text(config_yaml)
     os.replace(tmp, directory / CONFIG_FILE)
-    write_table_atomic(plan.cast(PLAN_SCHEMA), directory / PLAN_FILE, compression)
+    tmp = directory / f".{PLAN_FILE}.tmp"
+    with pq.ParquetWriter(tmp, PLAN_SCHEMA, compression=compression) as writer:
+        for chunk in plan:
+            writer.write_table(chunk.cast(PLAN_SCHEMA))
+    os.replace(tmp, directory / PLAN_FILE)
 
 
 def write_manifest(directory: Path, **fields: Any) -> dict[str, Any]:

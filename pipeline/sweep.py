@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -52,9 +54,41 @@ def run_id(point: bytes, replicate: int, seed: int) -> str:
     return hashlib.blake2b(payload, digest_size=8).hexdigest()
 
 
-def expand(cfg: Config, design: Design) -> pd.DataFrame:
-    """The run table: ``run_id, point, replicate, seed`` then every parameter column; the
-    design's points in order, each repeated ``sweep.replicates`` times (replicate fastest).
+@dataclass(frozen=True, eq=False)
+class RunTable:
+    """The run table, held compactly: the design's points once, and per run only its point,
+    replicate, seed and id (about 40 bytes a run), so a million runs fit in tens of MB. Rows
+    with every parameter column are made on demand for the runs a task needs."""
+
+    points: pd.DataFrame  # one row per design point: every parameter column
+    point: np.ndarray  # int64 (n_runs,)
+    replicate: np.ndarray  # int32 (n_runs,)
+    seed: np.ndarray  # int64 (n_runs,)
+    run_id: np.ndarray  # bytes, dtype S16 (n_runs,)
+
+    def __len__(self) -> int:
+        return int(self.point.shape[0])
+
+    def rows(self, index: np.ndarray | slice | None = None) -> pd.DataFrame:
+        """The runs at ``index`` (all by default) as a DataFrame: ``run_id, point, replicate,
+        seed`` then every parameter column."""
+        index = slice(None) if index is None else index
+        point = self.point[index]
+        table = self.points.iloc[point].reset_index(drop=True)
+        table.insert(0, "seed", self.seed[index])
+        table.insert(0, "replicate", self.replicate[index])
+        table.insert(0, "point", point)
+        table.insert(0, "run_id", np.char.decode(self.run_id[index], "ascii").astype(object))
+        return table
+
+    def chunks(self, size: int = 100_000) -> Iterator[pd.DataFrame]:
+        for start in range(0, len(self), size):
+            yield self.rows(slice(start, start + size))
+
+
+def expand(cfg: Config, design: Design) -> RunTable:
+    """The run table of ``design``: its points in order, each repeated ``sweep.replicates``
+    times (replicate fastest).
 
     Built column-wise: per point one digest, per replicate one seed (common random numbers),
     per run one short hash, so a million runs take seconds, not minutes.
@@ -63,23 +97,27 @@ def expand(cfg: Config, design: Design) -> pd.DataFrame:
     replicates = cfg.sweep.replicates
     points = pd.DataFrame([{**base, **_columns(values)} for values in design.points])
     points = points[[c.column for c in PARAMETER_COLUMNS]]
-    for row, values in zip(points.to_dict("records"), design.points, strict=True):
+    records = points.to_dict("records")
+    for row, values in zip(records, design.points, strict=True):
         _check_sampling(row, values)
-    digests = [point_digest(row) for row in points.to_dict("records")]
-    if cfg.sweep.common_random_numbers:
-        shared = [run_seed(cfg.sweep.root_seed, r) for r in range(replicates)]
-        seeds = shared * len(digests)
-    else:
-        seeds = [run_seed(cfg.sweep.root_seed, r, d) for d in digests for r in range(replicates)]
+    digests = [point_digest(row) for row in records]
     replicate = np.tile(np.arange(replicates, dtype=np.int32), len(digests))
     point = np.repeat(np.arange(len(digests), dtype=np.int64), replicates)
-    ids = [run_id(digests[p], int(r), s) for p, r, s in zip(point, replicate, seeds, strict=True)]
-    table = points.iloc[point].reset_index(drop=True)
-    table.insert(0, "seed", np.asarray(seeds, dtype=np.int64))
-    table.insert(0, "replicate", replicate)
-    table.insert(0, "point", point)
-    table.insert(0, "run_id", ids)
-    return table
+    if cfg.sweep.common_random_numbers:
+        shared = np.array([run_seed(cfg.sweep.root_seed, r) for r in range(replicates)])
+        seed = shared[replicate]
+    else:
+        seed = np.array(
+            [run_seed(cfg.sweep.root_seed, r, d) for d in digests for r in range(replicates)]
+        )
+    ids = np.array(
+        [
+            run_id(digests[p], r, s)
+            for p, r, s in zip(point.tolist(), replicate.tolist(), seed.tolist(), strict=True)
+        ],
+        dtype="S16",
+    )
+    return RunTable(points, point, replicate, seed.astype(np.int64), ids)
 
 
 def _columns(values: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +133,7 @@ def _check_sampling(point: dict[str, Any], swept: dict[str, Any]) -> None:
         )
 
 
-def plan(cfg: Config) -> tuple[Design, pd.DataFrame]:
+def plan(cfg: Config) -> tuple[Design, RunTable]:
     """Validate ``cfg`` and expand its design into the run table. Writes nothing."""
     validate_settings(cfg)
     design = designs.build(cfg)

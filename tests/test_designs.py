@@ -22,7 +22,7 @@ SAMPLED = (
 
 def run_table(*overrides: str):
     design, table = sweeps.plan(make_config(*overrides))
-    return design, table
+    return design, table.rows()
 
 
 def check_bounds(table) -> None:

@@ -30,7 +30,7 @@ from segmark.pipeline.store import (
 @pytest.fixture(scope="module")
 def plan() -> pd.DataFrame:
     cfg = make_config("sweep=smoke")
-    return sweeps.plan(cfg)[1]
+    return sweeps.plan(cfg)[1].rows()
 
 
 def test_dataset_layout(smoke_dataset: Path) -> None:

@@ -56,7 +56,7 @@ def wait_for_parts(directory: Path, count: int, timeout: float = 120) -> None:
 def assert_exactly_once_and_equal(directory: Path, undisturbed) -> None:
     stored = scan(directory)
     assert stored.duplicates == 0 and not stored.corrupt
-    assert len(stored.status) == len(undisturbed[0]) == 36
+    assert len(stored) == len(undisturbed[0]) == 36
     got = frames(directory)
     assert_frame_equal(got[0], undisturbed[0])
     assert_frame_equal(got[1], undisturbed[1])
@@ -105,7 +105,7 @@ def test_driver_killed_then_resumed(tmp_path: Path, undisturbed) -> None:
     wait_for_parts(directory, 3)
     os.killpg(process.pid, signal.SIGKILL)  # the driver and its local cluster, mid-sweep
     process.wait(timeout=30)
-    stored_before = len(scan(directory).status)
+    stored_before = len(scan(directory))
     assert 0 < stored_before < 36
     assert read_manifest(directory)["status"] == "running"  # killed: it never got to say more
 

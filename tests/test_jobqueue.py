@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from conftest import make_config
 
@@ -35,7 +37,10 @@ SITE = (
         ("pbs", ["#PBS -q compute", "#PBS -A nk-markets", "#PBS -l walltime=02:00:00"]),
     ],
 )
-def test_job_script_carries_the_site_settings(kind: str, expected: list[str]) -> None:
+def test_job_script_carries_the_site_settings(
+    kind: str, expected: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
     cfg = make_config(f"cluster={kind}", *SITE)
     sweeps.plan(cfg)
     cluster = jobqueue_cluster(cfg.cluster)
@@ -62,7 +67,16 @@ def test_job_script_carries_the_site_settings(kind: str, expected: list[str]) ->
         ),
     ],
 )
-def test_bad_jobqueue_settings_are_refused(override: str, expected: str) -> None:
+def test_bad_jobqueue_settings_are_refused(
+    override: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
     with pytest.raises(ConfigError) as refused:
         sweeps.plan(make_config("cluster=slurm", override))
     assert expected in str(refused.value)
+
+
+def test_a_machine_without_the_submit_command_is_told_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(ConfigError, match="submits worker jobs with sbatch, which is not"):
+        sweeps.plan(make_config("cluster=slurm"))

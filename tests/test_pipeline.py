@@ -117,7 +117,7 @@ def test_corrupt_part_is_moved_aside_and_redone(tmp_path: Path, reference, clien
 
 def test_a_retried_task_rewrites_its_part_instead_of_adding_one(tmp_path: Path) -> None:
     cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=twice")
-    plan = sweeps.plan(cfg)[1]
+    plan = sweeps.plan(cfg)[1].rows()
     directory = tmp_path / "twice"
     for sub in ("summary", "timeseries"):
         (directory / sub).mkdir(parents=True)
@@ -125,7 +125,7 @@ def test_a_retried_task_rewrites_its_part_instead_of_adding_one(tmp_path: Path) 
     again = run_and_store(plan.head(3), str(directory), "zstd")  # Dask reran the task
     assert first.part == again.part and first.n_runs == 3
     stored = scan(directory)
-    assert len(stored.status) == 3 and stored.duplicates == 0
+    assert len(stored) == 3 and stored.duplicates == 0
 
 
 def test_model_version_change_is_refused(tmp_path: Path, client: Client) -> None:
@@ -138,7 +138,7 @@ def test_model_version_change_is_refused(tmp_path: Path, client: Client) -> None
 
 def test_failed_run_is_recorded_and_retry_failed_reruns_it(tmp_path: Path) -> None:
     cfg = make_config(*SWEEP)
-    plan = sweeps.plan(cfg)[1].head(3).copy()
+    plan = sweeps.plan(cfg)[1].rows(slice(0, 3))
     plan.loc[1, "model_network"] = "torus"  # the network builder raises for this run
     result = run_batch(plan)
     summary = result.summary.to_pandas()
@@ -198,14 +198,15 @@ def test_an_interrupted_sweep_is_marked_incomplete(
 
 
 def test_batcher_sizes_tasks_from_run_times() -> None:
-    todo = pd.DataFrame({"run_id": [f"{i:04d}" for i in range(1000)]})
-    batcher = Batcher(todo, fixed_size=0, task_seconds=2.0, workers=2)
+    table = sweeps.plan(make_config(*SWEEP, "sweep.replicates=1000"))[1]
+    todo = np.arange(len(table) // 3)  # the first 1000 runs still to do
+    batcher = Batcher(table, todo, fixed_size=0, task_seconds=2.0, workers=2)
     batches = iter(batcher)
     assert len(next(batches)) == 2  # no measurement yet
     batcher.observe(2, 0.02)  # 10 ms a run -> 200 runs make 2 s
     assert len(next(batches)) == 200
     assert sum(len(b) for b in batches) == 1000 - 202
-    assert Batcher(todo, fixed_size=7, task_seconds=2.0, workers=2).size == 7
+    assert Batcher(table, todo, fixed_size=7, task_seconds=2.0, workers=2).size == 7
 
 
 def test_categorical_axis_is_reported_without_a_curve(

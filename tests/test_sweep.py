@@ -19,7 +19,7 @@ SMALL = (
 
 def table(*overrides: str) -> pd.DataFrame:
     cfg = make_config(*overrides)
-    return sweeps.plan(cfg)[1]
+    return sweeps.plan(cfg)[1].rows()
 
 
 def test_small_sweep_run_table_literally() -> None:

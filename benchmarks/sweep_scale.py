@@ -1,0 +1,114 @@
+"""Sweep throughput and driver memory, measured side by side in one process run.
+
+For a sweep of N runs it measures, on this machine:
+  kernel-only   the same runs executed back to back in this process (no Dask, no Parquet);
+                ideal wall time = kernel-only time / worker threads
+  segmark       the full sweep on a LocalCluster: plan, schedule, workers writing Parquet
+and reports throughput as a fraction of the ideal, the driver's peak memory (RSS high-water mark
+of this process, which is the driver) and the files written. Ratios only; machines are noisy.
+
+  python benchmarks/sweep_scale.py --runs 10000                # the default model
+  python benchmarks/sweep_scale.py --runs 1000000 --trivial    # a one-step, two-region model
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from hydra import compose, initialize_config_module
+from omegaconf import OmegaConf
+
+from segmark.pipeline import cli  # noqa: F401  (registers the config schema)
+from segmark.pipeline import sweep as sweeps
+from segmark.pipeline.driver import run_sweep
+from segmark.pipeline.run import run_one
+from segmark.pipeline.schedule import connect, total_threads
+
+TRIVIAL = (
+    "model.network=ring",
+    "model.n_regions=2",
+    "model.n_goods=1",
+    "model.n_steps=1",
+    "model.sample_every=1",
+)
+
+
+def config(runs: int, trivial: bool, root: Path):
+    points = 100
+    overrides = [
+        f"sweep.axes.policy.permit_strictness=${{linspace:0,1,{points}}}",
+        f"sweep.replicates={max(1, runs // points)}",
+        "progress=false",
+        "cluster.dashboard_address=127.0.0.1:0",
+        f"storage.root={root}",
+        "storage.dataset=bench",
+        *(TRIVIAL if trivial else ()),
+    ]
+    with initialize_config_module(config_module="segmark.conf", version_base="1.3"):
+        return OmegaConf.to_object(compose(config_name="config", overrides=overrides))
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--trivial", action="store_true")
+    parser.add_argument("--kernel-sample", type=int, default=500, help="runs timed kernel-only")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = config(args.runs, args.trivial, Path(tmp))
+        _, plan = sweeps.plan(cfg)
+        rss_after_plan = peak_rss_mb()
+        picks = np.random.default_rng(0).choice(len(plan), min(args.kernel_sample, len(plan)))
+        rows = plan.rows(np.sort(picks)).to_dict("records")
+        run_one(rows[0])  # compile or load the kernel
+        started = time.perf_counter()
+        for row in rows:
+            run_one(row)
+        kernel_per_run = (time.perf_counter() - started) / len(rows)
+        del plan, rows
+
+        with connect(cfg.cluster) as client:
+            workers = total_threads(client)
+            client.run(run_one, {**_first_row(cfg)})  # every worker compiles/loads first
+            started = time.perf_counter()
+            result = run_sweep(cfg, echo=lambda _: None, client=client)
+            wall = time.perf_counter() - started
+        files = sum(1 for _ in (result.directory).rglob("part-*.parquet"))
+
+    ideal = kernel_per_run * result.n_runs / workers
+    report = {
+        "runs": result.n_runs,
+        "model": "trivial (2 regions, 1 good, 1 step)" if args.trivial else "default",
+        "workers": workers,
+        "kernel_ms_per_run": round(kernel_per_run * 1000, 4),
+        "ideal_wall_s": round(ideal, 2),
+        "segmark_wall_s": round(wall, 2),
+        "fraction_of_ideal": round(ideal / wall, 3),
+        "driver_peak_rss_mb": round(peak_rss_mb(), 1),
+        "driver_rss_after_plan_mb": round(rss_after_plan, 1),
+        "parquet_files": files,
+    }
+    print(json.dumps(report, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+
+
+def _first_row(cfg) -> dict:
+    return sweeps.plan(cfg)[1].rows(slice(0, 1)).iloc[0].to_dict()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
