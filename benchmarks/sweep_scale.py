@@ -5,7 +5,8 @@ For a sweep of N runs it measures, on this machine:
                 ideal wall time = kernel-only time / worker threads
   segmark       the full sweep on a LocalCluster: plan, schedule, workers writing Parquet
 and reports throughput as a fraction of the ideal, the driver's peak memory (RSS high-water mark
-of this process, which is the driver) and the files written. Ratios only; machines are noisy.
+of this process, which is the driver; the kernel-only timing runs in a child process) and the
+files written. Ratios only; machines are noisy.
 
   python benchmarks/sweep_scale.py --runs 10000                # the default model
   python benchmarks/sweep_scale.py --runs 1000000 --trivial    # a one-step, two-region model
@@ -15,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import resource
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -73,12 +76,12 @@ def main() -> None:
         rss_after_plan = peak_rss_mb()
         picks = np.random.default_rng(0).choice(len(plan), min(args.kernel_sample, len(plan)))
         rows = plan.rows(np.sort(picks)).to_dict("records")
-        run_one(rows[0])  # compile or load the kernel
-        started = time.perf_counter()
-        for row in rows:
-            run_one(row)
-        kernel_per_run = (time.perf_counter() - started) / len(rows)
-        del plan, rows
+        del plan
+        # Kernel-only timing in a child process, so the driver's memory is the sweep's alone.
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+            kernel_per_run = pool.submit(time_kernel, rows).result()
+        del rows
 
         with connect(cfg.cluster) as client:
             workers = total_threads(client)
@@ -104,6 +107,15 @@ def main() -> None:
     print(json.dumps(report, indent=2))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
+
+
+def time_kernel(rows: list[dict]) -> float:
+    """Seconds per run for ``rows`` run back to back in this process, after one warm-up."""
+    run_one(rows[0])  # compile or load the kernel
+    started = time.perf_counter()
+    for row in rows:
+        run_one(row)
+    return (time.perf_counter() - started) / len(rows)
 
 
 def _first_row(cfg) -> dict:

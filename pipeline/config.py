@@ -188,6 +188,7 @@ class StorageConfig:
     # resumed: runs already stored are skipped
     dataset: str = ""
     compression: str = "zstd"
+    compact_mb: float = 64.0  # after a sweep, merge small parts into files of about this size
 
 
 @dataclass
@@ -346,6 +347,11 @@ def validate_settings(cfg: Config) -> None:
         raise ConfigError(
             f"storage.dataset = {cfg.storage.dataset!r}: a dataset is a plain directory name "
             "under storage.root: letters, digits, '-', '_' and '.' (not starting with '.')."
+        )
+    compact = cfg.storage.compact_mb
+    if isinstance(compact, bool) or not isinstance(compact, int | float) or not 0 <= compact <= 1e6:
+        raise ConfigError(
+            f"storage.compact_mb = {compact!r}: allowed is a size in MB in [0, 1e6] (0: never)."
         )
     if cfg.storage.compression not in COMPRESSIONS:
         raise ConfigError(

@@ -32,6 +32,7 @@ from segmark.pipeline.run import run_and_store, run_batch
 from segmark.pipeline.schedule import Client, connect, map_batches, total_threads
 from segmark.pipeline.store import (
     MANIFEST_FILE,
+    compact,
     drop_runs,
     prepare_dataset,
     read_manifest,
@@ -254,6 +255,10 @@ def run_sweep(
         raise RuntimeError(
             f"{directory}: {missing} planned runs missing, {stored.duplicates} stored twice"
         )
+    if cfg.storage.compact_mb:
+        before, after = compact(directory, cfg.storage.compression, cfg.storage.compact_mb)
+        if after < before:
+            echo(f"compacted {before} part files into {after}")
     wall = time.perf_counter() - started
     n_failed_total = int(np.isin(plan.run_id, stored.failed_ids).sum())
     write_manifest(

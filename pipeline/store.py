@@ -183,6 +183,57 @@ def remove_leftovers(directory: Path) -> int:
     return len(orphans)
 
 
+def compact(directory: Path, compression: str, target_mb: float) -> tuple[int, int]:
+    """Merge small part pairs into pairs of about ``target_mb`` (time-series size) each; returns
+    the number of summary parts before and after. Only while no task writes into the dataset.
+
+    Crash-safe without ever storing a run twice: the merged pair is written under hidden names,
+    then the small summary parts (the commit markers) and series parts are deleted, then the
+    merged pair is renamed into place. A crash in between leaves runs missing, never doubled,
+    and a resume reruns them with the same seeds.
+    """
+    directory = Path(directory)
+    summaries = sorted((directory / SUMMARY_DIR).glob("part-*.parquet"))
+    groups: list[list[Path]] = [[]]
+    size = 0.0
+    for part in summaries:
+        series = directory / SERIES_DIR / part.name
+        size += (series.stat().st_size if series.exists() else 0) / 1e6 + part.stat().st_size / 1e6
+        groups[-1].append(part)
+        if size >= target_mb:
+            groups.append([])
+            size = 0.0
+    for group in groups:
+        if len(group) > 1:
+            _merge(directory, group, compression)
+    return len(summaries), len(list((directory / SUMMARY_DIR).glob("part-*.parquet")))
+
+
+def _merge(directory: Path, parts: list[Path], compression: str) -> None:
+    run_ids: list[str] = []
+    for part in parts:
+        run_ids += pq.read_table(part, columns=["run_id"]).column("run_id").to_pylist()
+    key = part_key(run_ids)
+    meta = pq.read_schema(parts[0]).metadata
+    staged = []
+    for sub, schema in ((SERIES_DIR, SERIES_SCHEMA), (SUMMARY_DIR, SUMMARY_SCHEMA)):
+        sources = [directory / sub / part.name for part in parts]
+        sources = [path for path in sources if path.exists()]
+        if not sources:
+            continue
+        final = directory / sub / f"part-{key}.parquet"
+        tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+        with pq.ParquetWriter(tmp, schema.with_metadata(meta), compression=compression) as out:
+            for path in sources:
+                out.write_table(pq.read_table(path).cast(schema).replace_schema_metadata(meta))
+        staged.append((tmp, final, sources))
+    for sub in (SUMMARY_DIR, SERIES_DIR):  # summary parts first: their runs become "not stored"
+        for part in parts:
+            (directory / sub / part.name).unlink(missing_ok=True)
+    for tmp, final, _ in staged:  # series first, summary last, as when a batch is written
+        os.replace(tmp, final)
+
+
 def drop_runs(directory: Path, run_ids: set[str], compression: str) -> int:
     """Rewrite every part holding any of ``run_ids`` without them (series first, then summary,
     each replaced atomically); returns the number of summary rows dropped."""

@@ -13,7 +13,7 @@ from conftest import make_config
 from distributed import Client
 from pandas.testing import assert_frame_equal
 
-from segmark.pipeline import driver
+from segmark.pipeline import driver, store
 from segmark.pipeline import sweep as sweeps
 from segmark.pipeline.cli import report
 from segmark.pipeline.config import ConfigError
@@ -23,6 +23,7 @@ from segmark.pipeline.store import (
     SERIES_SCHEMA,
     SUMMARY_SCHEMA,
     read_manifest,
+    read_provenance,
     read_series,
     read_summary,
     scan,
@@ -36,6 +37,7 @@ SWEEP = (
     "sweep.replicates=3",
     "cluster.dashboard_address=127.0.0.1:0",
     "progress=false",
+    "storage.compact_mb=0",  # these tests look at the part files batches write
 )
 QUIET = {"echo": lambda _: None}
 
@@ -231,3 +233,52 @@ def test_empty_dataset_reads_with_the_declared_schema(tmp_path: Path) -> None:
     (tmp_path / "timeseries").mkdir()
     assert read_summary(tmp_path).schema.equals(SUMMARY_SCHEMA)
     assert read_series(tmp_path).schema.equals(SERIES_SCHEMA)
+
+
+def test_small_parts_are_compacted_after_the_sweep(
+    tmp_path: Path, reference, client: Client
+) -> None:
+    lines: list[str] = []
+    cfg = make_config(
+        *SWEEP,
+        "sweep.batch_size=1",
+        "storage.compact_mb=64",
+        f"storage.root={tmp_path}",
+        "storage.dataset=compact",
+    )
+    directory = run_sweep(cfg, echo=lines.append, client=client).directory
+    assert "compacted 9 part files into 1" in lines
+    assert len(list((directory / "summary").glob("part-*.parquet"))) == 1
+    assert len(list((directory / "timeseries").glob("part-*.parquet"))) == 1
+    assert not [p for p in directory.rglob(".*")]
+    assert_same(frames(directory), reference)
+    part = next((directory / "summary").glob("part-*.parquet"))
+    assert read_provenance(part)["model_version"]
+    # A later sweep into the compacted dataset finds every run stored.
+    again = run_sweep(cfg, echo=lines.append, client=client)
+    assert again.n_skipped == 9
+
+
+def test_a_compaction_cut_short_loses_runs_to_redo_never_doubles_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, client: Client
+) -> None:
+    directory = sweep(tmp_path, "cut", "sweep.batch_size=3", client=client)
+    assert len(scan(directory)) == 9
+    real_replace = store.os.replace
+
+    def crash_on_rename(src, dst):
+        if ".tmp" in str(src) and "part-" in str(dst):
+            raise OSError("power cut")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(store.os, "replace", crash_on_rename)
+    with pytest.raises(OSError, match="power cut"):
+        store.compact(directory, "zstd", target_mb=64)
+    monkeypatch.undo()
+    stored = scan(directory)
+    assert stored.duplicates == 0 and len(stored) < 9  # runs missing, none doubled
+    cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=cut")
+    run_sweep(cfg, client=client, **QUIET)  # the resume redoes them
+    stored = scan(directory)
+    assert len(stored) == 9 and stored.duplicates == 0
+    assert not [p for p in directory.rglob(".*tmp")]
