@@ -101,23 +101,29 @@ def expand(cfg: Config, design: Design) -> RunTable:
     for row, values in zip(records, design.points, strict=True):
         _check_sampling(row, values)
     digests = [point_digest(row) for row in records]
+    n_runs = len(digests) * replicates
     replicate = np.tile(np.arange(replicates, dtype=np.int32), len(digests))
     point = np.repeat(np.arange(len(digests), dtype=np.int64), replicates)
+    root = cfg.sweep.root_seed
     if cfg.sweep.common_random_numbers:
-        shared = np.array([run_seed(cfg.sweep.root_seed, r) for r in range(replicates)])
+        shared = np.array([run_seed(root, r) for r in range(replicates)], dtype=np.int64)
         seed = shared[replicate]
     else:
-        seed = np.array(
-            [run_seed(cfg.sweep.root_seed, r, d) for d in digests for r in range(replicates)]
+        seed = np.fromiter(
+            (run_seed(root, r, d) for d in digests for r in range(replicates)),
+            dtype=np.int64,
+            count=n_runs,
         )
-    ids = np.array(
-        [
-            run_id(digests[p], r, s)
-            for p, r, s in zip(point.tolist(), replicate.tolist(), seed.tolist(), strict=True)
-        ],
+    ids = np.fromiter(
+        (
+            run_id(digests[p], r, int(seed[p * replicates + r])).encode()
+            for p in range(len(digests))
+            for r in range(replicates)
+        ),
         dtype="S16",
+        count=n_runs,
     )
-    return RunTable(points, point, replicate, seed.astype(np.int64), ids)
+    return RunTable(points, point, replicate, seed, ids)
 
 
 def _columns(values: dict[str, Any]) -> dict[str, Any]:
