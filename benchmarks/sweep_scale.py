@@ -68,10 +68,13 @@ def main() -> None:
     parser.add_argument("--trivial", action="store_true")
     parser.add_argument("--kernel-sample", type=int, default=500, help="runs timed kernel-only")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--no-compact", action="store_true", help="keep the per-task parts")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = config(args.runs, args.trivial, Path(tmp))
+        if args.no_compact:
+            cfg.storage.compact_mb = 0.0
         _, plan = sweeps.plan(cfg)
         rss_after_plan = peak_rss_mb()
         picks = np.random.default_rng(0).choice(len(plan), min(args.kernel_sample, len(plan)))

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from segmark.kernels import market, network
 from segmark.pipeline.params import kernel_vector
 from segmark.pipeline.store import (
+    PLAN_SCHEMA,
     SERIES_SCHEMA,
     STATUS_FAILED,
     STATUS_OK,
@@ -76,36 +77,58 @@ def run_one(row: dict[str, Any]) -> market.Simulation:
 def run_batch(plan: pd.DataFrame) -> BatchResult:
     """Run every row of ``plan`` (a slice of the run table). A run that raises or returns
     non-finite outcomes is recorded with status ``failed`` and a message; the batch goes on."""
-    summaries: list[dict[str, Any]] = []
+    n = len(plan)
+    outcomes = np.full((n, len(market.OUTCOMES)), np.nan)
+    status = np.full(n, STATUS_OK, dtype=object)
+    message = np.full(n, None, dtype=object)
+    elapsed = np.empty(n)
     run_ids: list[np.ndarray] = []
     series: list[np.ndarray] = []
-    for row in plan.to_dict("records"):
+    for i, row in enumerate(plan.to_dict("records")):
         start = time.perf_counter()
-        status, message = STATUS_OK, None
-        outcomes = np.full(len(market.OUTCOMES), np.nan)
         try:
             sim = run_one(row)
-            outcomes = sim.outcomes
+            outcomes[i] = sim.outcomes
             # series are stored as float32: a value finite in float64 may not be there
             if (
-                not np.isfinite(outcomes).all()
+                not np.isfinite(sim.outcomes).all()
                 or not np.isfinite(sim.series.astype(np.float32)).all()
             ):
-                status, message = STATUS_FAILED, "non-finite outcome or series value"
+                status[i], message[i] = STATUS_FAILED, "non-finite outcome or series value"
             run_ids.append(np.full(sim.series.shape[0], row["run_id"], dtype=object))
             series.append(sim.series)
         except Exception as error:  # a failed run is data, not a crash of the sweep
-            status, message = STATUS_FAILED, f"{type(error).__name__}: {error}"
-        record = {**row, "status": status, "message": message}
-        record["elapsed_s"] = time.perf_counter() - start
-        for name, value in zip(market.OUTCOMES, outcomes, strict=True):
-            flag = name in market.FLAG_OUTCOMES
-            record[name] = (bool(value) if np.isfinite(value) else None) if flag else float(value)
-        summaries.append(record)
+            outcomes[i] = np.nan
+            status[i], message[i] = STATUS_FAILED, f"{type(error).__name__}: {error}"
+        elapsed[i] = time.perf_counter() - start
     return BatchResult(
-        pa.Table.from_pylist(summaries, schema=SUMMARY_SCHEMA),
+        _summary_table(plan, status, message, elapsed, outcomes),
         _series_table(run_ids, series),
     )
+
+
+def _summary_table(
+    plan: pd.DataFrame,
+    status: np.ndarray,
+    message: np.ndarray,
+    elapsed: np.ndarray,
+    outcomes: np.ndarray,
+) -> pa.Table:
+    """The batch's summary rows, built column by column in the declared schema."""
+    columns: dict[str, pa.Array] = {
+        f.name: pa.array(plan[f.name].to_numpy(), type=f.type) for f in PLAN_SCHEMA
+    }
+    columns["status"] = pa.array(status, type=pa.string())
+    columns["message"] = pa.array(message, type=pa.string())
+    columns["elapsed_s"] = pa.array(elapsed)
+    for j, name in enumerate(market.OUTCOMES):
+        values = outcomes[:, j]
+        missing = ~np.isfinite(values)
+        if name in market.FLAG_OUTCOMES:
+            columns[name] = pa.array(values != 0.0, mask=missing, type=pa.bool_())
+        else:
+            columns[name] = pa.array(values, mask=missing, type=pa.float64())
+    return pa.table(columns, schema=SUMMARY_SCHEMA)
 
 
 def _series_table(run_ids: list[np.ndarray], series: list[np.ndarray]) -> pa.Table:

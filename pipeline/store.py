@@ -210,10 +210,7 @@ def compact(directory: Path, compression: str, target_mb: float) -> tuple[int, i
 
 
 def _merge(directory: Path, parts: list[Path], compression: str) -> None:
-    run_ids: list[str] = []
-    for part in parts:
-        run_ids += pq.read_table(part, columns=["run_id"]).column("run_id").to_pylist()
-    key = part_key(run_ids)
+    key = part_key([part.stem for part in parts])  # parts are named by their runs already
     meta = pq.read_schema(parts[0]).metadata
     staged = []
     for sub, schema in ((SERIES_DIR, SERIES_SCHEMA), (SUMMARY_DIR, SUMMARY_SCHEMA)):

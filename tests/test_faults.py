@@ -10,7 +10,10 @@ import threading
 import time
 from pathlib import Path
 
+import duckdb
 import pandas as pd
+import polars
+import pyarrow.dataset as ds
 import pytest
 from conftest import make_config, run_cli, run_cli_background
 from distributed import Client, LocalCluster
@@ -53,6 +56,21 @@ def wait_for_parts(directory: Path, count: int, timeout: float = 120) -> None:
         time.sleep(0.05)
 
 
+def read_while_running(directory: Path) -> None:
+    """Mid-sweep, every reader sees one table of whole parts: no duplicates, no torn rows."""
+    glob = f"{directory}/summary/*.parquet"
+    counts = [
+        len(pd.read_parquet(directory / "summary")),
+        duckdb.sql(f"SELECT count(DISTINCT run_id) FROM read_parquet('{glob}')").fetchall()[0][0],
+        polars.scan_parquet(glob).select(polars.col("run_id").n_unique()).collect().item(),
+        ds.dataset(directory / "summary").count_rows(),
+    ]
+    assert counts[0] > 0
+    assert counts == sorted(counts)  # read one after the other: parts only ever get added
+    rows = pd.read_parquet(directory / "summary")
+    assert rows["run_id"].is_unique and rows["status"].eq("ok").all()
+
+
 def assert_exactly_once_and_equal(directory: Path, undisturbed) -> None:
     stored = scan(directory)
     assert stored.duplicates == 0 and not stored.corrupt
@@ -84,6 +102,7 @@ def test_worker_killed_mid_sweep(tmp_path: Path, undisturbed) -> None:
         def killer() -> None:
             for wave in (2, 10):
                 wait_for_parts(directory, wave)
+                read_while_running(directory)
                 pid = sorted(own_client.run(os.getpid).values())[0]
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)

@@ -146,7 +146,8 @@ def test_failed_run_is_recorded_and_retry_failed_reruns_it(tmp_path: Path) -> No
     summary = result.summary.to_pandas()
     assert summary["status"].tolist() == ["ok", "failed", "ok"]
     assert summary.loc[1, "message"].startswith("ValueError: network kind must be one of")
-    assert np.isnan(summary.loc[1, "price_dispersion"]) and pd.isna(summary.loc[1, "integrated"])
+    assert pd.isna(summary.loc[1, "price_dispersion"]) and pd.isna(summary.loc[1, "integrated"])
+    assert result.summary.column("price_dispersion").null_count == 1  # null, not NaN
     assert result.n_failed == 1
     assert set(result.series.column("run_id").to_pylist()) == {plan.run_id[0], plan.run_id[2]}
 
