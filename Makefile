@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run smoke test lint format clean
+.PHONY: run smoke test bench lint format clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "segmark needs Python 3.11+; set PYTHON=python3.11 or newer")'
@@ -23,6 +23,10 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/sweep_scale.py --runs 2000 --json benchmarks/sweep_scale_default.json
+	$(BIN)/python benchmarks/sweep_scale.py --runs 100000 --trivial --json benchmarks/sweep_scale_trivial.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
