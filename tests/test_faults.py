@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ import pandas as pd
 import polars
 import pyarrow.dataset as ds
 import pytest
-from conftest import make_config, run_cli, run_cli_background
+from conftest import SEGMARK, make_config, run_cli, run_cli_background
 from distributed import Client, LocalCluster
 from pandas.testing import assert_frame_equal
 
@@ -152,3 +153,28 @@ def test_no_temporary_files_are_left_behind(tmp_path: Path, client: Client) -> N
     run_sweep(cfg, echo=lambda _: None, client=client)
     leftovers = [p.name for p in directory.rglob("*") if p.name.startswith(".") or "dead" in p.name]
     assert leftovers == []
+
+
+@pytest.mark.timeout(180)
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
+    args = (*SWEEP, "sweep.replicates=40", f"storage.root={tmp_path}", "storage.dataset=stopped")
+    directory = tmp_path / "stopped"
+    process = subprocess.Popen(
+        [SEGMARK, *args, "cluster.dashboard_address=127.0.0.1:0"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    wait_for_parts(directory, 2)
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert (
+        f"To resume, run the same command with storage.root={tmp_path} storage.dataset=stopped"
+        in out
+    )
+    manifest = read_manifest(directory)
+    assert manifest["status"] == "incomplete" and manifest["error"].startswith("KeyboardInterrupt")
+    stored = scan(directory)
+    assert 0 < len(stored) < 240 and stored.duplicates == 0
