@@ -1,9 +1,10 @@
 """Structured-config schemas of segmark and their validation.
 
 The dataclasses below are the schemas Hydra composes the YAML tree in ``conf/`` against (wrong types
-and unknown keys fail there); :func:`validate` adds what types cannot say (ranges, choices, axes)
-and is called before any cluster starts or any file is written. Library code takes these plain
-dataclasses, never Hydra objects.
+and unknown keys fail there); :func:`validate_settings` adds what types cannot say (ranges,
+choices, cluster and storage settings) and ``pipeline.designs`` checks the sweep's design, both
+before any cluster starts or any file is written. Library code takes these plain dataclasses,
+never Hydra objects.
 """
 
 from __future__ import annotations
