@@ -8,8 +8,10 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
 from hydra import compose, initialize_config_module
@@ -17,6 +19,7 @@ from omegaconf import OmegaConf
 
 from segmark.pipeline import cli  # also registers the schema in Hydra's ConfigStore
 from segmark.pipeline.config import Config
+from segmark.pipeline.store import read_series, read_summary
 
 SEGMARK = str(Path(sys.executable).with_name("segmark"))
 
@@ -48,20 +51,37 @@ def run_cli_background(*args: str, cwd: Path) -> subprocess.Popen[str]:
     )
 
 
-@pytest.fixture(scope="session")
-def client() -> Iterator[Client]:
-    """One two-worker LocalCluster on 127.0.0.1 shared by the tests that do not vary workers."""
+@contextmanager
+def local_client(log_level: int = logging.WARNING) -> Iterator[Client]:
+    """A client on a fresh two-worker LocalCluster bound to 127.0.0.1."""
     with (
         LocalCluster(
             n_workers=2,
             threads_per_worker=1,
             host="127.0.0.1",
             dashboard_address="127.0.0.1:0",
-            silence_logs=logging.WARNING,
+            silence_logs=log_level,
         ) as cluster,
         Client(cluster) as dask_client,
     ):
         yield dask_client
+
+
+@pytest.fixture(scope="session")
+def client() -> Iterator[Client]:
+    """One two-worker LocalCluster shared by the tests that do not vary workers."""
+    with local_client() as dask_client:
+        yield dask_client
+
+
+def frames(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A dataset's summary (without the timing column) and series, in a canonical row order."""
+    summary = read_summary(directory).to_pandas().drop(columns="elapsed_s")
+    series = read_series(directory).to_pandas()
+    return (
+        summary.sort_values("run_id", ignore_index=True),
+        series.sort_values(["run_id", "step"], ignore_index=True),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -16,13 +16,13 @@ import pandas as pd
 import polars
 import pyarrow.dataset as ds
 import pytest
-from conftest import SEGMARK, make_config, run_cli, run_cli_background
-from distributed import Client, LocalCluster
+from conftest import SEGMARK, frames, local_client, make_config, run_cli, run_cli_background
+from distributed import Client
 from pandas.testing import assert_frame_equal
 
 from segmark.kernels.market import MODEL_VERSION
 from segmark.pipeline.driver import run_sweep
-from segmark.pipeline.store import read_manifest, read_series, read_summary, scan, write_manifest
+from segmark.pipeline.store import read_manifest, scan, write_manifest
 
 SWEEP = (
     "model=small",
@@ -32,15 +32,6 @@ SWEEP = (
     "sweep.batch_size=2",
     "progress=false",
 )
-
-
-def frames(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    summary = read_summary(directory).to_pandas().drop(columns="elapsed_s")
-    series = read_series(directory).to_pandas()
-    return (
-        summary.sort_values("run_id", ignore_index=True),
-        series.sort_values(["run_id", "step"], ignore_index=True),
-    )
 
 
 @pytest.fixture(scope="module")
@@ -89,16 +80,7 @@ def test_worker_killed_mid_sweep(tmp_path: Path, undisturbed) -> None:
     directory = tmp_path / "killed"
     cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=killed")
     killed: list[int] = []
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-            silence_logs=logging.CRITICAL,
-        ) as cluster,
-        Client(cluster) as own_client,
-    ):
+    with local_client(logging.CRITICAL) as own_client:
 
         def killer() -> None:
             for wave in (2, 10):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import make_config
+from conftest import frames, make_config
 from distributed import Client
 from pandas.testing import assert_frame_equal
 
@@ -40,15 +40,6 @@ SWEEP = (
     "storage.compact_mb=0",  # these tests look at the part files batches write
 )
 QUIET = {"echo": lambda _: None}
-
-
-def frames(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    summary = read_summary(directory).to_pandas().drop(columns="elapsed_s")
-    series = read_series(directory).to_pandas()
-    return (
-        summary.sort_values("run_id", ignore_index=True),
-        series.sort_values(["run_id", "step"], ignore_index=True),
-    )
 
 
 def sweep(root: Path, name: str, *overrides: str, client: Client | None = None) -> Path:
