@@ -123,6 +123,10 @@ def n_samples(n_steps: int, sample_every: int) -> int:
     return n_steps // sample_every
 
 
+class Stopped(RuntimeError):
+    """The run was told to stop (its ``stop`` flag was raised) before it finished."""
+
+
 def simulate(
     network: Network,
     params: np.ndarray,
@@ -130,11 +134,14 @@ def simulate(
     n_goods: int,
     n_steps: int,
     sample_every: int,
+    stop: np.ndarray | None = None,
 ) -> Simulation:
     """Run one simulation. ``params`` is float64 (len(PARAMS),); ``seed`` a non-negative int.
 
     Deterministic given its arguments: the landscape and every shock come from one
-    ``numpy.random.Generator`` seeded with ``seed``.
+    ``numpy.random.Generator`` seeded with ``seed``. ``stop``, a uint8 (1,) array, is read once
+    a week: another thread setting it to 1 ends the run early with :class:`Stopped` (the kernel
+    releases the GIL, so a watchdog can enforce a time budget).
     """
     params = np.ascontiguousarray(params, dtype=np.float64)
     if params.shape != (len(PARAMS),):
@@ -157,9 +164,12 @@ def simulate(
         n_steps,
         sample_every,
         rng,
+        np.zeros(1, dtype=np.uint8) if stop is None else stop,
         outcomes,
         series,
     )
+    if stop is not None and stop[0]:
+        raise Stopped("stopped before the end of the run")
     return Simulation(outcomes, series)
 
 
@@ -226,13 +236,15 @@ def _simulate(
     n_steps,
     sample_every,
     rng,
+    stop,
     outcomes,
     series,
 ):
     """Fill ``outcomes`` (float64 (O,)) and ``series`` (float64 (n_steps // sample_every, 1 + S)).
 
     edge_u, edge_v: int64 (E,); edge_km: float64 (E,); indptr: int64 (N+1,); adj_edge: int64 (2E,);
-    log_demand, log_base: float64 (N, K); params: float64 (P,); rng: numpy Generator.
+    log_demand, log_base: float64 (N, K); params: float64 (P,); rng: numpy Generator;
+    stop: uint8 (1,), checked every week: non-zero returns at once (outputs incomplete).
     """
     n, k_goods = log_demand.shape
     n_edges = edge_u.shape[0]
@@ -269,6 +281,8 @@ def _simulate(
     half_var = 0.5 * harvest_sd * harvest_sd
     row = 0
     for t in range(n_steps):
+        if stop[0]:
+            return
         # 1. harvest
         for i in range(n):
             for k in range(k_goods):

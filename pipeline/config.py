@@ -137,7 +137,8 @@ class SweepConfig:
     # true: replicate r draws the same random numbers at every point (common random numbers);
     # false: every (point, replicate) gets an independent stream
     common_random_numbers: bool = True
-    batch_size: int = 0  # runs per Dask task; 0 chooses from the run and worker counts
+    batch_size: int = 0  # runs per Dask task; 0 sizes tasks from measured run times
+    time_budget_s: float = 0.0  # a run taking longer is stopped and stored as failed; 0: none
 
 
 @dataclass
@@ -307,6 +308,12 @@ def validate_settings(cfg: Config) -> None:
     _check_int("sweep.replicates", cfg.sweep.replicates, 1, MAX_RUNS)
     _check_int("sweep.root_seed", cfg.sweep.root_seed, 0, 2**63 - 1)
     _check_int("sweep.batch_size", cfg.sweep.batch_size, 0, 1_000_000)
+    budget = cfg.sweep.time_budget_s
+    if isinstance(budget, bool) or not isinstance(budget, int | float) or not 0 <= budget <= 1e7:
+        raise ConfigError(
+            f"sweep.time_budget_s = {budget!r}: allowed is a number of seconds in [0, 1e7] "
+            "(0: no budget)."
+        )
     if cfg.cluster.kind not in CLUSTER_KINDS:
         raise ConfigError(
             f"cluster.kind = {cfg.cluster.kind!r} is not known: choose one of "

@@ -222,6 +222,7 @@ def run_sweep(
             directory=str(directory),
             compression=cfg.storage.compression,
             provenance=record,
+            time_budget=cfg.sweep.time_budget_s,
         )
         in_flight = cfg.cluster.max_in_flight or 4 * workers
         n_failed = 0

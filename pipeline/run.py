@@ -6,7 +6,9 @@ and returns a small receipt, so results never travel through the driver. No Dask
 
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,7 +65,7 @@ def network_for(row: dict[str, Any]) -> network.Network:
     )
 
 
-def run_one(row: dict[str, Any]) -> market.Simulation:
+def run_one(row: dict[str, Any], stop: np.ndarray | None = None) -> market.Simulation:
     return market.simulate(
         network_for(row),
         kernel_vector(row),
@@ -71,12 +73,53 @@ def run_one(row: dict[str, Any]) -> market.Simulation:
         int(row["model_n_goods"]),
         int(row["model_n_steps"]),
         int(row["model_sample_every"]),
+        stop,
     )
 
 
-def run_batch(plan: pd.DataFrame) -> BatchResult:
-    """Run every row of ``plan`` (a slice of the run table). A run that raises or returns
-    non-finite outcomes is recorded with status ``failed`` and a message; the batch goes on."""
+class Watchdog:
+    """Raises the current run's stop flag once it has run ``seconds``; one thread per batch.
+    The kernel releases the GIL and reads the flag every simulated week."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.flag = np.zeros(1, dtype=np.uint8)
+        self._deadline: float | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> Watchdog:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def start_run(self) -> np.ndarray:
+        self.flag[0] = 0
+        self._deadline = time.monotonic() + self.seconds
+        return self.flag
+
+    def end_run(self) -> None:
+        self._deadline = None
+
+    def _watch(self) -> None:
+        while not self._done.wait(min(0.05, self.seconds / 4)):
+            deadline = self._deadline
+            if deadline is not None and time.monotonic() > deadline:
+                self.flag[0] = 1
+
+
+def run_batch(plan: pd.DataFrame, time_budget: float = 0.0) -> BatchResult:
+    """Run every row of ``plan`` (a slice of the run table). A run that raises, returns
+    non-finite outcomes or runs longer than ``time_budget`` seconds (if > 0) is recorded with
+    status ``failed`` and a message; the batch goes on."""
+    with Watchdog(time_budget) if time_budget > 0 else nullcontext() as watchdog:
+        return _run_rows(plan, watchdog, time_budget)
+
+
+def _run_rows(plan: pd.DataFrame, watchdog: Watchdog | None, time_budget: float) -> BatchResult:
     n = len(plan)
     outcomes = np.full((n, len(market.OUTCOMES)), np.nan)
     status = np.full(n, STATUS_OK, dtype=object)
@@ -87,7 +130,7 @@ def run_batch(plan: pd.DataFrame) -> BatchResult:
     for i, row in enumerate(plan.to_dict("records")):
         start = time.perf_counter()
         try:
-            sim = run_one(row)
+            sim = run_one(row, watchdog.start_run() if watchdog else None)
             outcomes[i] = sim.outcomes
             # series are stored as float32: a value finite in float64 may not be there
             if (
@@ -97,9 +140,16 @@ def run_batch(plan: pd.DataFrame) -> BatchResult:
                 status[i], message[i] = STATUS_FAILED, "non-finite outcome or series value"
             run_ids.append(np.full(sim.series.shape[0], row["run_id"], dtype=object))
             series.append(sim.series)
+        except market.Stopped:
+            outcomes[i] = np.nan
+            status[i] = STATUS_FAILED
+            message[i] = f"TimeBudgetExceeded: stopped after the time budget of {time_budget:g} s"
         except Exception as error:  # a failed run is data, not a crash of the sweep
             outcomes[i] = np.nan
             status[i], message[i] = STATUS_FAILED, f"{type(error).__name__}: {error}"
+        finally:
+            if watchdog:
+                watchdog.end_run()
         elapsed[i] = time.perf_counter() - start
     return BatchResult(
         _summary_table(plan, status, message, elapsed, outcomes),
@@ -149,9 +199,10 @@ def run_and_store(
     directory: str,
     compression: str,
     provenance: dict[str, Any] | None = None,
+    time_budget: float = 0.0,
 ) -> Receipt:
     """Run a batch and store it in the dataset at ``directory``; the Dask task."""
-    result = run_batch(plan)
+    result = run_batch(plan, time_budget)
     part = write_batch(Path(directory), result.summary, result.series, compression, provenance)
     seconds = float(pc.sum(result.summary.column("elapsed_s")).as_py() or 0.0)
     return Receipt(part, result.n_runs, result.n_failed, seconds)

@@ -103,6 +103,7 @@ BAD_INPUTS = [
     (["progress=maybe"], "progress = 'maybe' is not allowed: it takes true or false"),
     (["nosuch.key=1"], "there is no config section 'nosuch'"),
     (["nosuch=1"], "nosuch is neither a config group nor a setting"),
+    (["sweep.time_budget_s=-1"], "sweep.time_budget_s = -1.0: allowed is a number of seconds"),
     (["model.demand_elasticity=0.01"], "model.demand_elasticity = 0.01 is out of range"),
     (["sweep.name=../../elsewhere"], "sweep.name = '../../elsewhere': a sweep name becomes"),
     (["sweep.axes.model.n_steps=[2,3]"], "model.sample_every = 4 exceeds model.n_steps = 2"),

@@ -178,3 +178,14 @@ def test_trade_share_stays_a_share_under_extreme_trade() -> None:
     sim = market.simulate(NETWORKS["geometric"], extreme, 1, 3, 60, 1)
     assert ((sim.series[:, 2] >= 0.0) & (sim.series[:, 2] < 1.0)).all()
     assert 0.0 < sim.outcomes[market.OUTCOMES.index("trade_share")] < 1.0
+
+
+def test_a_raised_stop_flag_ends_the_run() -> None:
+    stop = np.ones(1, dtype=np.uint8)
+    with pytest.raises(market.Stopped):
+        market.simulate(NETWORKS["ring"], vector(), 1, 2, 10, 1, stop)
+    stop[0] = 0
+    sim = market.simulate(NETWORKS["ring"], vector(), 1, 2, 10, 1, stop)
+    assert_array_equal(
+        sim.outcomes, market.simulate(NETWORKS["ring"], vector(), 1, 2, 10, 1).outcomes
+    )

@@ -3,6 +3,7 @@ batching, workers writing their own parts, resume, failures recorded as data."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -274,3 +275,22 @@ def test_a_compaction_cut_short_loses_runs_to_redo_never_doubles_them(
     stored = scan(directory)
     assert len(stored) == 9 and stored.duplicates == 0
     assert not [p for p in directory.rglob(".*tmp")]
+
+
+def test_a_run_over_its_time_budget_is_stopped_and_recorded() -> None:
+    cfg = make_config(*SWEEP, "sweep.replicates=1")
+    plan = sweeps.plan(cfg)[1].rows()
+    plan.loc[1, "model_n_steps"] = 100_000  # seconds of work, not milliseconds
+    started = time.perf_counter()
+    result = run_batch(plan, time_budget=0.3)
+    assert time.perf_counter() - started < 5
+    summary = result.summary.to_pandas()
+    assert summary["status"].tolist() == ["ok", "failed", "ok"]
+    assert summary.loc[1, "message"] == (
+        "TimeBudgetExceeded: stopped after the time budget of 0.3 s"
+    )
+    assert 0.3 <= summary.loc[1, "elapsed_s"] < 1.5
+    assert pd.isna(summary.loc[1, "integration_index"])
+    # Without a budget the same short runs give the same numbers.
+    free = run_batch(plan.iloc[[0, 2]]).summary.to_pandas()
+    assert free["price_dispersion"].tolist() == summary.loc[[0, 2], "price_dispersion"].tolist()
