@@ -84,6 +84,12 @@ def main() -> None:
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(1, mp_context=spawn) as pool:
             kernel_per_run = pool.submit(time_kernel, rows).result()
+        # The same runs in as many processes as there will be workers, at once: how much the
+        # machine itself slows runs that share it (not segmark's overhead).
+        n_parallel = cfg.cluster.n_workers or os.cpu_count() or 1
+        with ProcessPoolExecutor(n_parallel, mp_context=spawn) as pool:
+            shared = [pool.submit(time_kernel, rows) for _ in range(n_parallel)]
+            parallel_per_run = sum(f.result() for f in shared) / n_parallel
         del rows
 
         with connect(cfg.cluster) as client:
@@ -100,6 +106,7 @@ def main() -> None:
         "model": "trivial (2 regions, 1 good, 1 step)" if args.trivial else "default",
         "workers": workers,
         "kernel_ms_per_run": round(kernel_per_run * 1000, 4),
+        "kernel_ms_per_run_all_cores_busy": round(parallel_per_run * 1000, 4),
         "ideal_wall_s": round(ideal, 2),
         "segmark_wall_s": round(wall, 2),
         "fraction_of_ideal": round(ideal / wall, 3),
