@@ -150,7 +150,7 @@ def simulate(
     log_demand, log_base = draw_landscape(
         network.population, n_goods, params[PARAMS.index("specialization")], rng
     )
-    outcomes = np.empty(len(OUTCOMES), dtype=np.float64)
+    outcomes = np.full(len(OUTCOMES), np.nan)  # filled only by a run that ends
     series = np.empty((n_samples(n_steps, sample_every), 1 + len(SERIES)), dtype=np.float64)
     _simulate(
         network.edge_u,
@@ -168,7 +168,7 @@ def simulate(
         outcomes,
         series,
     )
-    if stop is not None and stop[0]:
+    if stop is not None and stop[0] and not np.isfinite(outcomes).all():
         raise Stopped("stopped before the end of the run")
     return Simulation(outcomes, series)
 

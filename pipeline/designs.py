@@ -60,10 +60,18 @@ class Design:
     grid: dict[str, list[Any]] | None  # the axes of a grid design
 
     def describe(self, replicates: int) -> str:
-        counts = f"{self.policy_points} policy points x {self.other_points} shock/model points"
+        """ "N policy points x M shock/model points x R replicates = K runs" for a crossed
+        design, "P points (N policy x M shock/model combinations, joint) x R ..." otherwise."""
+        n = len(self.points)
+        runs = f"{replicates} replicates = {n * replicates} runs ({self.kind} design)"
+        if self.policy_points * self.other_points == n:
+            return (
+                f"{self.policy_points} policy points x {self.other_points} shock/model points x "
+                f"{runs}"
+            )
         return (
-            f"{counts} x {replicates} replicates = {len(self.points) * replicates} runs "
-            f"({self.kind} design)"
+            f"{n} points sampled jointly ({self.policy_points} distinct policy and "
+            f"{self.other_points} distinct shock/model settings) x {runs}"
         )
 
 
@@ -282,10 +290,10 @@ def build(cfg: Config) -> Design:
     if sweep.design == "grid":
         axes = _grid(sweep)
         _check_size(cfg, math.prod(len(v) for v in axes.values()))
-        policy = _product({p: v for p, v in axes.items() if p.startswith("policy.")})
-        other = _product({p: v for p, v in axes.items() if not p.startswith("policy.")})
-        points = [{**a, **b} for a in policy for b in other]
-        return Design("grid", tuple(axes), tuple(points), len(policy), len(other), axes)
+        points = _product(axes)  # first declared axis slowest
+        n_policy = math.prod(len(v) for p, v in axes.items() if p.startswith("policy."))
+        n_other = math.prod(len(v) for p, v in axes.items() if not p.startswith("policy."))
+        return Design("grid", tuple(axes), tuple(points), n_policy, n_other, axes)
     if sweep.design == "list":
         if not isinstance(sweep.points, list | tuple) or not sweep.points:
             raise ConfigError("sweep.points is empty: a list design needs at least one point.")

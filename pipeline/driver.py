@@ -198,7 +198,8 @@ def run_sweep(
         workers = total_threads(client)
         echo(f"dask: {workers} worker threads")
         echo(f"dask dashboard: {client.dashboard_link}")
-        if directory.exists():
+        existing = directory.exists()
+        if existing:
             todo = _runs_to_do(cfg, plan, directory, echo)
         else:
             todo = np.arange(len(plan))
@@ -210,6 +211,7 @@ def run_sweep(
             len(plan),
             config_yaml,
             cfg.storage.compression,
+            new=not existing,
             model_version=MODEL_VERSION,
             provenance=record,
         )

@@ -83,8 +83,9 @@ class Watchdog:
 
     def __init__(self, seconds: float):
         self.seconds = seconds
-        self.flag = np.zeros(1, dtype=np.uint8)
-        self._deadline: float | None = None
+        # (deadline, that run's own flag), replaced as one value: the thread can never raise
+        # a later run's flag for an earlier run's deadline
+        self._current: tuple[float, np.ndarray] | None = None
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
@@ -97,18 +98,18 @@ class Watchdog:
         self._thread.join()
 
     def start_run(self) -> np.ndarray:
-        self.flag[0] = 0
-        self._deadline = time.monotonic() + self.seconds
-        return self.flag
+        flag = np.zeros(1, dtype=np.uint8)
+        self._current = (time.monotonic() + self.seconds, flag)
+        return flag
 
     def end_run(self) -> None:
-        self._deadline = None
+        self._current = None
 
     def _watch(self) -> None:
         while not self._done.wait(min(0.05, self.seconds / 4)):
-            deadline = self._deadline
-            if deadline is not None and time.monotonic() > deadline:
-                self.flag[0] = 1
+            current = self._current
+            if current is not None and time.monotonic() > current[0]:
+                current[1][0] = 1
 
 
 def run_batch(plan: pd.DataFrame, time_budget: float = 0.0) -> BatchResult:

@@ -102,14 +102,26 @@ def map_batches(
     tasks submitted at any time. A task lost with its worker is retried by Dask."""
     pending = iter(batches)
     futures = as_completed()
-    for batch in _take(pending, max_in_flight):
-        futures.add(client.submit(fn, batch, pure=False))
-    for future in futures:
-        result = future.result()
-        future.release()
-        for batch in _take(pending, 1):
-            futures.add(client.submit(fn, batch, pure=False))
-        yield result
+    submitted = set()
+
+    def submit(batch: T) -> None:
+        future = client.submit(fn, batch, pure=False)
+        submitted.add(future)
+        futures.add(future)
+
+    try:
+        for batch in _take(pending, max_in_flight):
+            submit(batch)
+        for future in futures:
+            result = future.result()
+            submitted.discard(future)
+            future.release()
+            for batch in _take(pending, 1):
+                submit(batch)
+            yield result
+    finally:
+        if submitted:  # stopped early: tasks still queued or running must not land later
+            client.cancel(list(submitted), force=True)
 
 
 def _take(items: Iterator[Any], n: int) -> Iterator[Any]:

@@ -144,7 +144,8 @@ class StoredRuns:
 
 def scan(directory: Path) -> StoredRuns:
     """Read the run ids and statuses of every summary part. A part that cannot be read (truncated,
-    corrupted) is moved aside as ``.corrupt-<name>`` so its runs are redone, never read as data."""
+    corrupted) is moved aside as ``.<name>.corrupt`` (no longer matching ``*.parquet``, which
+    DuckDB globs even when hidden) so its runs are redone, never read as data."""
     ids: list[np.ndarray] = []
     failed: list[np.ndarray] = []
     corrupt: list[Path] = []
@@ -152,7 +153,7 @@ def scan(directory: Path) -> StoredRuns:
         try:
             table = pq.read_table(part, columns=["run_id", "status"])
         except (OSError, pa.ArrowException):
-            aside = part.with_name(f".corrupt-{part.name}")
+            aside = part.with_name(f".{part.name}.corrupt")  # no reader globs *.corrupt
             os.replace(part, aside)
             corrupt.append(aside)
             continue
@@ -266,11 +267,15 @@ def prepare_dataset(
     n_runs: int,
     config_yaml: str,
     compression: str,
+    new: bool,
     **manifest: Any,
 ) -> None:
-    """Create (or reopen) the dataset directory and record this invocation's plan (written
-    chunk by chunk) and config."""
+    """Create (``new``) or reopen the dataset directory and record this invocation's plan
+    (written chunk by chunk) and config."""
     directory = Path(directory)
+    if new:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        directory.mkdir()  # claims the name: a second sweep picking it at once fails here
     for sub in (SUMMARY_DIR, SERIES_DIR):
         (directory / sub).mkdir(parents=True, exist_ok=True)
     write_manifest(directory, status="running", runs_planned=n_runs, **manifest)

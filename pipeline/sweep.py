@@ -47,10 +47,12 @@ def run_seed(root_seed: int, replicate: int, point: bytes | None = None) -> int:
     return int(sequence.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
-def run_id(point: bytes, replicate: int, seed: int) -> str:
+def run_id(point: bytes, replicate: int, seed: int, repeat: int = 0) -> str:
     """16 hex characters naming the run by its content: the point's digest, replicate, seed and
-    the model version."""
-    payload = f"{point.hex()}|{replicate}|{seed}|{MODEL_VERSION}".encode()
+    the model version; ``repeat`` counts earlier occurrences of the same point in the design
+    (Morris trajectories and lists can repeat a point), so every planned run has its own id."""
+    again = f"|{repeat}" if repeat else ""
+    payload = f"{point.hex()}|{replicate}|{seed}|{MODEL_VERSION}{again}".encode()
     return hashlib.blake2b(payload, digest_size=8).hexdigest()
 
 
@@ -101,6 +103,11 @@ def expand(cfg: Config, design: Design) -> RunTable:
     for row, values in zip(records, design.points, strict=True):
         _check_sampling(row, values)
     digests = [point_digest(row) for row in records]
+    seen: dict[bytes, int] = {}
+    repeats = []
+    for digest in digests:
+        repeats.append(seen.get(digest, 0))
+        seen[digest] = repeats[-1] + 1
     n_runs = len(digests) * replicates
     replicate = np.tile(np.arange(replicates, dtype=np.int32), len(digests))
     point = np.repeat(np.arange(len(digests), dtype=np.int64), replicates)
@@ -116,7 +123,7 @@ def expand(cfg: Config, design: Design) -> RunTable:
         )
     ids = np.fromiter(
         (
-            run_id(digests[p], r, int(seed[p * replicates + r])).encode()
+            run_id(digests[p], r, int(seed[p * replicates + r]), repeats[p]).encode()
             for p in range(len(digests))
             for r in range(replicates)
         ),

@@ -164,3 +164,26 @@ def test_bad_parameter_specs_name_the_key(spec: str, expected: str) -> None:
 def test_settings_a_design_does_not_use_are_refused() -> None:
     with pytest.raises(ConfigError, match=r"sweep.axes is set but sweep.design = 'lhs'"):
         run_table("sweep.design=lhs", "sweep.samples=4")
+
+
+def test_repeated_design_points_still_get_one_run_each() -> None:
+    """Morris trajectories on a coarse grid revisit points; each visit is a run of its own."""
+    design, table = run_table(
+        "sweep=screening",
+        "~sweep.parameters.shock",
+        "~sweep.parameters.policy.trader_capital",
+        "sweep.samples=40",
+    )
+    assert len({tuple(sorted(p.items())) for p in design.points}) < len(design.points)
+    assert table["run_id"].is_unique and len(table) == 240
+    assert design.describe(2).startswith("120 points sampled jointly")
+
+
+def test_the_first_declared_axis_varies_slowest_whatever_its_group() -> None:
+    _, table = run_table(
+        "~sweep.axes.policy",
+        "sweep.axes.shock.outage_rate=[0.1,0.2]",
+        "sweep.axes.policy.permit_strictness=[0.0,0.5,1.0]",
+        "sweep.replicates=1",
+    )
+    assert table["shock_outage_rate"].tolist() == [0.1] * 3 + [0.2] * 3

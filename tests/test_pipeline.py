@@ -104,7 +104,7 @@ def test_corrupt_part_is_moved_aside_and_redone(tmp_path: Path, reference, clien
     cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=bad")
     assert run_sweep(cfg, echo=lines.append, client=client).n_skipped == 6
     assert (
-        f"moved aside an unreadable part: .corrupt-{victim.name}; its runs will be redone" in lines
+        f"moved aside an unreadable part: .{victim.name}.corrupt; its runs will be redone" in lines
     )
     assert_same(frames(directory), reference)
 
