@@ -26,7 +26,7 @@ from segmark.pipeline.driver import SweepResult, dry_run, run_sweep
 from segmark.pipeline.finding import describe, describe_sampled
 from segmark.pipeline.params import BY_PATH
 from segmark.pipeline.plots import tipping_curve
-from segmark.pipeline.store import STATUS_OK, read_summary
+from segmark.pipeline.store import STATUS_OK, DatasetBusy, read_summary
 
 ConfigStore.instance().store(name="segmark_schema", node=Config)
 register_resolvers()
@@ -152,6 +152,9 @@ def _app(cfg: DictConfig) -> None:
         result = run_sweep(config)
     except ConfigError as error:
         _refuse(str(error))
+    except DatasetBusy as error:
+        print(f"segmark: {error}", file=sys.stderr)
+        sys.exit(3)
     except KeyboardInterrupt:
         sys.exit(130)
     print()

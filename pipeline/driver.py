@@ -39,6 +39,7 @@ from segmark.pipeline.store import (
     remove_leftovers,
     scan,
     write_manifest,
+    writer_lock,
 )
 from segmark.pipeline.sweep import RunTable
 from segmark.pipeline.sweep import plan as plan_runs
@@ -199,80 +200,96 @@ def run_sweep(
         echo(f"dask: {workers} worker threads")
         echo(f"dask dashboard: {client.dashboard_link}")
         existing = directory.exists()
-        if existing:
-            todo = _runs_to_do(cfg, plan, directory, echo)
-        else:
-            todo = np.arange(len(plan))
-        config_yaml = OmegaConf.to_yaml(OmegaConf.structured(cfg))
-        record = provenance.collect(cfg.sweep.root_seed, config_yaml)
-        prepare_dataset(
-            directory,
-            (pa.Table.from_pandas(chunk, preserve_index=False) for chunk in plan.chunks()),
-            len(plan),
-            config_yaml,
-            cfg.storage.compression,
-            new=not existing,
-            model_version=MODEL_VERSION,
-            provenance=record,
-        )
-        n_skipped = len(plan) - len(todo)
-        if n_skipped:
-            echo(f"resuming {directory.name}: {n_skipped} of {len(plan)} runs already stored")
-        batcher = Batcher(plan, todo, cfg.sweep.batch_size, cfg.cluster.task_seconds, workers)
-        task = partial(
-            run_and_store,
-            directory=str(directory),
-            compression=cfg.storage.compression,
-            provenance=record,
-            time_budget=cfg.sweep.time_budget_s,
-        )
-        in_flight = cfg.cluster.max_in_flight or 4 * workers
-        n_failed = 0
-        try:
-            with tqdm(
-                total=len(plan),
-                initial=n_skipped,
-                unit="run",
-                disable=not cfg.progress,
-                smoothing=0.1,
-            ) as bar:
-                for receipt in map_batches(client, task, batcher, in_flight):
-                    batcher.observe(receipt.n_runs, receipt.run_seconds)
-                    n_failed += receipt.n_failed
-                    bar.update(receipt.n_runs)
-                    bar.set_postfix(failed=n_failed, batch=batcher.size, refresh=False)
-        except BaseException as error:
-            write_manifest(directory, status="incomplete", error=f"{type(error).__name__}: {error}")
-            echo(
-                f"stopped ({type(error).__name__}); runs finished so far are stored in "
-                f"{directory}. To resume, run the same command with "
-                f"storage.root={directory.parent} storage.dataset={directory.name}"
+        if not existing:
+            directory.parent.mkdir(parents=True, exist_ok=True)
+            directory.mkdir()  # claims the name: a second sweep picking it at once fails here
+        with writer_lock(directory):
+            n_skipped, n_failed_total = _sweep_into(
+                cfg, plan, directory, existing, client, workers, echo
             )
-            raise
         dashboard = client.dashboard_link
-    remove_leftovers(directory)  # temporary files of tasks that died with their worker
-    stored = scan(directory)
-    missing = int((~np.isin(plan.run_id, stored.run_ids)).sum())
-    if missing or stored.duplicates:
-        write_manifest(directory, status="incomplete", error="runs missing or stored twice")
-        raise RuntimeError(
-            f"{directory}: {missing} planned runs missing, {stored.duplicates} stored twice"
-        )
-    if cfg.storage.compact_mb:
-        before, after = compact(directory, cfg.storage.compression, cfg.storage.compact_mb)
-        if after < before:
-            echo(f"compacted {before} part files into {after}")
     wall = time.perf_counter() - started
+    write_manifest(directory, wall_s=round(wall, 3))
+    return SweepResult(directory, design, len(plan), n_failed_total, n_skipped, wall, dashboard)
+
+
+def _sweep_into(
+    cfg: Config,
+    plan: RunTable,
+    directory: Path,
+    existing: bool,
+    client: Client,
+    workers: int,
+    echo: Callable[[str], None],
+) -> tuple[int, int]:
+    """Run what ``directory`` lacks of ``plan``, check it, compact it; the caller holds the
+    dataset's lock. Returns (runs skipped as already stored, planned runs that failed)."""
+    todo = _runs_to_do(cfg, plan, directory, echo) if existing else np.arange(len(plan))
+    config_yaml = OmegaConf.to_yaml(OmegaConf.structured(cfg))
+    record = provenance.collect(cfg.sweep.root_seed, config_yaml)
+    prepare_dataset(
+        directory,
+        (pa.Table.from_pandas(chunk, preserve_index=False) for chunk in plan.chunks()),
+        len(plan),
+        config_yaml,
+        cfg.storage.compression,
+        model_version=MODEL_VERSION,
+        provenance=record,
+    )
+    n_skipped = len(plan) - len(todo)
+    if n_skipped:
+        echo(f"resuming {directory.name}: {n_skipped} of {len(plan)} runs already stored")
+    batcher = Batcher(plan, todo, cfg.sweep.batch_size, cfg.cluster.task_seconds, workers)
+    task = partial(
+        run_and_store,
+        directory=str(directory),
+        compression=cfg.storage.compression,
+        provenance=record,
+        time_budget=cfg.sweep.time_budget_s,
+    )
+    in_flight = cfg.cluster.max_in_flight or 4 * workers
+    n_failed = 0
+    try:
+        with tqdm(
+            total=len(plan),
+            initial=n_skipped,
+            unit="run",
+            disable=not cfg.progress,
+            smoothing=0.1,
+        ) as bar:
+            for receipt in map_batches(client, task, batcher, in_flight):
+                batcher.observe(receipt.n_runs, receipt.run_seconds)
+                n_failed += receipt.n_failed
+                bar.update(receipt.n_runs)
+                bar.set_postfix(failed=n_failed, batch=batcher.size, refresh=False)
+        remove_leftovers(directory)  # temporary files of tasks that died with their worker
+        stored = scan(directory)
+        missing = int((~np.isin(plan.run_id, stored.run_ids)).sum())
+        if missing or stored.duplicates:
+            raise RuntimeError(
+                f"{directory}: {missing} planned runs missing, {stored.duplicates} stored twice"
+            )
+        if cfg.storage.compact_mb:
+            before, after = compact(directory, cfg.storage.compression, cfg.storage.compact_mb)
+            if after < before:
+                echo(f"compacted {before} part files into {after}")
+    except BaseException as error:
+        write_manifest(directory, status="incomplete", error=f"{type(error).__name__}: {error}")
+        echo(
+            f"stopped ({type(error).__name__}); runs finished so far are stored in "
+            f"{directory}. To resume, run the same command with "
+            f"storage.root={directory.parent} storage.dataset={directory.name}"
+        )
+        raise
     n_failed_total = int(np.isin(plan.run_id, stored.failed_ids).sum())
     write_manifest(
         directory,
         status="complete",
         runs_stored=len(stored),
         runs_failed=n_failed_total,
-        wall_s=round(wall, 3),
         error=None,
     )
-    return SweepResult(directory, design, len(plan), n_failed_total, n_skipped, wall, dashboard)
+    return n_skipped, n_failed_total
 
 
 def _runs_to_do(

@@ -17,7 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+import socket
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -267,15 +269,11 @@ def prepare_dataset(
     n_runs: int,
     config_yaml: str,
     compression: str,
-    new: bool,
     **manifest: Any,
 ) -> None:
-    """Create (``new``) or reopen the dataset directory and record this invocation's plan
-    (written chunk by chunk) and config."""
+    """Fill in (or update) a dataset directory: its manifest, this invocation's plan (written
+    chunk by chunk) and config."""
     directory = Path(directory)
-    if new:
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        directory.mkdir()  # claims the name: a second sweep picking it at once fails here
     for sub in (SUMMARY_DIR, SERIES_DIR):
         (directory / sub).mkdir(parents=True, exist_ok=True)
     write_manifest(directory, status="running", runs_planned=n_runs, **manifest)
@@ -287,6 +285,56 @@ def prepare_dataset(
         for chunk in plan:
             writer.write_table(chunk.cast(PLAN_SCHEMA))
     os.replace(tmp, directory / PLAN_FILE)
+
+
+LOCK_FILE = ".lock"
+
+
+class DatasetBusy(RuntimeError):
+    """Another live sweep holds the dataset's lock."""
+
+
+@contextmanager
+def writer_lock(directory: Path) -> Iterator[None]:
+    """Hold ``<dataset>/.lock`` (pid and host) while a sweep writes, so two sweeps never write
+    one dataset at once. A lock left by a process that is gone (same host) is taken over."""
+    path = Path(directory) / LOCK_FILE
+    me = {"pid": os.getpid(), "host": socket.gethostname()}
+    while True:
+        try:
+            with open(path, "x") as handle:
+                json.dump(me, handle)
+            break
+        except FileExistsError:
+            try:
+                holder = json.loads(path.read_text() or "{}")
+            except (OSError, ValueError):
+                holder = {}
+            if holder.get("host") == me["host"] and not _alive(holder.get("pid")):
+                path.unlink(missing_ok=True)  # stale: its sweep died
+                continue
+            raise DatasetBusy(
+                f"{directory} is being written by another sweep (pid {holder.get('pid')} on "
+                f"{holder.get('host')}); wait for it, or delete {path} if that sweep is gone."
+            ) from None
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    state = Path(f"/proc/{pid}/stat")
+    # a zombie (exited, not yet reaped) is not alive
+    return not (state.exists() and state.read_text().split(") ")[-1].startswith("Z"))
 
 
 def write_manifest(directory: Path, **fields: Any) -> dict[str, Any]:

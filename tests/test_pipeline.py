@@ -3,6 +3,9 @@ batching, workers writing their own parts, resume, failures recorded as data."""
 
 from __future__ import annotations
 
+import json
+import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -294,3 +297,17 @@ def test_a_run_over_its_time_budget_is_stopped_and_recorded() -> None:
     # Without a budget the same short runs give the same numbers.
     free = run_batch(plan.iloc[[0, 2]]).summary.to_pandas()
     assert free["price_dispersion"].tolist() == summary.loc[[0, 2], "price_dispersion"].tolist()
+
+
+def test_two_sweeps_never_write_one_dataset_at_once(tmp_path: Path, client: Client) -> None:
+    directory = sweep(tmp_path, "shared", "sweep.replicates=1", client=client)
+    cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=shared")
+    with store.writer_lock(directory):  # another sweep (this process) is writing it
+        with pytest.raises(store.DatasetBusy, match="is being written by another sweep"):
+            run_sweep(cfg, client=client, **QUIET)
+    # A lock left by a sweep that died is taken over.
+    child = subprocess.Popen(["true"])
+    child.wait()
+    (directory / ".lock").write_text(json.dumps({"pid": child.pid, "host": socket.gethostname()}))
+    assert run_sweep(cfg, client=client, **QUIET).n_skipped == 3  # 3 stored, 6 added
+    assert not (directory / ".lock").exists()
