@@ -25,7 +25,6 @@ from segmark.pipeline.config import (
 from segmark.pipeline.driver import SweepResult, dry_run, run_sweep
 from segmark.pipeline.finding import describe, describe_sampled
 from segmark.pipeline.params import BY_PATH
-from segmark.pipeline.plots import tipping_curve
 from segmark.pipeline.store import STATUS_OK, DatasetBusy, read_summary
 
 ConfigStore.instance().store(name="segmark_schema", node=Config)
@@ -179,6 +178,8 @@ def report(result: SweepResult) -> None:
         return
     axis = next(iter(grid))
     if pd.api.types.is_numeric_dtype(summary[BY_PATH[axis].column]):
+        from segmark.pipeline.plots import tipping_curve  # matplotlib only once results exist
+
         figure = tipping_curve(summary, axis, result.directory / "tipping.png")
         print(f"figure: {figure}")
 
