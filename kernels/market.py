@@ -1,29 +1,49 @@
-"""The network market kernel: local market clearing plus hop-by-hop arbitrage between regions.
+"""The segmented-marketization kernel: county markets, PDS, China trade, traders and transport.
 
-Public surface (what the pipeline relies on, so a richer model can replace the body):
+Public surface (what the pipeline relies on):
   MODEL_VERSION  changes whenever results for the same inputs could change
-  PARAMS     names of the scalar parameters, in the order of the ``params`` vector
-  OUTCOMES   names of the per-run outcomes, in the order of the outcome vector
-  FLAG_OUTCOMES  outcomes that are 0/1 flags (stored as booleans)
-  SERIES     names of the sampled per-step series (after the ``step`` column)
-  simulate(network, params, seed, n_goods, n_steps, sample_every) -> Simulation
+  PARAMS         names of the scalar parameters, in the order of the ``params`` vector
+  OUTCOMES       per-run outcomes; FLAG_OUTCOMES the 0/1 ones
+  SERIES         sampled per-step series (after the ``step`` column)
+  LEDGER         the goods balance of a run (Simulation.ledger), for conservation checks
+  EVENT_*        codes of the scenario event array
+  simulate(network, params, seed, n_goods, n_steps, sample_every, stop, events) -> Simulation
 
-One step (a week), for regions i, goods k and undirected edges e = (u, v):
-  1. harvest      stock[i,k] += base[i,k] * exp(harvest_sd * z - harvest_sd**2 / 2),  z ~ N(0, 1)
-  2. outages      edge e is closed this step with probability outage_rate
-  3. prices       log p[i,k] = (log demand[i,k] - log(turnover * stock[i,k])) / elasticity
-  4. arbitrage    on an open edge, if |log p_v - log p_u| exceeds the edge cost
-                  c_e = transport_cost * km_e / 100 + permit_strictness * permit_cost,
-                  traders ship x = speed * elasticity * (|gap| - c_e) / (1/S_src + e^-c_e / S_dst)
-                  from the cheap to the dear end (the linearised amount that closes the gap to the
-                  band), at most trader_capital * mean weekly production of the good; a region
-                  ships out at most MAX_OUTFLOW_SHARE of its stock, flows are scaled down to fit;
-                  an iceberg share 1 - e^-c_e of each shipment is lost on the way
-  5. clearing     the region sells turnover * stock at the price that clears local demand
-                  (stocks start at the no-trade steady state, base * (1 - turnover) / turnover)
-  6. outcomes     dispersion of log prices, interregional trade as a share of all market value
-                  (shipments + local sales), band compliance and the
-                  largest connected component of each good's active-trade graph (mean over goods)
+One week t (docs/MODEL.md gives the equations; the NumPy twin in ``reference.py`` follows the
+same numbered sections and the same random draws in the same order):
+  1. events     scenario events due this week set or ramp parameters, flood a unit, cut the
+                year's harvest, or wipe a share of traders' capital (a currency reform)
+  2. arrivals   shipments whose travel time ends this week join the destination's stock
+  3. production staples: base x season x annual harvest shock (province-correlated) x weekly
+                noise, less flood_loss in a flooded unit; other goods: base x weekly noise.
+                The state procures pds_level of staple output into its stock
+  4. floods     with probability flood_rate a random unit floods: it loses flood_loss of its
+                staple stock, and for flood_weeks its links are cut and its staple output
+                falls by flood_loss
+  5. China      imports (china_trade x import share of national demand) enter at border units
+                by their import weights, the state_import_share part at the capital instead;
+                exports leave border units (export goods)
+  6. PDS        rations of pds_level x staple demand from the state stock, cut pro rata when it
+                runs short; households buy only the rest on the market
+  7. spoilage   stocks shrink by each good's spoilage rate
+  8. outages    rail links fail with rail_outage_rate; flooded units' links are closed
+  9. prices     log p = (log market demand - log(turnover x stock)) / elasticity
+ 10. arbitrage  on each open link and good, traders compare the prices they see (fresh when both
+                ends have phones, info_lag weeks old otherwise); beyond the link's cost (transport
+                + permit + confiscation risk) they ship the linearised amount that closes the gap,
+                at most their capital allows; self-reliance caps staple outflows; a crackdown
+                confiscates a share in transit; goods arrive after the link's travel time
+ 11. capital    traders' capital grows with expected margins and returns toward its norm
+ 12. clearing   each market sells turnover x stock at the price that clears its demand
+ 13. outputs    dispersion, band compliance, trade share, shortage, remote premium, the
+                Pyongyang-Sinuiju-Hyesan trio, Gini, the active-trade graph (links trading
+                in active_trade_share of the window's weeks) and the price-linked graph
+                (links that have carried trade and whose price gap stays within the
+                transport cost alone, the law of one price net of physical transfer costs,
+                in linked_share of the window's weeks; for the run's index the trade must
+                fall in the window): an integrated national market is a run whose price-linked graph
+                has a component holding integration_threshold of the population, on
+                average over goods
 """
 
 from __future__ import annotations
@@ -33,24 +53,53 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .network import Network
+from .goods import GOODS, PRODUCTION_FLOOR, table
+from .network import CAPITAL, HUB, RAIL, Network
 
 # Changes whenever the same parameters and seed could give different numbers; part of every
-# run's id, so runs of different model versions are never mixed in one dataset.
-MODEL_VERSION = "spine-2"
+# run's id, so runs of different model versions are never mixed in one dataset. Editing a
+# packaged scenario (conf/scenario) is a model change too.
+MODEL_VERSION = "nk-1"
 
 PARAMS = (
+    # policy levers
     "permit_strictness",
-    "transport_cost",
+    "crackdown",
+    "state_import_share",
+    "transport_investment",
+    "phone_penetration",
+    "self_reliance",
     "trader_capital",
+    # shocks
     "harvest_sd",
-    "outage_rate",
+    "harvest_correlation",
+    "flood_rate",
+    "rail_outage_rate",
+    "china_trade",
+    "pds_level",
+    "market_ban",
+    # structure
     "permit_cost",
+    "rail_cost",
+    "road_cost",
+    "rail_days",
+    "road_days",
+    "confiscation_max",
     "demand_elasticity",
     "specialization",
     "turnover",
     "arbitrage_speed",
+    "arbitrage_rounds",
+    "info_lag",
+    "production_noise",
+    "seasonal_amplitude",
+    "flood_weeks",
+    "flood_loss",
+    "capital_pds",
+    "reinvest",
+    "capital_recovery",
     "active_trade_share",
+    "linked_share",
     "integration_threshold",
     "window_share",
 )
@@ -59,51 +108,152 @@ OUTCOMES = (
     "price_cv",
     "trade_share",
     "band_compliance",
+    "shortage",
+    "remote_premium",
+    "trio_dispersion",
+    "gini",
+    "market_income_share",
+    "marginal_trade_share",
+    "crossing_trade_share",
+    "hub_integration",
+    "time_to_integration",
     "integration_index",
     "integrated",
 )
 FLAG_OUTCOMES = frozenset({"integrated"})
-SERIES = ("price_dispersion", "trade_share", "band_compliance", "lcc_share")
+SERIES = (
+    "price_dispersion",
+    "trade_share",
+    "band_compliance",
+    "lcc_share",
+    "shortage",
+    "remote_premium",
+    "trio_dispersion",
+    "gini",
+    "price_level",
+)
+LEDGER = (
+    "produced",
+    "imported",
+    "consumed",
+    "exported",
+    "spoiled",
+    "confiscated",
+    "flood_destroyed",
+    "market_stock_change",
+    "in_transit_change",
+    "state_stock_change",
+)
 
-MAX_OUTFLOW_SHARE = 0.5
-BAND_TOLERANCE = 1e-9
+# Scenario events: rows (week, code, value, over). code >= 0: ramp parameter PARAMS[code] to
+# value over `over` weeks (1: at once); the others are one-off.
+EVENT_FLOOD = -1  # value: the unit that floods
+EVENT_CAPITAL_LOSS = -2  # value: share of traders' capital wiped out
+EVENT_HARVEST = -3  # value: factor on this year's staple harvest (until the next harvest)
+NO_EVENTS = np.zeros((0, 4), dtype=np.float64)
+
+MAX_OUTFLOW_SHARE = 0.5  # a unit ships out at most this share of a stock per week
+DEMAND_FLOOR = 0.05  # market demand never falls below this share of demand (rations in full)
+WEALTH_MAX = 20.0  # traders' capital at most this many times its norm
+MAX_DELAY = 8  # weeks; longer travel times are capped
+MAX_LAG = 52  # weeks of price memory
+HARVEST_WEEK = 38  # the year's harvest shock is drawn at the end of September (and at week 0)
+SEASON_PEAK_WEEK = 40  # staple production peaks in October, is lowest in April
+MARGINAL_INFLOW = 0.1  # a unit whose inflows are below this share of its market is marginal
+INITIAL_STATE_WEEKS = 8.0  # the state starts with this many weeks of rations
+# a pair counts as within its band when |gap| <= cost + BAND_SLACK: the linearised shipment
+# closes a gap to about 1%, and price surveys are no more precise than that
+BAND_SLACK = 0.01
 THRESHOLD_TOLERANCE = 1e-9
+N_LEDGER = len(LEDGER)
+N_SERIES = len(SERIES)
 
-_PERMIT_STRICTNESS = PARAMS.index("permit_strictness")
-_TRANSPORT_COST = PARAMS.index("transport_cost")
-_TRADER_CAPITAL = PARAMS.index("trader_capital")
-_HARVEST_SD = PARAMS.index("harvest_sd")
-_OUTAGE_RATE = PARAMS.index("outage_rate")
-_PERMIT_COST = PARAMS.index("permit_cost")
-_ELASTICITY = PARAMS.index("demand_elasticity")
-_TURNOVER = PARAMS.index("turnover")
-_SPEED = PARAMS.index("arbitrage_speed")
-_ACTIVE_SHARE = PARAMS.index("active_trade_share")
-_INTEGRATION_THRESHOLD = PARAMS.index("integration_threshold")
-_WINDOW_SHARE = PARAMS.index("window_share")
+_P = {name: i for i, name in enumerate(PARAMS)}
+_STRICTNESS = _P["permit_strictness"]
+_CRACKDOWN = _P["crackdown"]
+_STATE_IMPORTS = _P["state_import_share"]
+_INVESTMENT = _P["transport_investment"]
+_PHONES = _P["phone_penetration"]
+_SELF_RELIANCE = _P["self_reliance"]
+_CAPITAL = _P["trader_capital"]
+_HARVEST_SD = _P["harvest_sd"]
+_HARVEST_CORR = _P["harvest_correlation"]
+_FLOOD_RATE = _P["flood_rate"]
+_OUTAGE = _P["rail_outage_rate"]
+_CHINA = _P["china_trade"]
+_PDS = _P["pds_level"]
+_BAN = _P["market_ban"]
+_PERMIT_COST = _P["permit_cost"]
+_RAIL_COST = _P["rail_cost"]
+_ROAD_COST = _P["road_cost"]
+_RAIL_DAYS = _P["rail_days"]
+_ROAD_DAYS = _P["road_days"]
+_CONFISCATION = _P["confiscation_max"]
+_ELASTICITY = _P["demand_elasticity"]
+_SPECIALIZATION = _P["specialization"]
+_TURNOVER = _P["turnover"]
+_SPEED = _P["arbitrage_speed"]
+_ROUNDS = _P["arbitrage_rounds"]
+_INFO_LAG = _P["info_lag"]
+_NOISE = _P["production_noise"]
+_SEASONAL = _P["seasonal_amplitude"]
+_FLOOD_WEEKS = _P["flood_weeks"]
+_FLOOD_LOSS = _P["flood_loss"]
+_CAPITAL_PDS = _P["capital_pds"]
+_REINVEST = _P["reinvest"]
+_RECOVERY = _P["capital_recovery"]
+_ACTIVE_SHARE = _P["active_trade_share"]
+_LINKED_SHARE = _P["linked_share"]
+_INTEGRATION_THRESHOLD = _P["integration_threshold"]
+_WINDOW_SHARE = _P["window_share"]
+# goods table columns (kernels.goods.GOOD_COLUMNS)
+_G_DEMAND, _G_IMPORT, _G_EXPORT, _G_SPOIL, _G_STAPLE = range(5)
 
 
 @dataclass(frozen=True)
 class Simulation:
-    """outcomes: float64 (len(OUTCOMES),); series: float64 (n_samples, 1 + len(SERIES)), the first
-    column being the step number (1-based) at which the row was sampled."""
+    """outcomes: float64 (len(OUTCOMES),); series: float64 (n_samples, 1 + len(SERIES)), the
+    first column being the step (1-based) at which the row was sampled; ledger: float64
+    (len(LEDGER),), the run's goods balance in units of one week of mean regional demand;
+    prices: float64 (N, K), each unit's log price of each good after the last week."""
 
     outcomes: np.ndarray
     series: np.ndarray
+    ledger: np.ndarray
+    prices: np.ndarray
+
+
+@dataclass(frozen=True)
+class Landscape:
+    """What a run draws before its first week: demand and base production per unit and good,
+    and each unit's rank for phone coverage (lower ranks get phones first)."""
+
+    demand: np.ndarray  # float64 (N, K): weekly demand at reference price 1
+    base: np.ndarray  # float64 (N, K): mean weekly production
+    phone_rank: np.ndarray  # float64 (N,)
 
 
 def draw_landscape(
-    population: np.ndarray, n_goods: int, specialization: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Log demand and log mean weekly production per region and good.
-
-    Demand scales with population; production is population times a log-normal regional
-    specialty factor with log-sd ``specialization`` (mean one).
-    """
-    log_demand = np.repeat(np.log(population)[:, None], n_goods, axis=1)
-    z = rng.standard_normal((population.shape[0], n_goods))
-    log_base = log_demand + specialization * z - 0.5 * specialization**2
-    return np.ascontiguousarray(log_demand), np.ascontiguousarray(log_base)
+    network: Network, goods: np.ndarray, specialization: float, rng: np.random.Generator
+) -> Landscape:
+    """Demand scales with population and each good's spending weight. Production is
+    population x the network's specialty factor x a log-normal factor (log-sd
+    ``specialization``, mean one), scaled so that national output is demand less imports plus
+    exports, with a floor of PRODUCTION_FLOOR x demand. Phone ranks are uniform, halved for the
+    capital, hubs and border units (merchants there get phones first)."""
+    n_goods = goods.shape[0]
+    pop = network.population[:, None]
+    demand = pop * goods[None, :, _G_DEMAND] * n_goods / goods[:, _G_DEMAND].sum()
+    z = rng.standard_normal((network.n_nodes, n_goods))
+    raw = (
+        pop * network.specialty[:, :n_goods] * np.exp(specialization * z - 0.5 * specialization**2)
+    )
+    target = demand.sum(axis=0) * np.maximum(1.0 - goods[:, _G_IMPORT] + goods[:, _G_EXPORT], 0.0)
+    base = np.maximum(raw * target / raw.sum(axis=0), PRODUCTION_FLOOR * demand)
+    rank = rng.random(network.n_nodes) * np.where(network.tier > 0, 0.5, 1.0)
+    return Landscape(
+        np.ascontiguousarray(demand), np.ascontiguousarray(base), np.ascontiguousarray(rank)
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -117,6 +267,12 @@ def weeks_needed(window: int, share: float) -> int:
     """Trading weeks out of ``window`` that make an edge active: ceil(share * window), robust to
     float error (0.07 * 100 counts as 7)."""
     return int(np.ceil(share * window - THRESHOLD_TOLERANCE))
+
+
+@njit(cache=True, nogil=True)
+def season(t: int, amplitude: float) -> float:
+    """Staple production factor of week t (week 0 = 1 January): peaks in October."""
+    return 1.0 + amplitude * np.cos(2.0 * np.pi * (t - SEASON_PEAK_WEEK) / 52.0)
 
 
 def n_samples(n_steps: int, sample_every: int) -> int:
@@ -135,8 +291,10 @@ def simulate(
     n_steps: int,
     sample_every: int,
     stop: np.ndarray | None = None,
+    events: np.ndarray | None = None,
 ) -> Simulation:
-    """Run one simulation. ``params`` is float64 (len(PARAMS),); ``seed`` a non-negative int.
+    """Run one simulation. ``params`` is float64 (len(PARAMS),); ``seed`` a non-negative int;
+    ``events`` float64 (M, 4) rows (week, code, value, over), sorted by week.
 
     Deterministic given its arguments: the landscape and every shock come from one
     ``numpy.random.Generator`` seeded with ``seed``. ``stop``, a uint8 (1,) array, is read once
@@ -146,31 +304,44 @@ def simulate(
     params = np.ascontiguousarray(params, dtype=np.float64)
     if params.shape != (len(PARAMS),):
         raise ValueError(f"params must have shape ({len(PARAMS)},), got {params.shape}")
+    events = NO_EVENTS if events is None else np.ascontiguousarray(events, dtype=np.float64)
+    goods = table(n_goods)
     rng = np.random.default_rng(seed)
-    log_demand, log_base = draw_landscape(
-        network.population, n_goods, params[PARAMS.index("specialization")], rng
-    )
+    land = draw_landscape(network, goods, params[_SPECIALIZATION], rng)
     outcomes = np.full(len(OUTCOMES), np.nan)  # filled only by a run that ends
-    series = np.empty((n_samples(n_steps, sample_every), 1 + len(SERIES)), dtype=np.float64)
+    series = np.empty((n_samples(n_steps, sample_every), 1 + N_SERIES), dtype=np.float64)
+    ledger = np.zeros(N_LEDGER)
+    prices = np.zeros((network.n_nodes, n_goods))
     _simulate(
         network.edge_u,
         network.edge_v,
         network.edge_km,
-        network.indptr,
-        network.adj_edge,
-        log_demand,
-        log_base,
-        params,
+        network.edge_mode,
+        network.edge_permit,
+        network.population,
+        network.province,
+        network.tier,
+        network.import_weight,
+        network.remote,
+        network.trio,
+        goods,
+        land.demand,
+        land.base,
+        land.phone_rank,
+        params.copy(),
+        events,
         n_steps,
         sample_every,
         rng,
         np.zeros(1, dtype=np.uint8) if stop is None else stop,
         outcomes,
         series,
+        ledger,
+        prices,
     )
     if stop is not None and stop[0] and not np.isfinite(outcomes).all():
         raise Stopped("stopped before the end of the run")
-    return Simulation(outcomes, series)
+    return Simulation(outcomes, series, ledger, prices)
 
 
 @njit(cache=True, nogil=True)
@@ -182,45 +353,91 @@ def _find(parent: np.ndarray, i: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def largest_component_share(
+def component_roots(
     n: int, edge_u: np.ndarray, edge_v: np.ndarray, active: np.ndarray
-) -> float:
-    """Share of the n nodes in the largest component of the graph of active edges.
-
-    edge_u, edge_v: int64 (E,); active: bool (E,).
-    """
+) -> np.ndarray:
+    """Union-find root of each node in the graph of active edges (active: bool (E,))."""
     parent = np.arange(n)
-    size = np.ones(n, dtype=np.int64)
-    largest = 1
     for e in range(edge_u.shape[0]):
-        if not active[e]:
-            continue
-        a = _find(parent, edge_u[e])
-        b = _find(parent, edge_v[e])
-        if a == b:
-            continue
-        if size[a] < size[b]:
-            a, b = b, a
-        parent[b] = a
-        size[a] += size[b]
-        if size[a] > largest:
-            largest = size[a]
-    return largest / n
+        if active[e]:
+            a = _find(parent, edge_u[e])
+            b = _find(parent, edge_v[e])
+            if a != b:
+                if a < b:
+                    parent[b] = a
+                else:
+                    parent[a] = b
+    for i in range(n):
+        parent[i] = _find(parent, i)
+    return parent
 
 
 @njit(cache=True, nogil=True)
-def mean_largest_component_share(
+def largest_component(
+    n: int, edge_u: np.ndarray, edge_v: np.ndarray, active: np.ndarray, weight: np.ndarray
+) -> tuple[float, int]:
+    """(weight share, root) of the heaviest component of the graph of active edges; ties go to
+    the component with the smallest root. weight: float64 (N,), positive."""
+    roots = component_roots(n, edge_u, edge_v, active)
+    mass = np.zeros(n)
+    for i in range(n):
+        mass[roots[i]] += weight[i]
+    best = 0
+    for i in range(n):
+        if mass[i] > mass[best] + 1e-12:
+            best = i
+    return mass[best] / weight.sum(), best
+
+
+@njit(cache=True, nogil=True)
+def largest_component_share(
     n: int, edge_u: np.ndarray, edge_v: np.ndarray, active: np.ndarray
 ) -> float:
-    """Largest-component share of each good's active-trade graph, averaged over goods.
+    """Node share of the largest component of the graph of active edges (active: bool (E,))."""
+    return largest_component(n, edge_u, edge_v, active, np.ones(n))[0]
 
-    active: bool (E, K), True where edge e carries good k.
-    """
-    k_goods = active.shape[1]
-    total = 0.0
-    for k in range(k_goods):
-        total += largest_component_share(n, edge_u, edge_v, active[:, k])
-    return total / k_goods
+
+@njit(cache=True, nogil=True)
+def gini(values: np.ndarray, weight: np.ndarray) -> float:
+    """Weighted Gini coefficient of non-negative values (0 equal, towards 1 unequal)."""
+    order = np.argsort(values)
+    total_w = weight.sum()
+    total_v = (values * weight).sum()
+    if total_v <= 0.0:
+        return 0.0
+    cum_w = 0.0
+    cum_v = 0.0
+    area = 0.0
+    for j in range(values.shape[0]):
+        i = order[j]
+        w = weight[i] / total_w
+        v = values[i] * weight[i] / total_v
+        area += w * (2.0 * cum_v + v)
+        cum_w += w
+        cum_v += v
+    return 1.0 - area
+
+
+@njit(cache=True, nogil=True)
+def _edge_terms(params, edge_km, edge_mode, edge_permit, cost, transport, keep, delay):
+    """Per-edge cost (log-price units), its transport part alone, share arriving (not
+    confiscated) and whole weeks in transit (0: the shipment arrives within the week it is
+    sent)."""
+    invest = 1.0 - params[_INVESTMENT]
+    seized = params[_CRACKDOWN] * params[_CONFISCATION]
+    for e in range(edge_km.shape[0]):
+        rail = edge_mode[e] == RAIL
+        per_km = params[_RAIL_COST] if rail else params[_ROAD_COST]
+        days = params[_RAIL_DAYS] if rail else params[_ROAD_DAYS]
+        transport[e] = invest * per_km * edge_km[e] / 100.0
+        cost[e] = (
+            transport[e]
+            + params[_STRICTNESS] * params[_PERMIT_COST] * edge_permit[e]
+            - np.log(1.0 - seized)
+        )
+        keep[e] = 1.0 - seized
+        weeks = int(np.floor(days * edge_km[e] / 100.0 / 7.0 + 1e-9))
+        delay[e] = min(weeks, MAX_DELAY)
 
 
 @njit(cache=True, nogil=True)
@@ -228,176 +445,526 @@ def _simulate(
     edge_u,
     edge_v,
     edge_km,
-    indptr,
-    adj_edge,
-    log_demand,
-    log_base,
+    edge_mode,
+    edge_permit,
+    population,
+    province,
+    tier,
+    import_weight,
+    remote,
+    trio,
+    goods,
+    demand,
+    base,
+    phone_rank,
     params,
+    events,
     n_steps,
     sample_every,
     rng,
     stop,
     outcomes,
     series,
+    ledger,
+    prices,
 ):
-    """Fill ``outcomes`` (float64 (O,)) and ``series`` (float64 (n_steps // sample_every, 1 + S)).
+    """Fill ``outcomes``, ``series``, ``ledger`` and ``prices``; ``params`` is modified by
+    events.
 
-    edge_u, edge_v: int64 (E,); edge_km: float64 (E,); indptr: int64 (N+1,); adj_edge: int64 (2E,);
-    log_demand, log_base: float64 (N, K); params: float64 (P,); rng: numpy Generator;
-    stop: uint8 (1,), checked every week: non-zero returns at once (outputs incomplete).
+    Arrays as in :class:`Network`, plus goods (K, 5), demand and base (N, K), phone_rank (N,),
+    events (M, 4); rng: numpy Generator; stop: uint8 (1,), checked every week: non-zero returns
+    at once (outputs incomplete).
     """
-    n, k_goods = log_demand.shape
+    n, k_goods = demand.shape
     n_edges = edge_u.shape[0]
-    harvest_sd = params[_HARVEST_SD]
-    outage_rate = params[_OUTAGE_RATE]
-    elasticity = params[_ELASTICITY]
-    turnover = params[_TURNOVER]
-    speed = params[_SPEED]
+    n_prov = province.max() + 1
+    capital_node = trio[0]
+    ring = MAX_DELAY + 1
+    memory = MAX_LAG + 1
 
-    base = np.exp(log_base)
-    stock = base * (1.0 - turnover) / turnover  # autarky steady state after clearing
-    capacity = np.empty(k_goods)
+    # fixed quantities
+    demand_total = np.zeros(k_goods)
+    cap_scale = np.zeros(k_goods)
     for k in range(k_goods):
-        capacity[k] = params[_TRADER_CAPITAL] * base[:, k].mean()
+        demand_total[k] = demand[:, k].sum()
+        cap_scale[k] = demand_total[k] / n
+    value_scale = np.zeros(n)  # a unit's weekly spending at reference prices
+    for i in range(n):
+        value_scale[i] = demand[i].sum()
+    staple = goods[:, _G_STAPLE] > 0.5
+    n_remote = remote.sum()
+    hub = (tier == HUB) | (tier == CAPITAL)  # the major hubs (Network.hubs)
+    hub[trio[1]] = True
+    n_hubs = hub.sum()
+
+    # state
+    stock = base.copy()  # a week of production on the shelves
+    state_stock = np.zeros(k_goods)
+    for k in range(k_goods):
+        if staple[k]:
+            state_stock[k] = INITIAL_STATE_WEEKS * params[_PDS] * demand_total[k]
+            state_stock[k] += INITIAL_STATE_WEEKS * params[_CAPITAL_PDS] * demand[capital_node, k]
+    arrivals = np.zeros((ring, n, k_goods))
+    incoming = np.zeros((n, k_goods))  # goods in transit to each unit
+    history = np.zeros((memory, n, k_goods))
+    wealth = np.ones(n)
+    flood_left = np.zeros(n, dtype=np.int64)
+    harvest = np.ones((n, k_goods))
+    ev_start = np.zeros(events.shape[0])
+
+    # per-week work arrays
     cost = np.empty(n_edges)
+    transport = np.empty(n_edges)
+    linked = np.empty((n_edges, k_goods), dtype=np.bool_)
+    linked_steps = np.zeros((n_edges, k_goods), dtype=np.int64)
+    ever_traded = np.zeros((n_edges, k_goods), dtype=np.bool_)
     keep = np.empty(n_edges)
-    for e in range(n_edges):
-        cost[e] = (
-            params[_TRANSPORT_COST] * edge_km[e] / 100.0
-            + params[_PERMIT_STRICTNESS] * params[_PERMIT_COST]
-        )
-        keep[e] = np.exp(-cost[e])
-
-    log_p = np.empty((n, k_goods))
-    flow = np.zeros((n_edges, k_goods))
-    outflow = np.empty((n, k_goods))
+    delay = np.empty(n_edges, dtype=np.int64)
+    phone = np.empty(n, dtype=np.bool_)
     is_open = np.empty(n_edges, dtype=np.bool_)
-    traded = np.empty((n_edges, k_goods), dtype=np.bool_)
+    log_p = np.empty((n, k_goods))
+    log_market_demand = np.empty((n, k_goods))
+    price = np.empty((n, k_goods))
+    log_turnover = 0.0
+    room = np.empty((n, k_goods))  # what a unit may still ship this week
+    rations = np.zeros((n, k_goods))
+    consumed = np.empty((n, k_goods))
+    inflow_value = np.empty(n)
+    profit = np.empty(n)
+    traded = np.zeros((n_edges, k_goods), dtype=np.bool_)
     active_steps = np.zeros((n_edges, k_goods), dtype=np.int64)
-    price = np.empty(n)
+    welfare = np.empty(n)
+    welfare_sum = np.zeros(n)
+    province_z = np.empty(n_prov)
 
+    stock_start = stock.sum()
+    state_start = state_stock.sum()
     first = window_start(n_steps, params[_WINDOW_SHARE])
-    sums = np.zeros(4)  # dispersion, cv, trade share, band compliance over the window
-    half_var = 0.5 * harvest_sd * harvest_sd
+    sums = np.zeros(12)
+    reached = -1.0
     row = 0
+    dirty = True
     for t in range(n_steps):
         if stop[0]:
             return
-        # 1. harvest
+        # 1. events
+        for m in range(events.shape[0]):
+            week = int(events[m, 0])
+            code = int(events[m, 1])
+            if code >= 0:
+                over = max(int(events[m, 3]), 1)
+                if t == week:
+                    ev_start[m] = params[code]
+                if week <= t < week + over:
+                    params[code] = (
+                        ev_start[m] + (events[m, 2] - ev_start[m]) * (t - week + 1) / over
+                    )
+                    dirty = True
+            elif t == week and code == EVENT_FLOOD:
+                _flood(int(events[m, 2]), stock, flood_left, staple, params, ledger)
+            elif t == week and code == EVENT_CAPITAL_LOSS:
+                for i in range(n):
+                    wealth[i] *= 1.0 - events[m, 2]
+        if dirty:
+            _edge_terms(params, edge_km, edge_mode, edge_permit, cost, transport, keep, delay)
+            for i in range(n):
+                phone[i] = phone_rank[i] < params[_PHONES]
+            dirty = False
+        elasticity = params[_ELASTICITY]
+        turnover = params[_TURNOVER] * (1.0 - params[_BAN])
+        log_turnover = np.log(turnover)
+        pds = params[_PDS]
+
+        # 2. arrivals
+        slot = t % ring
         for i in range(n):
             for k in range(k_goods):
-                z = rng.standard_normal()
-                stock[i, k] += base[i, k] * np.exp(harvest_sd * z - half_var)
-        # 2. outages
-        for e in range(n_edges):
-            is_open[e] = rng.random() >= outage_rate
-        # 3. pre-trade prices
+                stock[i, k] += arrivals[slot, i, k]
+                incoming[i, k] -= arrivals[slot, i, k]
+                arrivals[slot, i, k] = 0.0
+
+        # 3. production
+        if t == 0 or t % 52 == HARVEST_WEEK:
+            sd = params[_HARVEST_SD]
+            rho = params[_HARVEST_CORR]
+            for g in range(n_prov):
+                province_z[g] = rng.standard_normal()
+            for i in range(n):
+                for k in range(k_goods):
+                    if staple[k]:
+                        z = np.sqrt(rho) * province_z[province[i]] + np.sqrt(1.0 - rho) * (
+                            rng.standard_normal()
+                        )
+                        harvest[i, k] = np.exp(sd * z - 0.5 * sd * sd)
+        for m in range(events.shape[0]):  # after any redraw, so it cuts this year's harvest
+            if int(events[m, 0]) == t and int(events[m, 1]) == EVENT_HARVEST:
+                for i in range(n):
+                    for k in range(k_goods):
+                        if staple[k]:
+                            harvest[i, k] *= events[m, 2]
+        noise = params[_NOISE]
+        grow = season(t, params[_SEASONAL])
+        z_noise = rng.standard_normal(size=(n, k_goods))  # one call: much cheaper than n * k
         for i in range(n):
             for k in range(k_goods):
-                log_p[i, k] = (log_demand[i, k] - np.log(turnover * stock[i, k])) / elasticity
-        # 4. desired shipments (positive: u -> v)
-        for e in range(n_edges):
-            u = edge_u[e]
-            v = edge_v[e]
-            for k in range(k_goods):
-                flow[e, k] = 0.0
-                if not is_open[e]:
-                    continue
-                gap = log_p[v, k] - log_p[u, k]
-                excess = abs(gap) - cost[e]
-                if excess <= 0.0:
-                    continue
-                if gap > 0.0:
-                    src, dst = u, v
+                y = base[i, k] * np.exp(noise * z_noise[i, k] - 0.5 * noise * noise)
+                if staple[k]:
+                    y *= grow * harvest[i, k]
+                    if flood_left[i] > 0:
+                        y *= 1.0 - params[_FLOOD_LOSS]
+                    procured = pds * y
+                    state_stock[k] += procured
+                    stock[i, k] += y - procured
                 else:
-                    src, dst = v, u
-                x = speed * elasticity * excess / (1.0 / stock[src, k] + keep[e] / stock[dst, k])
-                x = min(x, capacity[k])
-                flow[e, k] = x if gap > 0.0 else -x
-        # 5. outflow limits per region (CSR over incident edges)
+                    stock[i, k] += y
+                ledger[0] += y
+
+        # 4. floods
+        if rng.random() < params[_FLOOD_RATE]:
+            _flood(int(rng.random() * n), stock, flood_left, staple, params, ledger)
+
+        # 5. China trade
+        china = params[_CHINA]
+        for k in range(k_goods):
+            imported = china * goods[k, _G_IMPORT] * demand_total[k]
+            if imported > 0.0:
+                to_state = params[_STATE_IMPORTS] * imported
+                stock[capital_node, k] += to_state
+                for i in range(n):
+                    stock[i, k] += (imported - to_state) * import_weight[i]
+                ledger[1] += imported
+            wanted = china * goods[k, _G_EXPORT] * demand_total[k]
+            if wanted > 0.0:
+                for i in range(n):
+                    if import_weight[i] > 0.0:
+                        x = min(wanted * import_weight[i], MAX_OUTFLOW_SHARE * stock[i, k])
+                        stock[i, k] -= x
+                        ledger[3] += x
+
+        # 6. PDS rations (the capital is served at capital_pds at least)
+        capital_level = max(pds, params[_CAPITAL_PDS])
+        for k in range(k_goods):
+            share = 0.0
+            if staple[k]:
+                cap_d = demand[capital_node, k]
+                need = pds * (demand_total[k] - cap_d) + capital_level * cap_d
+                if need > 0.0:
+                    share = min(1.0, state_stock[k] / need)
+                    state_stock[k] -= share * need
+            for i in range(n):
+                level = capital_level if i == capital_node else pds
+                rations[i, k] = share * level * demand[i, k]
+                if staple[k] or t == 0:  # other goods' demand never changes
+                    rest = max(demand[i, k] - rations[i, k], DEMAND_FLOOR * demand[i, k])
+                    log_market_demand[i, k] = np.log(rest)
+
+        # 7. spoilage
+        for k in range(k_goods):
+            rate = goods[k, _G_SPOIL]
+            if rate > 0.0:
+                for i in range(n):
+                    lost = rate * stock[i, k]
+                    stock[i, k] -= lost
+                    ledger[4] += lost
+
+        # 8. outages and floods close links
+        outage = params[_OUTAGE] * (1.0 - params[_INVESTMENT])
+        draws = rng.random(size=n_edges)
+        for e in range(n_edges):
+            down = draws[e] < outage and edge_mode[e] == RAIL
+            is_open[e] = not down and flood_left[edge_u[e]] == 0 and flood_left[edge_v[e]] == 0
+        for i in range(n):
+            if flood_left[i] > 0:
+                flood_left[i] -= 1
+
+        # 9. prices traders expect (stock plus goods on the way), remembered for stale information
+        mem = t % memory
         for i in range(n):
             for k in range(k_goods):
-                total = 0.0
-                for j in range(indptr[i], indptr[i + 1]):
-                    e = adj_edge[j]
-                    x = flow[e, k]
-                    if (x > 0.0 and edge_u[e] == i) or (x < 0.0 and edge_v[e] == i):
-                        total += abs(x)
-                limit = MAX_OUTFLOW_SHARE * stock[i, k]
-                outflow[i, k] = 1.0 if total <= limit else limit / total
-        # 6. ship
+                supply = stock[i, k] + incoming[i, k]
+                log_p[i, k] = (log_market_demand[i, k] - log_turnover - np.log(supply)) / elasticity
+                history[mem, i, k] = log_p[i, k]
+        lag = int(params[_INFO_LAG])
+        old = max(t - lag, 0) % memory
+
+        # 10. arbitrage, link by link in a fixed order, arbitrage_rounds passes (Gauss-Seidel):
+        # each trade moves the expected prices at both ends, so later trades on the same unit
+        # see it (no overshoot), and goods can travel several links in one week
+        speed = params[_SPEED]
+        capacity = params[_CAPITAL]
+        slow = speed / (1.0 + lag)  # without fresh news a trade is spread until the next news
+        for i in range(n):
+            inflow_value[i] = 0.0
+            profit[i] = 0.0
+            for k in range(k_goods):
+                share = MAX_OUTFLOW_SHARE
+                if staple[k]:
+                    share *= 1.0 - params[_SELF_RELIANCE]
+                room[i, k] = share * stock[i, k]
+                price[i, k] = np.exp(log_p[i, k])
+        for e in range(n_edges):
+            for k in range(k_goods):
+                traded[e, k] = False
         trade_value = 0.0
-        for e in range(n_edges):
-            u = edge_u[e]
-            v = edge_v[e]
-            for k in range(k_goods):
-                x = flow[e, k]
-                traded[e, k] = x != 0.0
-                if x == 0.0:
-                    continue
-                if x > 0.0:
-                    src, dst = u, v
-                else:
-                    src, dst = v, u
-                    x = -x
-                x *= outflow[src, k]
-                stock[src, k] -= x
-                stock[dst, k] += x * keep[e]
-                trade_value += x * np.exp(log_p[src, k])
-        # 7. local clearing
-        market_value = 0.0
+        crossing_value = 0.0
+        rounds = int(params[_ROUNDS])
+        for r in range(rounds):
+            for e in range(n_edges):
+                u = edge_u[e]
+                v = edge_v[e]
+                informed = phone[u] and phone[v]
+                if not is_open[e] or (r > 0 and not informed):
+                    continue  # stale news is acted on once a week
+                rate = speed if informed else slow
+                slot_e = (t + delay[e]) % ring
+                for k in range(k_goods):
+                    if informed:
+                        gap = log_p[v, k] - log_p[u, k]
+                    else:
+                        gap = history[old, v, k] - history[old, u, k]
+                    excess = abs(gap) - cost[e]
+                    if excess <= 0.0:
+                        continue
+                    if gap > 0.0:
+                        src, dst = u, v
+                    else:
+                        src, dst = v, u
+                    supply_src = stock[src, k] + incoming[src, k]
+                    supply_dst = stock[dst, k] + incoming[dst, k]
+                    x = rate * elasticity * excess / (1.0 / supply_src + keep[e] / supply_dst)
+                    x = min(x, capacity * wealth[src] * cap_scale[k] / rounds, room[src, k])
+                    if x <= 0.0:
+                        continue
+                    traded[e, k] = True
+                    room[src, k] -= x
+                    stock[src, k] -= x
+                    arriving = keep[e] * x
+                    ledger[5] += x - arriving
+                    if delay[e] == 0:  # arrives within the week, before the markets clear
+                        stock[dst, k] += arriving
+                    else:
+                        arrivals[slot_e, dst, k] += arriving
+                        incoming[dst, k] += arriving
+                    log_p[src, k] += x / (elasticity * supply_src)  # linearised price moves
+                    log_p[dst, k] -= arriving / (elasticity * supply_dst)
+                    value = x * price[src, k]
+                    trade_value += value
+                    if edge_permit[e] > 0.0:
+                        crossing_value += value
+                    inflow_value[dst] += value
+                    profit[src] += value * excess
+
+        # 11. traders' capital
         for i in range(n):
+            w = wealth[i] + params[_RECOVERY] * (1.0 - wealth[i])
+            w += params[_REINVEST] * profit[i] / value_scale[i]
+            wealth[i] = min(max(w, 0.0), WEALTH_MAX)
+
+        # 12. local clearing
+        market_value = 0.0
+        ration_value = 0.0
+        n_marginal = 0
+        for i in range(n):
+            market_i = 0.0
             for k in range(k_goods):
                 sold = turnover * stock[i, k]
-                log_p[i, k] = (log_demand[i, k] - np.log(sold)) / elasticity
-                market_value += sold * np.exp(log_p[i, k])
+                log_p[i, k] = (
+                    log_market_demand[i, k] - log_turnover - np.log(stock[i, k])
+                ) / elasticity
+                p_ik = np.exp(log_p[i, k])
+                price[i, k] = p_ik
+                market_i += sold * p_ik
+                ration_value += rations[i, k] * p_ik
                 stock[i, k] -= sold
-        # 8. outcomes of the step
+                consumed[i, k] = sold + rations[i, k]
+                ledger[2] += consumed[i, k]
+            market_value += market_i
+            if inflow_value[i] < MARGINAL_INFLOW * market_i:
+                n_marginal += 1
+        marginal = n_marginal / n
+
+        # 13. outputs of the week
         dispersion = 0.0
         cv = 0.0
+        premium = 0.0
         for k in range(k_goods):
-            dispersion += log_p[:, k].std()
+            mean = 0.0
             for i in range(n):
-                price[i] = np.exp(log_p[i, k])
-            cv += price.std() / price.mean()
+                mean += log_p[i, k]
+            mean /= n
+            var = 0.0
+            p_mean = 0.0
+            p_sq = 0.0
+            remote_sum = 0.0
+            for i in range(n):
+                d = log_p[i, k] - mean
+                var += d * d
+                p_mean += price[i, k]
+                p_sq += price[i, k] * price[i, k]
+                if remote[i]:
+                    remote_sum += log_p[i, k]
+            dispersion += np.sqrt(var / n)
+            p_mean /= n
+            cv += np.sqrt(max(p_sq / n - p_mean * p_mean, 0.0)) / p_mean
+            if n_remote > 0:
+                premium += goods[k, _G_DEMAND] * (remote_sum / n_remote - log_p[capital_node, k])
+        level = 0.0
+        for k in range(k_goods):
+            mean_k = 0.0
+            for i in range(n):
+                mean_k += population[i] * log_p[i, k]
+            level += goods[k, _G_DEMAND] * mean_k / n  # population has mean one
+        level /= goods[:, _G_DEMAND].sum()
         dispersion /= k_goods
         cv /= k_goods
+        premium /= goods[:, _G_DEMAND].sum()
+        trio_mean = (log_p[trio[0], 0] + log_p[trio[1], 0] + log_p[trio[2], 0]) / 3.0
+        trio_sd = 0.0
+        for j in range(3):
+            d = log_p[trio[j], 0] - trio_mean
+            trio_sd += d * d
+        trio_sd = np.sqrt(trio_sd / 3.0)
         within = 0
         pairs = 0
         for e in range(n_edges):
-            if not is_open[e]:
-                continue
             for k in range(k_goods):
-                pairs += 1
-                if abs(log_p[edge_v[e], k] - log_p[edge_u[e], k]) <= cost[e] + BAND_TOLERANCE:
-                    within += 1
+                gap = abs(log_p[edge_v[e], k] - log_p[edge_u[e], k])
+                if traded[e, k]:
+                    ever_traded[e, k] = True
+                linked[e, k] = gap <= transport[e] + BAND_SLACK and ever_traded[e, k]
+                if is_open[e]:
+                    pairs += 1
+                    if gap <= cost[e] + BAND_SLACK:
+                        within += 1
         compliance = within / pairs if pairs > 0 else 1.0
         share = trade_value / (trade_value + market_value)
+        income_share = market_value / (market_value + ration_value)
+        short = 0.0
+        for i in range(n):
+            gap_i = 0.0
+            welfare[i] = 0.0
+            for k in range(k_goods):
+                ratio = consumed[i, k] / demand[i, k]
+                welfare[i] += goods[k, _G_DEMAND] * ratio
+                if ratio < 1.0:
+                    gap_i += goods[k, _G_DEMAND] * (1.0 - ratio)
+            short += population[i] * gap_i
+        weights = goods[:, _G_DEMAND].sum()
+        short /= population.sum() * weights
         if t >= first:
             sums[0] += dispersion
             sums[1] += cv
             sums[2] += share
             sums[3] += compliance
+            sums[4] += short
+            sums[5] += premium
+            sums[6] += trio_sd
+            sums[7] += income_share
+            sums[8] += marginal
+            sums[9] += crossing_value / trade_value if trade_value > 0.0 else 0.0
+            for i in range(n):
+                welfare_sum[i] += welfare[i]
             for e in range(n_edges):
                 for k in range(k_goods):
                     if traded[e, k]:
                         active_steps[e, k] += 1
+                    if linked[e, k]:
+                        linked_steps[e, k] += 1
         if (t + 1) % sample_every == 0 and row < series.shape[0]:
+            lcc = 0.0
+            for k in range(k_goods):
+                lcc += largest_component(n, edge_u, edge_v, linked[:, k], population)[0]
+            lcc /= k_goods
+            if reached < 0.0 and lcc >= params[_INTEGRATION_THRESHOLD] - THRESHOLD_TOLERANCE:
+                reached = t + 1.0
             series[row, 0] = t + 1
             series[row, 1] = dispersion
             series[row, 2] = share
             series[row, 3] = compliance
-            series[row, 4] = mean_largest_component_share(n, edge_u, edge_v, traded)
+            series[row, 4] = lcc
+            series[row, 5] = short
+            series[row, 6] = premium
+            series[row, 7] = trio_sd
+            series[row, 8] = gini(welfare, population)
+            series[row, 9] = level
             row += 1
 
-    window = n_steps - first
-    for j in range(4):
-        outcomes[j] = sums[j] / window
-    need = weeks_needed(window, params[_ACTIVE_SHARE])
-    active = np.empty((n_edges, k_goods), dtype=np.bool_)
-    for e in range(n_edges):
+    for i in range(n):
         for k in range(k_goods):
-            active[e, k] = active_steps[e, k] >= need
-    index = mean_largest_component_share(n, edge_u, edge_v, active)
-    outcomes[4] = index
-    outcomes[5] = 1.0 if index >= params[_INTEGRATION_THRESHOLD] - THRESHOLD_TOLERANCE else 0.0
+            prices[i, k] = log_p[i, k]
+    # the run's goods balance
+    in_transit = 0.0
+    for s in range(ring):
+        for i in range(n):
+            for k in range(k_goods):
+                in_transit += arrivals[s, i, k]
+    ledger[7] = stock.sum() - stock_start
+    ledger[8] = in_transit
+    ledger[9] = state_stock.sum() - state_start
+    for j in range(N_LEDGER):
+        ledger[j] /= cap_scale.mean()
+
+    window = n_steps - first
+    outcomes[0] = sums[0] / window
+    outcomes[1] = sums[1] / window
+    outcomes[2] = sums[2] / window
+    outcomes[3] = sums[3] / window
+    outcomes[4] = sums[4] / window
+    outcomes[5] = sums[5] / window
+    outcomes[6] = sums[6] / window
+    outcomes[7] = gini(welfare_sum, population)
+    outcomes[8] = sums[7] / window
+    outcomes[9] = sums[8] / window
+    outcomes[10] = sums[9] / window
+    need_trade = weeks_needed(window, params[_ACTIVE_SHARE])
+    need_linked = weeks_needed(window, params[_LINKED_SHARE])
+    active = np.empty(n_edges, dtype=np.bool_)
+    index = 0.0
+    hubs_in = 0.0
+    for k in range(k_goods):
+        for e in range(n_edges):  # prices within transport costs, and the link was used
+            active[e] = linked_steps[e, k] >= need_linked and active_steps[e, k] > 0
+        index += largest_component(n, edge_u, edge_v, active, population)[0]
+        for e in range(n_edges):
+            active[e] = active_steps[e, k] >= need_trade
+        root = largest_component(n, edge_u, edge_v, active, population)[1]
+        roots = component_roots(n, edge_u, edge_v, active)
+        count = 0
+        for i in range(n):
+            if hub[i] and roots[i] == root:
+                count += 1
+        hubs_in += count / n_hubs if n_hubs > 0 else 0.0
+    index /= k_goods
+    outcomes[11] = hubs_in / k_goods
+    outcomes[12] = reached
+    outcomes[13] = index
+    outcomes[14] = 1.0 if index >= params[_INTEGRATION_THRESHOLD] - THRESHOLD_TOLERANCE else 0.0
+
+
+@njit(cache=True, nogil=True)
+def _flood(node, stock, flood_left, staple, params, ledger):
+    """Unit ``node`` floods: it loses flood_loss of its staple stocks; for flood_weeks its links
+    close and it loses flood_loss of its staple output."""
+    flood_left[node] = max(flood_left[node], int(params[_FLOOD_WEEKS]))
+    for k in range(stock.shape[1]):
+        if staple[k]:
+            lost = params[_FLOOD_LOSS] * stock[node, k]
+            stock[node, k] -= lost
+            ledger[6] += lost
+
+
+__all__ = [
+    "EVENT_CAPITAL_LOSS",
+    "EVENT_FLOOD",
+    "EVENT_HARVEST",
+    "FLAG_OUTCOMES",
+    "GOODS",
+    "LEDGER",
+    "MODEL_VERSION",
+    "OUTCOMES",
+    "PARAMS",
+    "SERIES",
+    "Simulation",
+    "Stopped",
+    "simulate",
+]

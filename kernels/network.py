@@ -1,7 +1,9 @@
-"""Region graphs as typed arrays: an undirected edge list plus a CSR incidence index.
+"""Region graphs as typed arrays: an edge list with modes plus a CSR incidence index.
 
-The kernel only sees the arrays of a :class:`Network`; how the graph was made (a synthetic generator
-here, the North Korean county network later) does not matter to it.
+The kernel only sees the arrays of a :class:`Network`. ``build`` makes the North Korea county
+network (``kernels.nk``) or a synthetic one (grid, random geometric, ring) for finite-size checks
+and fast tests; synthetic networks get the same roles (a capital, hubs, one border crossing,
+provinces) by rule.
 """
 
 from __future__ import annotations
@@ -11,30 +13,63 @@ from functools import lru_cache
 
 import numpy as np
 
-NETWORK_KINDS = ("geometric", "grid", "ring")
+from .goods import GOODS
+
+NETWORK_KINDS = ("nk", "geometric", "grid", "ring")
+
+ROAD, RAIL = 0, 1
+PERIPHERY, HUB, BORDER, CAPITAL = 0, 1, 2, 3
+TIER_NAMES = ("periphery", "hub", "border", "capital")
+# Travel-permit weight of an edge: hops between adjacent counties of one province are exempt
+# (the permit rule exempts adjacent counties, Lankov 2011); crossing a province line or riding
+# the rail beyond the next county needs a permit; the capital and border zones cost more
+# (US$30 "red line" Pyongyang permit vs US$20 border permit, RFA 2011).
+PERMIT_CROSSING = 1.0
+PERMIT_RED_LINE = 1.5
+# Express rail freight between hubs moves under wholesale merchants' standing arrangements
+# (state trading-company licences, regular bribes): half the permit cost (assumption).
+PERMIT_EXPRESS = 0.5
 
 
 @dataclass(frozen=True, eq=False)
 class Network:
-    """An undirected region graph.
+    """An undirected region graph; parallel edges of different modes are allowed.
 
-    Arrays (all C-contiguous):
-      pos_km      float64 (N, 2)  region coordinates in km
-      population  float64 (N,)    relative population, mean 1
-      edge_u      int64   (E,)    first endpoint of each edge (edge_u < edge_v)
-      edge_v      int64   (E,)    second endpoint
-      edge_km     float64 (E,)    edge length in km
-      indptr      int64   (N+1,)  CSR row pointer: the edges incident to node i are
-      adj_edge    int64   (2E,)     adj_edge[indptr[i]:indptr[i+1]], their far ends
-      adj_node    int64   (2E,)     adj_node[indptr[i]:indptr[i+1]]
+    Node arrays (all C-contiguous, N nodes):
+      names        tuple[str]      unit names
+      pos_km       float64 (N, 2)  coordinates in km
+      population   float64 (N,)    population, mean 1
+      province     int64   (N,)    province (group) index
+      tier         int64   (N,)    PERIPHERY, HUB, BORDER or CAPITAL
+      import_weight float64 (N,)   share of China imports entering here (sums to 1)
+      remote       bool    (N,)    periphery units in the farthest third from the capital
+      specialty    float64 (N, G)  production multiplier of each of the GOODS (G = 6)
+      trio         int64   (3,)    the capital, the main border crossing and a remote border city
+                                   (Pyongyang, Sinuiju, Hyesan on the NK network)
+    Edge arrays (E edges):
+      edge_u, edge_v int64 (E,)    endpoints (edge_u < edge_v)
+      edge_km      float64 (E,)    length in km
+      edge_mode    int64   (E,)    ROAD or RAIL
+      edge_permit  float64 (E,)    travel-permit weight (0 exempt, 1, or 1.5 red line)
+    CSR incidence: the edges at node i are adj_edge[indptr[i]:indptr[i+1]], their far ends
+      adj_node[...]; indptr int64 (N+1,), adj_edge, adj_node int64 (2E,).
     """
 
     kind: str
+    names: tuple[str, ...]
     pos_km: np.ndarray
     population: np.ndarray
+    province: np.ndarray
+    tier: np.ndarray
+    import_weight: np.ndarray
+    remote: np.ndarray
+    specialty: np.ndarray
+    trio: np.ndarray
     edge_u: np.ndarray
     edge_v: np.ndarray
     edge_km: np.ndarray
+    edge_mode: np.ndarray
+    edge_permit: np.ndarray
     indptr: np.ndarray
     adj_edge: np.ndarray
     adj_node: np.ndarray
@@ -47,62 +82,164 @@ class Network:
     def n_edges(self) -> int:
         return int(self.edge_u.shape[0])
 
+    @property
+    def hubs(self) -> np.ndarray:
+        """The major hubs: the capital, the wholesale hubs and the main border crossing."""
+        major = (self.tier == HUB) | (self.tier == CAPITAL)
+        major[self.trio[1]] = True
+        return np.flatnonzero(major)
 
-def from_edges(kind: str, pos_km: np.ndarray, population: np.ndarray, edges: np.ndarray) -> Network:
-    """Build a :class:`Network` from node coordinates and an (E, 2) array of node pairs."""
-    pos_km = np.ascontiguousarray(pos_km, dtype=np.float64)
+
+def _c(array: np.ndarray, dtype: type) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(array, dtype=dtype))
+
+
+def assemble(
+    kind: str,
+    names: list[str],
+    pos_km: np.ndarray,
+    population: np.ndarray,
+    province: np.ndarray,
+    tier: np.ndarray,
+    import_weight: np.ndarray,
+    specialty: np.ndarray,
+    trio: np.ndarray,
+    edges: np.ndarray,
+    edge_km: np.ndarray,
+    edge_mode: np.ndarray,
+    permit_scale: np.ndarray | None = None,
+) -> Network:
+    """Build a :class:`Network`: canonical edge order (u < v, one edge per pair and mode, the
+    one with the lowest permit scale, then the shortest, kept), permit weights (the rule times
+    ``permit_scale``, default 1), the remote set and the CSR index."""
+    pos_km = _c(pos_km, np.float64)
     n = pos_km.shape[0]
+    tier = _c(tier, np.int64)
+    province = _c(province, np.int64)
     pairs = np.sort(np.asarray(edges, dtype=np.int64).reshape(-1, 2), axis=1)
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    pairs = np.unique(pairs, axis=0)
-    edge_u = np.ascontiguousarray(pairs[:, 0])
-    edge_v = np.ascontiguousarray(pairs[:, 1])
-    edge_km = np.linalg.norm(pos_km[edge_u] - pos_km[edge_v], axis=1)
+    edge_km = np.asarray(edge_km, dtype=np.float64)
+    edge_mode = np.asarray(edge_mode, dtype=np.int64)
+    scale = np.ones(len(pairs)) if permit_scale is None else np.asarray(permit_scale, float)
+    keep = pairs[:, 0] != pairs[:, 1]
+    pairs, edge_km, edge_mode, scale = pairs[keep], edge_km[keep], edge_mode[keep], scale[keep]
+    order = np.lexsort((edge_km, scale, edge_mode, pairs[:, 1], pairs[:, 0]))
+    pairs, edge_km, edge_mode, scale = pairs[order], edge_km[order], edge_mode[order], scale[order]
+    first = np.ones(len(pairs), dtype=bool)
+    first[1:] = (np.diff(pairs, axis=0) != 0).any(axis=1) | (np.diff(edge_mode) != 0)
+    pairs, edge_km, edge_mode, scale = pairs[first], edge_km[first], edge_mode[first], scale[first]
+    edge_u, edge_v = _c(pairs[:, 0], np.int64), _c(pairs[:, 1], np.int64)
+
+    crossing = (edge_mode == RAIL) | (province[edge_u] != province[edge_v])
+    red_line = np.isin(tier[edge_u], (BORDER, CAPITAL)) | np.isin(tier[edge_v], (BORDER, CAPITAL))
+    edge_permit = scale * np.where(
+        crossing, np.where(red_line, PERMIT_RED_LINE, PERMIT_CROSSING), 0.0
+    )
 
     ends = np.concatenate([edge_u, edge_v])
     far = np.concatenate([edge_v, edge_u])
     edge_ids = np.concatenate([np.arange(len(edge_u)), np.arange(len(edge_u))])
-    order = np.lexsort((far, ends))
+    csr = np.lexsort((edge_ids, ends))
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(ends, minlength=n), out=indptr[1:])
 
+    capital = int(np.flatnonzero(tier == CAPITAL)[0])
+    km_from_capital = _path_km(n, edge_u, edge_v, edge_km, capital)
+    periphery = tier == PERIPHERY
+    cut = np.quantile(km_from_capital[periphery], 2.0 / 3.0) if periphery.any() else np.inf
     population = np.asarray(population, dtype=np.float64)
+    import_weight = np.asarray(import_weight, dtype=np.float64)
     return Network(
         kind=kind,
+        names=tuple(names),
         pos_km=pos_km,
-        population=np.ascontiguousarray(population / population.mean()),
+        population=_c(population / population.mean(), np.float64),
+        province=province,
+        tier=tier,
+        import_weight=_c(import_weight / import_weight.sum(), np.float64),
+        remote=_c(periphery & (km_from_capital >= cut), np.bool_),
+        specialty=_c(specialty, np.float64),
+        trio=_c(trio, np.int64),
         edge_u=edge_u,
         edge_v=edge_v,
-        edge_km=np.ascontiguousarray(edge_km),
+        edge_km=_c(edge_km, np.float64),
+        edge_mode=_c(edge_mode, np.int64),
+        edge_permit=_c(edge_permit, np.float64),
         indptr=indptr,
-        adj_edge=np.ascontiguousarray(edge_ids[order].astype(np.int64)),
-        adj_node=np.ascontiguousarray(far[order].astype(np.int64)),
+        adj_edge=_c(edge_ids[csr], np.int64),
+        adj_node=_c(far[csr], np.int64),
     )
 
 
-def _components(n: int, edges: np.ndarray) -> np.ndarray:
+def _path_km(n: int, u: np.ndarray, v: np.ndarray, km: np.ndarray, source: int) -> np.ndarray:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    graph = coo_matrix((km, (u, v)), shape=(n, n)).tocsr()
+    return dijkstra(graph, directed=False, indices=source)
+
+
+def components(n: int, edges: np.ndarray) -> np.ndarray:
+    """Connected-component label of each node of the graph of ``edges`` ((E, 2) node pairs)."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
     return connected_components(graph, directed=False)[1]
 
 
-def _knn_edges(pos: np.ndarray, neighbours: int) -> np.ndarray:
-    dist = np.linalg.norm(pos[:, None, :] - pos[None, :, :], axis=2)
-    np.fill_diagonal(dist, np.inf)
-    k = min(neighbours, len(pos) - 1)
-    nearest = np.argsort(dist, axis=1, kind="stable")[:, :k]
-    edges = np.column_stack([np.repeat(np.arange(len(pos)), k), nearest.ravel()])
-    # Join components to the nearest node outside them until the graph is connected.
-    labels = _components(len(pos), edges)
+def connect(dist: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Add the shortest links (by ``dist``, (N, N)) joining components until ``edges`` is
+    connected."""
+    n = dist.shape[0]
+    labels = components(n, edges)
     while labels.max() > 0:
         inside = labels == 0
         sub = dist[np.ix_(inside, ~inside)]
         a, b = np.unravel_index(np.argmin(sub), sub.shape)
         edges = np.vstack([edges, [np.flatnonzero(inside)[a], np.flatnonzero(~inside)[b]]])
-        labels = _components(len(pos), edges)
+        labels = components(n, edges)
     return edges
+
+
+def _synthetic(kind: str, pos: np.ndarray, population: np.ndarray, edges: np.ndarray) -> Network:
+    """Roles by rule: the most populous region is the capital, the next 3% are hubs, the
+    westernmost region is the single border crossing, provinces are a 3 x 3 grid of blocks,
+    the trio is capital, border and the region farthest from the capital."""
+    n = len(pos)
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    tier = np.zeros(n, dtype=np.int64)
+    order = np.argsort(-population, kind="stable")
+    capital = int(order[0])
+    border = int(np.argmin(pos[:, 0] + 1e-9 * np.arange(n)))
+    if border == capital:
+        border = int(np.argsort(pos[:, 0], kind="stable")[1]) if n > 1 else capital
+    tier[order[1 : 1 + max(1, int(0.03 * n))]] = HUB
+    tier[border] = BORDER
+    tier[capital] = CAPITAL
+    import_weight = np.zeros(n)
+    import_weight[border] = 1.0
+    span = np.ptp(pos, axis=0)
+    span[span == 0] = 1.0
+    block = np.minimum((3 * (pos - pos.min(axis=0)) / span).astype(np.int64), 2)
+    province = block[:, 0] * 3 + block[:, 1]
+    edge_km = np.linalg.norm(pos[edges[:, 0]] - pos[edges[:, 1]], axis=1)
+    km = _path_km(n, *np.sort(edges, axis=1).T, edge_km, capital) if len(edges) else np.zeros(n)
+    far = int(np.argmax(np.where(np.isfinite(km), km, -1.0)))
+    return assemble(
+        kind,
+        [f"{kind}-{i}" for i in range(n)],
+        pos,
+        population,
+        province,
+        tier,
+        import_weight,
+        np.ones((n, len(GOODS))),
+        np.array([capital, border, far]),
+        edges,
+        edge_km,
+        np.full(len(edges), ROAD),
+    )
 
 
 def geometric(
@@ -115,11 +252,17 @@ def geometric(
     rng = np.random.default_rng(seed)
     pos = rng.uniform(0.0, extent_km, size=(n_regions, 2))
     population = rng.lognormal(0.0, 0.5, size=n_regions)
-    return from_edges("geometric", pos, population, _knn_edges(pos, neighbours))
+    dist = np.linalg.norm(pos[:, None, :] - pos[None, :, :], axis=2)
+    np.fill_diagonal(dist, np.inf)
+    k = min(neighbours, n_regions - 1)
+    nearest = np.argsort(dist, axis=1, kind="stable")[:, :k]
+    edges = np.column_stack([np.repeat(np.arange(n_regions), k), nearest.ravel()])
+    return _synthetic("geometric", pos, population, connect(dist, edges))
 
 
 def grid(n_regions: int, extent_km: float = 500.0) -> Network:
-    """A square-ish lattice of equal regions (rows x cols >= n_regions, truncated row-major)."""
+    """A square-ish lattice (rows x cols >= n_regions, truncated row-major); the centre region
+    is the capital (populations equal but for a 1% bump there)."""
     cols = int(np.ceil(np.sqrt(n_regions)))
     idx = np.arange(n_regions)
     row, col = np.divmod(idx, cols)
@@ -128,25 +271,34 @@ def grid(n_regions: int, extent_km: float = 500.0) -> Network:
     right = idx[(col + 1 < cols) & (idx + 1 < n_regions)]
     down = idx[idx + cols < n_regions]
     edges = np.vstack([np.column_stack([right, right + 1]), np.column_stack([down, down + cols])])
-    return from_edges("grid", pos, np.ones(n_regions), edges)
+    population = np.ones(n_regions)
+    population[np.argmin(np.linalg.norm(pos - pos.mean(axis=0), axis=1))] = 1.01
+    return _synthetic("grid", pos, population, edges)
 
 
 def ring(n_regions: int, extent_km: float = 500.0) -> Network:
     """Regions equally spaced on a circle of circumference ``extent_km``, each linked to both
-    neighbours (two regions: one edge)."""
+    neighbours (two regions: one edge); region 0 is the capital."""
     angle = 2.0 * np.pi * np.arange(n_regions) / n_regions
     radius = extent_km / (2.0 * np.pi)
     pos = radius * np.column_stack([np.cos(angle), np.sin(angle)])
     idx = np.arange(n_regions)
     edges = np.column_stack([idx, (idx + 1) % n_regions])
-    return from_edges("ring", pos, np.ones(n_regions), edges)
+    population = np.ones(n_regions)
+    population[0] = 1.01
+    return _synthetic("ring", pos, population, edges)
 
 
 @lru_cache(maxsize=16)
 def build(
     kind: str, n_regions: int, neighbours: int = 4, extent_km: float = 500.0, seed: int = 0
 ) -> Network:
-    """The network named by ``kind``; cached, so a worker builds each network once."""
+    """The network named by ``kind``; cached, so a worker builds each network once. The
+    ``nk`` network ignores the size arguments."""
+    if kind == "nk":
+        from .nk import north_korea
+
+        return north_korea()
     if kind == "geometric":
         return geometric(n_regions, neighbours, extent_km, seed)
     if kind == "grid":

@@ -18,6 +18,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from segmark.kernels.network import NETWORK_KINDS
+from segmark.pipeline import scenarios
 
 GROUPS = ("model", "policy", "shock")
 CLUSTER_KINDS = ("local", "address", "slurm", "pbs")
@@ -30,11 +31,26 @@ class ConfigError(ValueError):
 
 
 def param(
-    default: Any, low: float, high: float, unit: str, doc: str, *, open_low: bool = False
+    default: Any,
+    low: float,
+    high: float,
+    unit: str,
+    doc: str,
+    *,
+    open_low: bool = False,
+    source: str = "assumption",
 ) -> Any:
     """A dataclass field with its allowed closed range [low, high] (or (low, high] with
-    ``open_low``), unit and one-line description in the field's metadata."""
-    meta = {"low": low, "high": high, "unit": unit, "doc": doc, "open_low": open_low}
+    ``open_low``), unit, one-line description and the source of its default ("assumption"
+    where none) in the field's metadata."""
+    meta = {
+        "low": low,
+        "high": high,
+        "unit": unit,
+        "doc": doc,
+        "open_low": open_low,
+        "source": source,
+    }
     return field(default=default, metadata=meta)
 
 
@@ -43,34 +59,121 @@ class ModelConfig:
     """Structure of the market model (held fixed within a sweep unless swept as an axis)."""
 
     network: str = field(
-        default="geometric", metadata={"choices": NETWORK_KINDS, "doc": "region graph generator"}
+        default="nk",
+        metadata={"choices": NETWORK_KINDS, "doc": "region graph: nk or a synthetic generator"},
     )
-    n_regions: int = param(200, 2, 5000, "regions", "number of regions (nodes)")
+    n_regions: int = param(200, 2, 5000, "regions", "regions of a synthetic network")
     neighbours: int = param(4, 1, 20, "edges", "nearest neighbours linked (geometric network)")
-    extent_km: float = param(500.0, 1.0, 5000.0, "km", "side of the square the regions lie in")
-    network_seed: int = param(0, 0, 2**32 - 1, "-", "seed of the network layout")
-    n_goods: int = param(5, 1, 50, "goods", "number of goods")
-    n_steps: int = param(520, 1, 100_000, "weeks", "simulated weeks")
+    extent_km: float = param(500.0, 1.0, 5000.0, "km", "side of a synthetic network's square")
+    network_seed: int = param(0, 0, 2**32 - 1, "-", "seed of a synthetic network's layout")
+    n_goods: int = param(6, 1, 6, "goods", "goods modelled (the first n of kernels.goods.GOODS)")
+    n_steps: int = param(520, 1, 100_000, "weeks", "simulated weeks (week 0 = 1 January)")
     sample_every: int = param(4, 1, 100_000, "weeks", "weeks between time-series samples")
-    permit_cost: float = param(
-        1.0, 0.0, 10.0, "log price", "trade friction of a fully enforced travel-permit regime"
+    scenario: str = field(
+        default="none",
+        metadata={
+            "choices": scenarios.names(),
+            "doc": "historical scenario: a time path of policies and shocks (conf/scenario)",
+        },
     )
-    demand_elasticity: float = param(1.0, 0.1, 10.0, "-", "price elasticity of local demand")
+    permit_cost: float = param(
+        1.5,
+        0.0,
+        10.0,
+        "log price",
+        "permit and bribe cost of a permit hop at full enforcement",
+        source="assumption; bribes of US$20-30 (~50x a monthly wage) per permit, RFA 2011",
+    )
+    rail_cost: float = param(
+        0.02,
+        0.0,
+        5.0,
+        "log price / 100 km",
+        "rail freight cost",
+        source="assumption; state rail >=100x cheaper a trip than private haulage (Daily NK 2017)",
+    )
+    road_cost: float = param(
+        0.12,
+        0.0,
+        5.0,
+        "log price / 100 km",
+        "private road haulage (servi-cha) cost",
+        source="assumption; servi-cha ~100 CNY Pyongsong-Chongjin (Daily NK c. 2013)",
+    )
+    rail_days: float = param(
+        1.0,
+        0.0,
+        50.0,
+        "days / 100 km",
+        "rail travel time incl. waiting for trains",
+        source="Pyongyang-Hyesan ~24 h running, 2-3 trains a week (Asia Press 2016, Daily NK)",
+    )
+    road_days: float = param(
+        0.3,
+        0.0,
+        50.0,
+        "days / 100 km",
+        "road travel time",
+        source="servi-cha ~1 day where the train takes up to a week (Daily NK)",
+    )
+    confiscation_max: float = param(
+        0.3, 0.0, 0.99, "-", "share of a shipment confiscated under a full crackdown"
+    )
+    demand_elasticity: float = param(0.7, 0.1, 10.0, "-", "price elasticity of local demand")
     specialization: float = param(
-        0.5, 0.0, 3.0, "log-sd", "regional dispersion of production (specialties)"
+        0.2, 0.0, 3.0, "log-sd", "random regional dispersion of production on top of specialties"
     )
     turnover: float = param(
-        0.5, 0.0, 1.0, "1/week", "share of the stock a local market sells each week", open_low=True
+        0.3, 0.0, 1.0, "1/week", "share of the stock a local market sells each week", open_low=True
     )
     arbitrage_speed: float = param(
         0.5, 0.0, 1.0, "-", "share of the excess price gap traders close each week"
+    )
+    arbitrage_rounds: int = param(
+        4, 1, 50, "rounds", "passes of link-by-link arbitrage per week (more: nearer equilibrium)"
+    )
+    info_lag: int = param(
+        4, 0, 52, "weeks", "age of the prices traders without phones at both ends see"
+    )
+    production_noise: float = param(0.05, 0.0, 2.0, "log-sd", "weekly production noise")
+    seasonal_amplitude: float = param(
+        0.1,
+        0.0,
+        0.9,
+        "-",
+        "seasonal swing of staple output (lowest in April)",
+        source="set so the lean-season (Apr-Jun) rice price rise is 10-20% (V20, SERI 2007)",
+    )
+    flood_weeks: int = param(4, 0, 52, "weeks", "weeks a flood closes a unit's links")
+    flood_loss: float = param(
+        0.5, 0.0, 0.95, "-", "share of staple stocks and output a flood destroys"
+    )
+    capital_pds: float = param(
+        0.7,
+        0.0,
+        1.0,
+        "-",
+        "ration level the PDS keeps in the capital (at least pds_level)",
+        source="assumption; after 1995 the PDS kept serving Pyongyang and core classes [brief]",
+    )
+    reinvest: float = param(0.5, 0.0, 10.0, "-", "share of trading margins added to capital")
+    capital_recovery: float = param(
+        0.02, 0.0, 1.0, "1/week", "rate at which traders' capital returns to its norm"
     )
     active_trade_share: float = param(
         0.25,
         0.0,
         1.0,
         "-",
-        "share of window weeks an edge must trade a good to count as active",
+        "share of window weeks a link must carry a good to count as active",
+        open_low=True,
+    )
+    linked_share: float = param(
+        0.5,
+        0.0,
+        1.0,
+        "-",
+        "share of window weeks a link's price gap must stay within its transport cost",
         open_low=True,
     )
     integration_threshold: float = param(
@@ -78,7 +181,7 @@ class ModelConfig:
         0.0,
         1.0,
         "-",
-        "integration index at or above which a run counts as integrated",
+        "population share of the largest price-linked component that makes a run integrated",
         open_low=True,
     )
     window_share: float = param(
@@ -96,13 +199,30 @@ class PolicyConfig:
     """Policy levers."""
 
     permit_strictness: float = param(
-        0.3, 0.0, 1.0, "-", "enforcement of travel permits (0 none, 1 full)"
+        0.7, 0.0, 1.0, "-", "enforcement of travel permits (0 none, 1 full)"
     )
-    transport_cost: float = param(
-        0.05, 0.0, 5.0, "log price / 100 km", "transport cost (falls with transport investment)"
+    crackdown: float = param(
+        0.2, 0.0, 1.0, "-", "intensity of crackdowns on merchants (confiscation risk)"
+    )
+    state_import_share: float = param(
+        0.5, 0.0, 1.0, "-", "share of China imports the state channels to the capital"
+    )
+    transport_investment: float = param(
+        0.0, 0.0, 0.9, "-", "cut in transport costs and rail outages from investment"
+    )
+    phone_penetration: float = param(
+        0.5,
+        0.0,
+        1.0,
+        "-",
+        "share of markets whose merchants have mobile phones",
+        source="assumption; 12.7 subscriptions per 100 people in 2015, mostly merchants (ITU, V17)",
+    )
+    self_reliance: float = param(
+        0.5, 0.0, 1.0, "-", "cut in the staple outflow a unit allows (regional self-reliance)"
     )
     trader_capital: float = param(
-        0.5, 0.0, 100.0, "x mean weekly output", "most a trader ships per edge, good and week"
+        0.5, 0.0, 100.0, "x mean weekly demand", "most traders ship per link and good in a week"
     )
 
 
@@ -110,9 +230,34 @@ class PolicyConfig:
 class ShockConfig:
     """Shocks (uncertainties)."""
 
-    harvest_sd: float = param(0.2, 0.0, 2.0, "log-sd", "weekly production shock")
-    outage_rate: float = param(
-        0.1, 0.0, 1.0, "1/week", "probability that a link is cut in a given week"
+    harvest_sd: float = param(0.15, 0.0, 2.0, "log-sd", "yearly harvest shock of staples")
+    harvest_correlation: float = param(
+        0.5, 0.0, 1.0, "-", "share of harvest variance common to a province"
+    )
+    flood_rate: float = param(
+        0.01, 0.0, 1.0, "1/week", "probability that some unit floods in a week"
+    )
+    rail_outage_rate: float = param(
+        0.3,
+        0.0,
+        1.0,
+        "1/week",
+        "probability that a rail link is down in a week (power)",
+        source="assumption; electric rail, hydro-dependent, frequent outages (Daily NK 2013)",
+    )
+    china_trade: float = param(
+        1.0,
+        0.0,
+        10.0,
+        "x 2013 level",
+        "volume of China trade",
+        source="2013 DPRK-China trade US$6.54bn (KOTRA, V14) is 1",
+    )
+    pds_level: float = param(
+        0.3, 0.0, 1.0, "-", "share of staple needs the PDS rations outside the capital"
+    )
+    market_ban: float = param(
+        0.0, 0.0, 0.95, "-", "share of market sales suppressed by bans (e.g. after Nov 2009)"
     )
 
 
@@ -300,6 +445,7 @@ def validate_settings(cfg: Config) -> None:
         section = getattr(cfg, group)
         for name, spec in parameter_fields(group).items():
             setattr(section, name, check_value(f"{group}.{name}", getattr(section, name), spec))
+    _check_scenario(cfg)
     if not _plain_name(cfg.sweep.name):
         raise ConfigError(
             f"sweep.name = {cfg.sweep.name!r}: a sweep name becomes a directory name; use "
@@ -373,6 +519,22 @@ def validate_settings(cfg: Config) -> None:
             "on this machine's PATH: run segmark on a login node of that cluster, or use "
             "cluster=local or cluster=address."
         )
+
+
+def _check_scenario(cfg: Config) -> None:
+    """The scenario's events are valid and its flood units exist on the chosen network."""
+    if cfg.model.scenario == scenarios.NONE:
+        return
+    from segmark.kernels import network
+
+    net = network.build(
+        cfg.model.network,
+        cfg.model.n_regions,
+        cfg.model.neighbours,
+        cfg.model.extent_km,
+        cfg.model.network_seed,
+    )
+    scenarios.events(cfg.model.scenario, net)
 
 
 def _plain_name(name: str) -> bool:

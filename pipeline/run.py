@@ -10,6 +10,7 @@ import threading
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segmark.kernels import market, network
+from segmark.pipeline import scenarios
 from segmark.pipeline.params import kernel_vector
 from segmark.pipeline.store import (
     PLAN_SCHEMA,
@@ -65,15 +67,22 @@ def network_for(row: dict[str, Any]) -> network.Network:
     )
 
 
+@lru_cache(maxsize=64)
+def events_for(scenario: str, net: network.Network) -> np.ndarray:
+    return scenarios.events(scenario, net)
+
+
 def run_one(row: dict[str, Any], stop: np.ndarray | None = None) -> market.Simulation:
+    net = network_for(row)
     return market.simulate(
-        network_for(row),
+        net,
         kernel_vector(row),
         int(row["seed"]),
         int(row["model_n_goods"]),
         int(row["model_n_steps"]),
         int(row["model_sample_every"]),
         stop,
+        events_for(row["model_scenario"], net),
     )
 
 

@@ -34,7 +34,7 @@ def test_hydra_multirun_makes_one_dataset_per_variant(tmp_path: Path) -> None:
     done = run_cli(
         "-m",
         "sweep=smoke",
-        "policy.transport_cost=0.05,0.1",
+        "policy.crackdown=0.05,0.1",
         f"storage.root={tmp_path}/runs",
         "cluster.dashboard_address=127.0.0.1:0",
         "progress=false",
@@ -44,5 +44,5 @@ def test_hydra_multirun_makes_one_dataset_per_variant(tmp_path: Path) -> None:
     results = [line.removeprefix("results: ") for line in done.stdout.splitlines()]
     datasets = [Path(line) for line in results if line.startswith(str(tmp_path))]
     assert len(datasets) == 2 and datasets[0] != datasets[1]
-    costs = [set(pd.read_parquet(d / "summary")["policy_transport_cost"]) for d in datasets]
+    costs = [set(pd.read_parquet(d / "summary")["policy_crackdown"]) for d in datasets]
     assert costs == [{0.05}, {0.1}]

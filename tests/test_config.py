@@ -48,6 +48,7 @@ def test_shipped_sweeps_have_the_promised_sizes() -> None:
     default = make_config()
     design, runs = sweeps.plan(default)
     assert list(design.grid) == ["policy.permit_strictness"]
+    assert default.policy.phone_penetration == 1.0  # the default sweep's informed market
     assert len(runs) >= 500
     smoke = make_config("sweep=smoke")
     design, runs = sweeps.plan(smoke)
@@ -79,11 +80,16 @@ BAD_INPUTS = [
     (["policy.permit_strictness=1.5"], "policy.permit_strictness = 1.5 is out of range: allowed"),
     (["policy.permit_strictness=-0.1"], "allowed is [0, 1]"),
     (["policy.permit_strictness=nan"], "policy.permit_strictness = nan is out of range"),
-    (["shock.outage_rate=inf"], "shock.outage_rate = inf is out of range"),
+    (["shock.rail_outage_rate=inf"], "shock.rail_outage_rate = inf is out of range"),
+    (["model.scenario=famine_1996"], "model.scenario = 'famine_1996' is not allowed: choose one"),
+    (["model.n_goods=7"], "model.n_goods = 7 is out of range: allowed is [1, 6]"),
     (["model.n_regions=1.5"], "model.n_regions = 1.5 is not an integer"),
     (["model.n_regions=1"], "model.n_regions = 1 is out of range: allowed is [2, 5000]"),
     (["model.turnover=0"], "model.turnover = 0.0 is out of range: allowed is (0, 1]"),
-    (["model.network=torus"], "model.network = 'torus' is not allowed: choose one of geometric"),
+    (
+        ["model.network=torus"],
+        "model.network = 'torus' is not allowed: choose one of nk, geometric",
+    ),
     (["model.sample_every=600"], "model.sample_every = 600 exceeds model.n_steps = 520"),
     (["sweep.replicates=0"], "sweep.replicates = 0: allowed is an integer in [1,"),
     (["sweep.replicates=abc"], "sweep.replicates = 'abc' is not allowed: it takes an integer"),
@@ -93,7 +99,7 @@ BAD_INPUTS = [
     (["sweep.axes.policy.permit_strictness=[0.1,0.1]"], "repeats a value"),
     (["sweep.axes.policy.permit_strictness=${linspace:1,0,3}"], "it needs start <= stop"),
     (["sweep.axes.policy.permit_strictness=${linspace:0,1,0}"], "num must be an integer >= 1"),
-    (["sweep.axes.policy.bogus=[1]"], "policy has permit_strictness, transport_cost"),
+    (["sweep.axes.policy.bogus=[1]"], "policy has permit_strictness, crackdown"),
     (["sweep.axes.economy.x=[1]"], "group one of model, policy, shock"),
     (["sweep.axes.policy.permit_strictness=0.5"], "an axis is a list of values"),
     (["cluster.kind=kubernetes"], "cluster.kind = 'kubernetes' is not known: choose one of"),
@@ -108,7 +114,7 @@ BAD_INPUTS = [
     (["sweep.name=../../elsewhere"], "sweep.name = '../../elsewhere': a sweep name becomes"),
     (["sweep.axes.model.n_steps=[2,3]"], "model.sample_every = 4 exceeds model.n_steps = 2"),
     (["-m", "policy.permit_strictness=0.1,1.5"], "policy.permit_strictness = 1.5 is out of"),
-    (["policy.transport_cost=${model.n_regions}"], "policy.transport_cost = 200.0 is out of"),
+    (["policy.trader_capital=${model.n_regions}"], "policy.trader_capital = 200.0 is out of"),
 ]
 
 
@@ -165,9 +171,9 @@ def test_schema_rejects_unknown_keys_and_types_in_compose() -> None:
 
 
 def test_interpolations_are_checked_after_composition() -> None:
-    cfg = make_config("policy.transport_cost=${policy.permit_strictness}")
+    cfg = make_config("policy.crackdown=${policy.permit_strictness}")
     sweeps.plan(cfg)
-    assert cfg.policy.transport_cost == cfg.policy.permit_strictness == 0.3
+    assert cfg.policy.crackdown == cfg.policy.permit_strictness == 0.7
 
 
 def test_every_config_group_is_packaged() -> None:

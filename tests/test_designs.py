@@ -88,7 +88,7 @@ def test_factorial_combines_levers_and_uncertainties() -> None:
 def test_grid_counts_levers_and_uncertainties() -> None:
     design, table = run_table(
         "sweep.axes.policy.permit_strictness=[0.1,0.2,0.3]",
-        "sweep.axes.shock.outage_rate=[0.0,0.5]",
+        "sweep.axes.shock.rail_outage_rate=[0.0,0.5]",
         "sweep.replicates=2",
     )
     assert design.describe(2) == (
@@ -102,12 +102,12 @@ def test_list_design() -> None:
         "~sweep.axes.policy",
         "sweep.design=list",
         "sweep.replicates=1",
-        "sweep.points=[{policy: {permit_strictness: 0.1}, shock: {outage_rate: 0.0}},"
-        "{policy: {permit_strictness: 0.9}, shock: {outage_rate: 0.3}}]",
+        "sweep.points=[{policy: {permit_strictness: 0.1}, shock: {rail_outage_rate: 0.0}},"
+        "{policy: {permit_strictness: 0.9}, shock: {rail_outage_rate: 0.3}}]",
     )
-    assert design.paths == ("policy.permit_strictness", "shock.outage_rate")
+    assert design.paths == ("policy.permit_strictness", "shock.rail_outage_rate")
     assert table["policy_permit_strictness"].tolist() == [0.1, 0.9]
-    assert table["shock_outage_rate"].tolist() == [0.0, 0.3]
+    assert table["shock_rail_outage_rate"].tolist() == [0.0, 0.3]
 
 
 REFUSED = [
@@ -171,7 +171,7 @@ def test_repeated_design_points_still_get_one_run_each() -> None:
     design, table = run_table(
         "sweep=screening",
         "~sweep.parameters.shock",
-        "~sweep.parameters.policy.trader_capital",
+        "~sweep.parameters.policy.crackdown",
         "sweep.samples=40",
     )
     assert len({tuple(sorted(p.items())) for p in design.points}) < len(design.points)
@@ -182,8 +182,8 @@ def test_repeated_design_points_still_get_one_run_each() -> None:
 def test_the_first_declared_axis_varies_slowest_whatever_its_group() -> None:
     _, table = run_table(
         "~sweep.axes.policy",
-        "sweep.axes.shock.outage_rate=[0.1,0.2]",
+        "sweep.axes.shock.rail_outage_rate=[0.1,0.2]",
         "sweep.axes.policy.permit_strictness=[0.0,0.5,1.0]",
         "sweep.replicates=1",
     )
-    assert table["shock_outage_rate"].tolist() == [0.1] * 3 + [0.2] * 3
+    assert table["shock_rail_outage_rate"].tolist() == [0.1] * 3 + [0.2] * 3

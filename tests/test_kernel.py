@@ -1,6 +1,8 @@
-"""The numba kernel against its NumPy twin, determinism, and the network arrays."""
+"""The numba kernel against its NumPy twin, determinism, conservation, and the network arrays."""
 
 from __future__ import annotations
+
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -8,28 +10,15 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from segmark.kernels import market, network, reference
+from segmark.kernels import goods, market, network, reference
+from segmark.pipeline.config import ModelConfig, PolicyConfig, ShockConfig
 
-BASE = {
-    "permit_strictness": 0.3,
-    "transport_cost": 0.05,
-    "trader_capital": 0.5,
-    "harvest_sd": 0.2,
-    "outage_rate": 0.1,
-    "permit_cost": 1.0,
-    "demand_elasticity": 1.0,
-    "specialization": 0.5,
-    "turnover": 0.5,
-    "arbitrage_speed": 0.5,
-    "active_trade_share": 0.25,
-    "integration_threshold": 0.5,
-    "window_share": 0.25,
-}
+DEFAULTS = {**asdict(ModelConfig()), **asdict(PolicyConfig()), **asdict(ShockConfig())}
 
 
 def vector(**changes: float) -> np.ndarray:
-    values = {**BASE, **changes}
-    return np.array([values[name] for name in market.PARAMS])
+    values = {**DEFAULTS, **changes}
+    return np.array([float(values[name]) for name in market.PARAMS])
 
 
 NETWORKS = {
@@ -40,13 +29,32 @@ NETWORKS = {
 }
 CASES = {
     "baseline": {},
-    "free_trade": {"permit_strictness": 0.0, "transport_cost": 0.0},
-    "closed": {"permit_strictness": 1.0, "permit_cost": 5.0},
+    "free_trade": {"permit_strictness": 0.0, "crackdown": 0.0, "phone_penetration": 1.0},
+    "closed": {"permit_strictness": 1.0, "permit_cost": 5.0, "self_reliance": 1.0},
     "no_capital": {"trader_capital": 0.0},
-    "capacity_bound": {"trader_capital": 0.01, "arbitrage_speed": 1.0},
-    "outages": {"outage_rate": 0.7, "harvest_sd": 0.8},
+    "stale_news": {"phone_penetration": 0.0, "info_lag": 3, "arbitrage_rounds": 2},
+    "shocks": {"rail_outage_rate": 0.7, "harvest_sd": 0.8, "flood_rate": 0.3, "flood_weeks": 2},
+    "slow_rail": {"rail_days": 20.0, "road_days": 30.0},  # shipments spend weeks in transit
+    "famine": {"pds_level": 1.0, "capital_pds": 1.0, "harvest_sd": 1.0, "market_ban": 0.5},
     "elastic": {"demand_elasticity": 3.0, "turnover": 1.0, "specialization": 1.5},
 }
+# (week, code, value, over): a ramp, a set, a harvest cut, a flood and a capital loss
+EVENTS = np.array(
+    [
+        [2.0, market.PARAMS.index("permit_strictness"), 0.1, 5.0],
+        [4.0, market.PARAMS.index("pds_level"), 0.9, 1.0],
+        [6.0, market.EVENT_HARVEST, 0.5, 1.0],
+        [7.0, market.EVENT_FLOOD, 1.0, 1.0],
+        [9.0, market.EVENT_CAPITAL_LOSS, 0.7, 1.0],
+    ]
+)
+
+
+def same(fast: market.Simulation, slow: market.Simulation) -> None:
+    assert_allclose(fast.outcomes, slow.outcomes, rtol=1e-9, atol=1e-11)
+    assert_allclose(fast.series, slow.series, rtol=1e-9, atol=1e-11)
+    assert_allclose(fast.ledger, slow.ledger, rtol=1e-9, atol=1e-8)
+    assert_allclose(fast.prices, slow.prices, rtol=1e-9, atol=1e-11)
 
 
 @pytest.mark.parametrize("net_name", NETWORKS)
@@ -54,15 +62,29 @@ CASES = {
 def test_kernel_matches_reference(net_name: str, case: str) -> None:
     net = NETWORKS[net_name]
     params = vector(**CASES[case])
-    fast = market.simulate(net, params, 11, 3, 40, 3)
-    slow = reference.simulate(net, params, 11, 3, 40, 3)
-    assert_allclose(fast.outcomes, slow.outcomes, rtol=1e-10, atol=1e-12)
-    assert_allclose(fast.series, slow.series, rtol=1e-10, atol=1e-12)
-    assert fast.series.shape == (40 // 3, 1 + len(market.SERIES))
-    assert_array_equal(fast.series[:, 0], np.arange(1, 40 // 3 + 1) * 3)
+    same(
+        market.simulate(net, params, 11, 6, 40, 3),
+        reference.simulate(net, params, 11, 6, 40, 3),
+    )
 
 
-def test_same_seed_same_numbers_different_seed_differs() -> None:
+@pytest.mark.parametrize("n_goods", [1, 3])
+def test_kernel_matches_reference_with_events_and_fewer_goods(n_goods: int) -> None:
+    net = NETWORKS["geometric"]
+    same(
+        market.simulate(net, vector(), 5, n_goods, 60, 4, events=EVENTS),
+        reference.simulate(net, vector(), 5, n_goods, 60, 4, events=EVENTS),
+    )
+
+
+def test_kernel_matches_reference_on_the_north_korea_network() -> None:
+    """A short run on the real network: the twin follows it on 179 units and rail links too."""
+    net = network.build("nk", 0)
+    params = vector(rail_days=8.0)  # some rail links take a week or more
+    same(market.simulate(net, params, 3, 6, 14, 7), reference.simulate(net, params, 3, 6, 14, 7))
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers() -> None:
     net = NETWORKS["geometric"]
     first = market.simulate(net, vector(), 5, 4, 60, 5)
     again = market.simulate(net, vector(), 5, 4, 60, 5)
@@ -72,53 +94,84 @@ def test_same_seed_same_numbers_different_seed_differs() -> None:
     assert not np.array_equal(first.series, other.series)
 
 
-def test_friction_segments_markets() -> None:
-    """Free trade integrates the 25-region network; a prohibitive permit regime does not."""
-    net = NETWORKS["geometric"]
-    free = market.simulate(net, vector(permit_strictness=0.0), 3, 3, 120, 10).outcomes
-    closed = market.simulate(net, vector(permit_strictness=1.0, permit_cost=5.0), 3, 3, 120, 10)
-    out = dict(zip(market.OUTCOMES, free, strict=True))
-    shut = dict(zip(market.OUTCOMES, closed.outcomes, strict=True))
-    assert out["integrated"] == 1.0 and shut["integrated"] == 0.0
-    assert out["price_dispersion"] < shut["price_dispersion"]
-    assert out["trade_share"] > 0.05 and shut["trade_share"] == 0.0
-    assert shut["band_compliance"] == 1.0
-    assert shut["integration_index"] == pytest.approx(1 / net.n_nodes)
+@pytest.mark.parametrize("case", CASES)
+def test_goods_are_conserved(case: str) -> None:
+    """production + imports = consumption + exports + spoilage + confiscation + flood losses
+    + change in market stocks + goods in transit + change in the state's PDS stock."""
+    params = vector(**CASES[case])
+    sim = market.simulate(network.build("nk", 0), params, 2, 6, 60, 6, events=EVENTS)
+    ledger = dict(zip(market.LEDGER, sim.ledger, strict=True))
+    sources = ledger["produced"] + ledger["imported"]
+    uses = sum(v for k, v in ledger.items() if k not in ("produced", "imported"))
+    assert uses == pytest.approx(sources, rel=1e-10)
+    assert ledger["produced"] > 0 and ledger["consumed"] > 0
 
 
-def test_outcomes_stay_in_their_ranges() -> None:
-    for seed in range(5):
-        out = market.simulate(NETWORKS["grid"], vector(outage_rate=0.5), seed, 2, 50, 5)
+def test_outcomes_are_in_their_ranges() -> None:
+    for seed in range(3):
+        out = market.simulate(NETWORKS["grid"], vector(rail_outage_rate=0.5), seed, 6, 50, 5)
         values = dict(zip(market.OUTCOMES, out.outcomes, strict=True))
-        assert np.isfinite(out.outcomes).all() and np.isfinite(out.series).all()
-        for name in ("trade_share", "band_compliance", "integration_index"):
-            assert 0.0 <= values[name] <= 1.0
+        for name in (
+            "trade_share",
+            "band_compliance",
+            "shortage",
+            "gini",
+            "market_income_share",
+            "marginal_trade_share",
+            "crossing_trade_share",
+            "hub_integration",
+            "integration_index",
+        ):
+            assert 0.0 <= values[name] <= 1.0, name
         assert values["integrated"] in (0.0, 1.0)
+        assert values["time_to_integration"] == -1.0 or 1 <= values["time_to_integration"] <= 50
 
 
 def test_params_vector_shape_is_checked() -> None:
     with pytest.raises(ValueError, match="params must have shape"):
         market.simulate(NETWORKS["ring"], np.zeros(3), 1, 2, 10, 1)
+    with pytest.raises(ValueError, match="n_goods must be in"):
+        market.simulate(NETWORKS["ring"], vector(), 1, 7, 10, 1)
 
 
-def test_largest_component_share_matches_scipy() -> None:
+def test_largest_component_matches_scipy() -> None:
     net = network.geometric(60, neighbours=2, seed=9)
     rng = np.random.default_rng(0)
     for _ in range(20):
         active = rng.random(net.n_edges) < 0.4
+        share, members = reference.largest_component(net, active)
+        got, root = market.largest_component(
+            net.n_nodes, net.edge_u, net.edge_v, active, net.population
+        )
+        assert got == pytest.approx(share)
+        roots = market.component_roots(net.n_nodes, net.edge_u, net.edge_v, active)
+        assert_array_equal(roots == root, members)
         n = net.n_nodes
         graph = coo_matrix(
             (np.ones(active.sum()), (net.edge_u[active], net.edge_v[active])), shape=(n, n)
         )
         labels = connected_components(graph, directed=False)[1]
-        expected = np.bincount(labels).max() / n
-        got = market.largest_component_share(n, net.edge_u, net.edge_v, active)
-        assert got == pytest.approx(expected)
+        assert market.largest_component_share(n, net.edge_u, net.edge_v, active) == pytest.approx(
+            np.bincount(labels).max() / n
+        )
 
 
-@pytest.mark.parametrize("net_name", NETWORKS)
+def test_gini() -> None:
+    ones = np.ones(4)
+    assert market.gini(np.ones(4), ones) == pytest.approx(0.0)
+    assert market.gini(np.array([0.0, 0.0, 0.0, 1.0]), ones) == pytest.approx(0.75)
+    # weights count like repeated entries
+    assert market.gini(np.array([1.0, 3.0]), np.array([2.0, 1.0])) == pytest.approx(
+        market.gini(np.array([1.0, 1.0, 3.0]), np.ones(3))
+    )
+    rng = np.random.default_rng(3)
+    values, weights = rng.random(30), rng.random(30) + 0.1
+    assert market.gini(values, weights) == pytest.approx(reference.gini(values, weights))
+
+
+@pytest.mark.parametrize("net_name", [*NETWORKS, "nk"])
 def test_network_arrays_are_consistent(net_name: str) -> None:
-    net = NETWORKS[net_name]
+    net = network.build("nk", 0) if net_name == "nk" else NETWORKS[net_name]
     assert (net.edge_u < net.edge_v).all()
     assert net.indptr[0] == 0 and net.indptr[-1] == 2 * net.n_edges
     for i in range(net.n_nodes):
@@ -126,21 +179,58 @@ def test_network_arrays_are_consistent(net_name: str) -> None:
             e = net.adj_edge[j]
             assert i in (net.edge_u[e], net.edge_v[e])
             assert net.adj_node[j] == (net.edge_v[e] if net.edge_u[e] == i else net.edge_u[e])
-    assert_allclose(
-        net.edge_km, np.linalg.norm(net.pos_km[net.edge_u] - net.pos_km[net.edge_v], axis=1)
-    )
     assert net.population.mean() == pytest.approx(1.0)
+    assert net.import_weight.sum() == pytest.approx(1.0)
+    assert (net.tier == network.CAPITAL).sum() == 1 and net.trio[0] == np.argmax(net.tier)
+    assert net.specialty.shape == (net.n_nodes, len(goods.GOODS))
+    assert set(np.unique(net.edge_permit)) <= {0.0, 0.5, 0.75, 1.0, 1.5}
     adjacency = coo_matrix(
         (np.ones(net.n_edges), (net.edge_u, net.edge_v)), shape=(net.n_nodes, net.n_nodes)
     )
     assert connected_components(adjacency, directed=False)[0] == 1
 
 
-def test_grid_and_ring_shapes() -> None:
+def test_synthetic_edges_are_straight_lines() -> None:
+    net = NETWORKS["geometric"]
+    assert_allclose(
+        net.edge_km, np.linalg.norm(net.pos_km[net.edge_u] - net.pos_km[net.edge_v], axis=1)
+    )
+
+
+def test_the_north_korea_network() -> None:
+    """Built from the packaged data: 179 units, the 2008 census, real rail lines, roles."""
+    net = network.build("nk", 0)
+    names = net.names
+    assert net.n_nodes == 179
+    assert [names[i] for i in net.trio] == ["Pyongyang", "Sinuiju City", "Hyesan City"]
+    assert names[int(np.argmax(net.import_weight))] == "Sinuiju City"
+    assert net.import_weight.max() == pytest.approx(0.75)  # 70-80% via Dandong-Sinuiju (V15)
+    # provinces hold their 2008 census populations; the capital is the most populous unit
+    total_2008 = 23_349_859  # the ten provincial units of the 2008 census
+    people = net.population / net.population.sum() * total_2008
+    assert int(np.argmax(people)) == net.trio[0]
+    assert 0.9 * 3_255_288 < people[net.trio[0]] <= 3_255_288
+    ryanggang = net.province == net.province[net.trio[2]]  # Hyesan's province
+    assert people[ryanggang].sum() == pytest.approx(719_269, rel=1e-9)
+    rail = net.edge_mode == network.RAIL
+    pyongui = (net.edge_u == net.trio[0]) & (net.edge_v == net.trio[1]) | (
+        net.edge_v == net.trio[0]
+    ) & (net.edge_u == net.trio[1])
+    assert net.edge_km[pyongui & rail] == pytest.approx([225.1])  # the Pyongui line's length
+    assert 40 <= rail.sum() <= 60 and 400 <= (~rail).sum() <= 600
+    # road links join neighbours: none longer than the pruning limit
+    assert net.edge_km[~rail].max() < 100
+    hubs = {names[i] for i in net.hubs}
+    assert {"Pyongyang", "Pyongsong City", "Hamhung City", "Chongjin City"} <= hubs
+    assert net.remote.sum() > 30 and not net.remote[net.hubs].any()
+
+
+def test_network_kinds() -> None:
     assert network.grid(9).n_edges == 12
     assert network.ring(5).n_edges == 5
     assert network.ring(2).n_edges == 1
     assert network.build("geometric", 30) is network.build("geometric", 30)
+    assert network.build("nk", 0) is network.build("nk", 5)  # sizes do not apply to nk
     with pytest.raises(ValueError, match="network kind"):
         network.build("torus", 5)
 
@@ -152,32 +242,23 @@ def test_window_sampling_and_activity_helpers() -> None:
     assert market.n_samples(520, 4) == 130 and market.n_samples(10, 3) == 3
     assert market.weeks_needed(100, 0.07) == 7  # 0.07 * 100 is 7.000000000000001 in floats
     assert market.weeks_needed(100, 0.25) == 25 and market.weeks_needed(3, 0.5) == 2
+    assert market.season(40, 0.1) == pytest.approx(1.1)  # October peak
+    assert market.season(14, 0.1) == pytest.approx(0.9)  # April trough
 
 
-def test_landscape_draws() -> None:
-    population = np.array([1.0, 2.0, 0.5])
-    log_demand, log_base = market.draw_landscape(population, 2, 0.0, np.random.default_rng(1))
-    assert_allclose(log_demand, np.log(population)[:, None] * np.ones((1, 2)))
-    assert_allclose(log_base, log_demand)  # no specialisation: production equals demand
-    many = market.draw_landscape(np.ones(20_000), 1, 0.5, np.random.default_rng(2))[1]
-    assert np.exp(many).mean() == pytest.approx(1.0, abs=0.02)  # mean-one specialty factor
-    assert many.std() == pytest.approx(0.5, abs=0.01)
-
-
-def test_without_shocks_or_trade_the_start_is_the_steady_state() -> None:
-    """Stocks start at the no-trade steady state: with no harvest shock and no trade, prices
-    never move, so every sampled dispersion equals the first."""
-    closed = vector(harvest_sd=0.0, trader_capital=0.0)
-    sim = market.simulate(NETWORKS["grid"], closed, 0, 3, 30, 1)
-    assert_allclose(sim.series[:, 1], sim.series[0, 1], rtol=1e-12)
-    assert (sim.series[:, 2] == 0.0).all()
-
-
-def test_trade_share_stays_a_share_under_extreme_trade() -> None:
-    extreme = vector(turnover=0.01, trader_capital=100.0, arbitrage_speed=1.0, permit_strictness=0)
-    sim = market.simulate(NETWORKS["geometric"], extreme, 1, 3, 60, 1)
-    assert ((sim.series[:, 2] >= 0.0) & (sim.series[:, 2] < 1.0)).all()
-    assert 0.0 < sim.outcomes[market.OUTCOMES.index("trade_share")] < 1.0
+def test_landscape() -> None:
+    net = network.build("nk", 0)
+    table = goods.table(6)
+    land = market.draw_landscape(net, table, 0.0, np.random.default_rng(1))
+    # national output = demand less imports plus exports (before the floor)
+    target = land.demand.sum(axis=0) * (1 - table[:, goods.IMPORT_SHARE] + table[:, 2])
+    assert_allclose(land.base.sum(axis=0), target, rtol=0.02)
+    assert (land.base >= goods.PRODUCTION_FLOOR * land.demand - 1e-12).all()
+    assert_allclose(land.demand.sum(axis=1) / net.population, 6.0)  # weights sum to one
+    pyongsong = net.names.index("Pyongsong City")
+    light = goods.GOODS.index("light_industry")
+    per_head = land.base[:, light] / net.population
+    assert per_head[pyongsong] == per_head.max()  # Pyongsong's light industry [brief]
 
 
 def test_a_raised_stop_flag_ends_the_run() -> None:

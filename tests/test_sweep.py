@@ -27,10 +27,10 @@ def test_small_sweep_run_table_literally() -> None:
     expected = pd.DataFrame(
         {
             "run_id": [
-                "41c0ee9540b23bb6",
-                "92f15272858cbe44",
-                "4f4966178c9578e3",
-                "45c08e7cd1ad63f4",
+                "348e6798612fc814",
+                "98d50f2f6fae72a5",
+                "4154d6ea9fe75707",
+                "18a57e0ff3900c2a",
             ],
             "point": [0, 0, 1, 1],
             "replicate": [0, 1, 0, 1],
@@ -41,10 +41,10 @@ def test_small_sweep_run_table_literally() -> None:
     ).astype({"replicate": "int32"})
     assert_frame_equal(got[expected.columns], expected)
     # Unswept parameters carry the config's values on every row.
-    assert (got["policy_transport_cost"] == 0.05).all()
+    assert (got["policy_crackdown"] == 0.0).all()  # the default sweep holds crackdowns off
     assert (got["model_n_regions"] == 200).all()
-    assert (got["model_network"] == "geometric").all()
-    assert (got["shock_outage_rate"] == 0.1).all()
+    assert (got["model_network"] == "nk").all()
+    assert (got["shock_rail_outage_rate"] == 0.3).all()
 
 
 def test_seeds_are_the_documented_seed_sequence() -> None:
@@ -57,10 +57,10 @@ def test_seeds_are_the_documented_seed_sequence() -> None:
 def test_independent_streams_per_point_on_request() -> None:
     got = table(*SMALL, "sweep.common_random_numbers=false")
     assert got["seed"].tolist() == [
-        5000643882902989666,
-        1776601373630263667,
-        6993289504262711459,
-        1573873554682877762,
+        6471049014421589236,
+        8794619010136383020,
+        6341950072875923167,
+        409650270312879376,
     ]
     assert got["run_id"].tolist() != table(*SMALL)["run_id"].tolist()
 
@@ -68,11 +68,11 @@ def test_independent_streams_per_point_on_request() -> None:
 def test_first_axis_varies_slowest() -> None:
     got = table(
         "sweep.axes.policy.permit_strictness=[0.0,0.5]",
-        "sweep.axes.shock.outage_rate=[0.1,0.2,0.3]",
+        "sweep.axes.shock.rail_outage_rate=[0.1,0.2,0.3]",
         "sweep.replicates=1",
     )
     assert got["policy_permit_strictness"].tolist() == [0.0] * 3 + [0.5] * 3
-    assert got["shock_outage_rate"].tolist() == [0.1, 0.2, 0.3] * 2
+    assert got["shock_rail_outage_rate"].tolist() == [0.1, 0.2, 0.3] * 2
     assert got["point"].tolist() == list(range(6))
 
 

@@ -1,0 +1,127 @@
+"""Stylized facts the North Korea model must show (issue: the segmented-marketization model).
+
+Fixed seeds, few replicates; each tolerance says why it is what it is. Runs use the packaged
+North Korea network and the schema defaults (the mid-2010s baseline, docs/MODEL.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import numpy as np
+import pytest
+
+from segmark.kernels import goods, market, network
+from segmark.pipeline import scenarios
+from segmark.pipeline.config import ModelConfig, PolicyConfig, ShockConfig
+
+DEFAULTS = {**asdict(ModelConfig()), **asdict(PolicyConfig()), **asdict(ShockConfig())}
+NK = network.build("nk", 0)
+SEEDS = (0, 1)
+RICE = goods.GOODS.index("rice")
+# every friction off: no permits, crackdowns, self-reliance or rail outages; phones everywhere;
+# capital never binds
+FREE = {
+    "permit_strictness": 0.0,
+    "crackdown": 0.0,
+    "self_reliance": 0.0,
+    "rail_outage_rate": 0.0,
+    "phone_penetration": 1.0,
+    "trader_capital": 10.0,
+}
+
+
+def vector(**changes: float) -> np.ndarray:
+    values = {**DEFAULTS, **changes}
+    return np.array([float(values[name]) for name in market.PARAMS])
+
+
+def outcomes(seed: int, n_steps: int = 520, **changes: float) -> dict[str, float]:
+    sim = market.simulate(NK, vector(**changes), seed, 6, n_steps, 4)
+    return dict(zip(market.OUTCOMES, sim.outcomes, strict=True))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_without_frictions_prices_converge_into_the_transport_band(seed: int) -> None:
+    """Law of one price: with every friction removed and traders given time to arbitrage
+    (20 passes a week, the whole gap closed per pass, deep markets), nearly all neighbouring
+    prices sit within their transport band. 0.9, not 1: weekly harvest noise, seasons and
+    floods reopen gaps that one week of hop-by-hop trade across ~30 links cannot close."""
+    free = outcomes(seed, 260, **FREE, arbitrage_rounds=20, arbitrage_speed=1.0, turnover=0.1)
+    base = outcomes(seed, 260)
+    assert free["band_compliance"] >= 0.9
+    assert free["price_dispersion"] < 0.5 * base["price_dispersion"]
+    assert free["integrated"] == 1.0 and base["integrated"] == 0.0
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_prohibitive_permits_leave_only_trade_with_neighbours(seed: int) -> None:
+    """With permits prohibitive (strictness 1 at 10 log points a permit hop) nothing moves on a
+    link that needs a permit: counties trade only with permit-free neighbours in their own
+    province, and prices stay far apart."""
+    closed = outcomes(seed, permit_strictness=1.0, permit_cost=10.0)
+    free = outcomes(seed, **FREE)
+    assert closed["crossing_trade_share"] == 0.0
+    assert closed["trade_share"] > 0.0  # neighbours still trade
+    assert free["crossing_trade_share"] > 0.2  # without permits, long links carry trade
+    # dispersion stays high: 1.5x the frictionless level (0.38 vs 0.21 at these seeds)
+    assert closed["price_dispersion"] > 1.5 * free["price_dispersion"]
+    assert closed["integrated"] == 0.0
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_baseline_is_segmented_marketization(seed: int) -> None:
+    """Markets everywhere and dominant in household income; interregional trade marginal for
+    most counties; the major hubs trading with each other; no national market."""
+    base = outcomes(seed)
+    # 70-90% of household income from markets (V11: 78%, "at least 70%")
+    assert 0.7 <= base["market_income_share"] <= 0.9
+    # inflows under 10% of the local market for most counties
+    assert base["marginal_trade_share"] > 0.6
+    assert base["trade_share"] < 0.15  # interregional trade a small share of market value
+    # at least half the major hubs sit in the largest active-trade component, while the
+    # price-linked national market covers under a fifth of the population
+    assert base["hub_integration"] >= 0.5
+    assert base["integration_index"] < 0.2 and base["integrated"] == 0.0
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_tightening_permits_widens_the_remote_premium(seed: int) -> None:
+    """Same seed (common random numbers), permits from none to full: the remote periphery's
+    basket gets dearer relative to the capital's. The margin 0.05 log points is several
+    times the seed-to-seed noise of the difference at these settings."""
+    loose = outcomes(seed, permit_strictness=0.0)
+    tight = outcomes(seed, permit_strictness=1.0)
+    assert tight["remote_premium"] > loose["remote_premium"] + 0.05
+    assert loose["remote_premium"] > 0.0  # the periphery pays more even without permits
+
+
+def test_a_flooded_county_with_its_links_cut_keeps_its_price_spike_local() -> None:
+    """A flood in Unryul (South Hwanghae) destroys 90% of its rice stock and output and closes
+    its links for 8 weeks. Four weeks in, its rice price has jumped; its neighbours' prices
+    have moved by under 5% of that jump, the rest of the country by less still."""
+    unit = NK.names.index("Unryul")
+    neighbours = NK.adj_node[NK.indptr[unit] : NK.indptr[unit + 1]]
+    params = vector(flood_rate=0.0, flood_weeks=8, flood_loss=0.9)
+    flood = np.array([[100.0, market.EVENT_FLOOD, unit, 1.0]])
+    flooded = market.simulate(NK, params, 1, 6, 104, 4, events=flood).prices[:, RICE]
+    calm = market.simulate(NK, params, 1, 6, 104, 4).prices[:, RICE]
+    jump = flooded - calm
+    assert jump[unit] > 1.0  # the local price more than doubles (e^1 = 2.7)
+    assert np.abs(jump[neighbours]).max() < 0.05 * jump[unit]
+    others = np.delete(jump, np.r_[unit, neighbours])
+    assert np.abs(others).max() < 0.05 * jump[unit]
+
+
+def test_the_currency_reform_produces_a_price_jump() -> None:
+    """The crackdown_2009 scenario: on 30 November 2009 (week 257) traders lose 70% of their
+    capital and markets are banned until February 2010. The national price level (log) jumps
+    by more than 1 (prices x2.7) the week of the reform and stays above its pre-reform level
+    until markets reopen."""
+    events = scenarios.events("crackdown_2009", NK)
+    sim = market.simulate(NK, vector(), 1, 6, 300, 1, events=events)
+    level = sim.series[:, market.SERIES.index("price_level") + 1]
+    before = level[245:256].mean()  # series row r is week r (the r+1-th step)
+    assert level[257] - before > 1.0
+    assert (level[257:266] > before + 0.3).all()
+    assert abs(level[280:290].mean() - before) < 0.5  # back near its level after reopening
