@@ -25,6 +25,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
+	$(BIN)/python benchmarks/kernel_speed.py
 	$(BIN)/python benchmarks/sweep_scale.py --runs 2000 --json benchmarks/sweep_scale_default.json
 	$(BIN)/python benchmarks/sweep_scale.py --runs 100000 --trivial --json benchmarks/sweep_scale_trivial.json
 

@@ -256,20 +256,20 @@ def draw_landscape(
     )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def window_start(n_steps: int, window_share: float) -> int:
     """First step of the final window (at least one step) over which outcomes are averaged."""
     return n_steps - max(1, int(window_share * n_steps + 0.5))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def weeks_needed(window: int, share: float) -> int:
     """Trading weeks out of ``window`` that make an edge active: ceil(share * window), robust to
     float error (0.07 * 100 counts as 7)."""
     return int(np.ceil(share * window - THRESHOLD_TOLERANCE))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def season(t: int, amplitude: float) -> float:
     """Staple production factor of week t (week 0 = 1 January): peaks in October."""
     return 1.0 + amplitude * np.cos(2.0 * np.pi * (t - SEASON_PEAK_WEEK) / 52.0)
@@ -344,7 +344,7 @@ def simulate(
     return Simulation(outcomes, series, ledger, prices)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _find(parent: np.ndarray, i: int) -> int:
     while parent[i] != i:
         parent[i] = parent[parent[i]]
@@ -352,7 +352,7 @@ def _find(parent: np.ndarray, i: int) -> int:
     return i
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def component_roots(
     n: int, edge_u: np.ndarray, edge_v: np.ndarray, active: np.ndarray
 ) -> np.ndarray:
@@ -372,7 +372,7 @@ def component_roots(
     return parent
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def largest_component(
     n: int, edge_u: np.ndarray, edge_v: np.ndarray, active: np.ndarray, weight: np.ndarray
 ) -> tuple[float, int]:
@@ -389,7 +389,7 @@ def largest_component(
     return mass[best] / weight.sum(), best
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def largest_component_share(
     n: int, edge_u: np.ndarray, edge_v: np.ndarray, active: np.ndarray
 ) -> float:
@@ -397,7 +397,7 @@ def largest_component_share(
     return largest_component(n, edge_u, edge_v, active, np.ones(n))[0]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def gini(values: np.ndarray, weight: np.ndarray) -> float:
     """Weighted Gini coefficient of non-negative values (0 equal, towards 1 unequal)."""
     order = np.argsort(values)
@@ -418,7 +418,7 @@ def gini(values: np.ndarray, weight: np.ndarray) -> float:
     return 1.0 - area
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _edge_terms(params, edge_km, edge_mode, edge_permit, cost, transport, keep, delay):
     """Per-edge cost (log-price units), its transport part alone, share arriving (not
     confiscated) and whole weeks in transit (0: the shipment arrives within the week it is
@@ -440,7 +440,7 @@ def _edge_terms(params, edge_km, edge_mode, edge_permit, cost, transport, keep, 
         delay[e] = min(weeks, MAX_DELAY)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _simulate(
     edge_u,
     edge_v,
@@ -534,6 +534,12 @@ def _simulate(
     traded = np.zeros((n_edges, k_goods), dtype=np.bool_)
     active_steps = np.zeros((n_edges, k_goods), dtype=np.int64)
     welfare = np.empty(n)
+    sum_lp = np.empty(k_goods)
+    sum_lp2 = np.empty(k_goods)
+    sum_p = np.empty(k_goods)
+    sum_p2 = np.empty(k_goods)
+    sum_remote = np.empty(k_goods)
+    sum_pop_lp = np.empty(k_goods)
     welfare_sum = np.zeros(n)
     province_z = np.empty(n_prov)
 
@@ -709,6 +715,7 @@ def _simulate(
         crossing_value = 0.0
         rounds = int(params[_ROUNDS])
         for r in range(rounds):
+            moved = False
             for e in range(n_edges):
                 u = edge_u[e]
                 v = edge_v[e]
@@ -736,6 +743,7 @@ def _simulate(
                     if x <= 0.0:
                         continue
                     traded[e, k] = True
+                    moved = True
                     room[src, k] -= x
                     stock[src, k] -= x
                     arriving = keep[e] * x
@@ -753,6 +761,8 @@ def _simulate(
                         crossing_value += value
                     inflow_value[dst] += value
                     profit[src] += value * excess
+            if not moved:
+                break  # a pass without trade leaves the state as it was: so would the next
 
         # 11. traders' capital
         for i in range(n):
@@ -783,41 +793,51 @@ def _simulate(
                 n_marginal += 1
         marginal = n_marginal / n
 
-        # 13. outputs of the week
+        # 13. outputs of the week: one pass over units for the per-good sums
+        for k in range(k_goods):
+            sum_lp[k] = 0.0
+            sum_lp2[k] = 0.0
+            sum_p[k] = 0.0
+            sum_p2[k] = 0.0
+            sum_remote[k] = 0.0
+            sum_pop_lp[k] = 0.0
+        short = 0.0
+        for i in range(n):
+            gap_i = 0.0
+            welfare_i = 0.0
+            for k in range(k_goods):
+                x = log_p[i, k]
+                sum_lp[k] += x
+                sum_lp2[k] += x * x
+                sum_p[k] += price[i, k]
+                sum_p2[k] += price[i, k] * price[i, k]
+                sum_pop_lp[k] += population[i] * x
+                if remote[i]:
+                    sum_remote[k] += x
+                ratio = consumed[i, k] / demand[i, k]
+                welfare_i += goods[k, _G_DEMAND] * ratio
+                if ratio < 1.0:
+                    gap_i += goods[k, _G_DEMAND] * (1.0 - ratio)
+            welfare[i] = welfare_i
+            short += population[i] * gap_i
+        weights = goods[:, _G_DEMAND].sum()
+        short /= population.sum() * weights
         dispersion = 0.0
         cv = 0.0
         premium = 0.0
-        for k in range(k_goods):
-            mean = 0.0
-            for i in range(n):
-                mean += log_p[i, k]
-            mean /= n
-            var = 0.0
-            p_mean = 0.0
-            p_sq = 0.0
-            remote_sum = 0.0
-            for i in range(n):
-                d = log_p[i, k] - mean
-                var += d * d
-                p_mean += price[i, k]
-                p_sq += price[i, k] * price[i, k]
-                if remote[i]:
-                    remote_sum += log_p[i, k]
-            dispersion += np.sqrt(var / n)
-            p_mean /= n
-            cv += np.sqrt(max(p_sq / n - p_mean * p_mean, 0.0)) / p_mean
-            if n_remote > 0:
-                premium += goods[k, _G_DEMAND] * (remote_sum / n_remote - log_p[capital_node, k])
         level = 0.0
         for k in range(k_goods):
-            mean_k = 0.0
-            for i in range(n):
-                mean_k += population[i] * log_p[i, k]
-            level += goods[k, _G_DEMAND] * mean_k / n  # population has mean one
-        level /= goods[:, _G_DEMAND].sum()
+            mean = sum_lp[k] / n
+            dispersion += np.sqrt(max(sum_lp2[k] / n - mean * mean, 0.0))
+            p_mean = sum_p[k] / n
+            cv += np.sqrt(max(sum_p2[k] / n - p_mean * p_mean, 0.0)) / p_mean
+            if n_remote > 0:
+                premium += goods[k, _G_DEMAND] * (sum_remote[k] / n_remote - log_p[capital_node, k])
+            level += goods[k, _G_DEMAND] * sum_pop_lp[k] / n  # population has mean one
         dispersion /= k_goods
         cv /= k_goods
-        premium /= goods[:, _G_DEMAND].sum()
+        premium /= weights
+        level /= weights
         trio_mean = (log_p[trio[0], 0] + log_p[trio[1], 0] + log_p[trio[2], 0]) / 3.0
         trio_sd = 0.0
         for j in range(3):
@@ -839,18 +859,6 @@ def _simulate(
         compliance = within / pairs if pairs > 0 else 1.0
         share = trade_value / (trade_value + market_value)
         income_share = market_value / (market_value + ration_value)
-        short = 0.0
-        for i in range(n):
-            gap_i = 0.0
-            welfare[i] = 0.0
-            for k in range(k_goods):
-                ratio = consumed[i, k] / demand[i, k]
-                welfare[i] += goods[k, _G_DEMAND] * ratio
-                if ratio < 1.0:
-                    gap_i += goods[k, _G_DEMAND] * (1.0 - ratio)
-            short += population[i] * gap_i
-        weights = goods[:, _G_DEMAND].sum()
-        short /= population.sum() * weights
         if t >= first:
             sums[0] += dispersion
             sums[1] += cv
@@ -941,7 +949,7 @@ def _simulate(
     outcomes[14] = 1.0 if index >= params[_INTEGRATION_THRESHOLD] - THRESHOLD_TOLERANCE else 0.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _flood(node, stock, flood_left, staple, params, ledger):
     """Unit ``node`` floods: it loses flood_loss of its staple stocks; for flood_weeks its links
     close and it loses flood_loss of its staple output."""

@@ -241,6 +241,7 @@ def simulate(
         crossing_value = 0.0
         rounds = int(p["arbitrage_rounds"])
         for r in range(rounds):
+            moved = False
             for e in range(network.n_edges):
                 a, b = u[e], v[e]
                 informed = phone[a] and phone[b]
@@ -264,6 +265,7 @@ def simulate(
                     if x <= 0.0:
                         continue
                     traded[e, k] = True
+                    moved = True
                     room[src, k] -= x
                     stock[src, k] -= x
                     arriving = keep[e] * x
@@ -281,6 +283,8 @@ def simulate(
                         crossing_value += value
                     inflow_value[dst] += value
                     profit[src] += value * excess
+            if not moved:
+                break
 
         # 11. traders' capital
         w = wealth + p["capital_recovery"] * (1.0 - wealth) + p["reinvest"] * profit / value_scale
@@ -299,7 +303,8 @@ def simulate(
         marginal = (inflow_value < MARGINAL_INFLOW * market_i).mean()
 
         # 13. outputs of the week
-        dispersion = log_p.std(axis=0).mean()
+        mean_lp = log_p.mean(axis=0)
+        dispersion = np.sqrt(np.maximum((log_p**2).mean(axis=0) - mean_lp**2, 0.0)).mean()
         p_mean = price.mean(axis=0)
         cv = (np.sqrt(np.maximum((price**2).mean(axis=0) - p_mean**2, 0.0)) / p_mean).mean()
         remote = network.remote
