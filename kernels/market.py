@@ -25,7 +25,7 @@ same numbered sections and the same random draws in the same order):
                 exports leave border units (export goods)
   6. PDS        rations of pds_level x staple demand from the state stock, cut pro rata when it
                 runs short; households buy only the rest on the market
-  7. spoilage   stocks shrink by each good's spoilage rate
+  7. spoilage   stocks shrink by each good's spoilage rate x spoilage_scale
   8. outages    rail links fail with rail_outage_rate; flooded units' links are closed
   9. prices     log p = (log market demand - log(turnover x stock)) / elasticity
  10. arbitrage  on each open link and good, traders compare the prices they see (fresh when both
@@ -59,7 +59,7 @@ from .network import CAPITAL, HUB, RAIL, Network
 # Changes whenever the same parameters and seed could give different numbers; part of every
 # run's id, so runs of different model versions are never mixed in one dataset. Editing a
 # packaged scenario (conf/scenario) is a model change too.
-MODEL_VERSION = "nk-1"
+MODEL_VERSION = "nk-2"
 
 PARAMS = (
     # policy levers
@@ -87,6 +87,8 @@ PARAMS = (
     "confiscation_max",
     "demand_elasticity",
     "specialization",
+    "specialty_strength",
+    "spoilage_scale",
     "turnover",
     "arbitrage_speed",
     "arbitrage_rounds",
@@ -191,6 +193,8 @@ _ROAD_DAYS = _P["road_days"]
 _CONFISCATION = _P["confiscation_max"]
 _ELASTICITY = _P["demand_elasticity"]
 _SPECIALIZATION = _P["specialization"]
+_SPECIALTY_STRENGTH = _P["specialty_strength"]
+_SPOILAGE_SCALE = _P["spoilage_scale"]
 _TURNOVER = _P["turnover"]
 _SPEED = _P["arbitrage_speed"]
 _ROUNDS = _P["arbitrage_rounds"]
@@ -234,19 +238,26 @@ class Landscape:
 
 
 def draw_landscape(
-    network: Network, goods: np.ndarray, specialization: float, rng: np.random.Generator
+    network: Network,
+    goods: np.ndarray,
+    specialization: float,
+    rng: np.random.Generator,
+    specialty_strength: float = 1.0,
 ) -> Landscape:
     """Demand scales with population and each good's spending weight. Production is
-    population x the network's specialty factor x a log-normal factor (log-sd
-    ``specialization``, mean one), scaled so that national output is demand less imports plus
-    exports, with a floor of PRODUCTION_FLOOR x demand. Phone ranks are uniform, halved for the
-    capital, hubs and border units (merchants there get phones first)."""
+    population x the network's specialty factor to the power ``specialty_strength`` (0: no
+    specialties) x a log-normal factor (log-sd ``specialization``, mean one), scaled so that
+    national output is demand less imports plus exports, with a floor of PRODUCTION_FLOOR x
+    demand. Phone ranks are uniform, halved for the capital, hubs and border units (merchants
+    there get phones first)."""
     n_goods = goods.shape[0]
     pop = network.population[:, None]
     demand = pop * goods[None, :, _G_DEMAND] * n_goods / goods[:, _G_DEMAND].sum()
     z = rng.standard_normal((network.n_nodes, n_goods))
     raw = (
-        pop * network.specialty[:, :n_goods] * np.exp(specialization * z - 0.5 * specialization**2)
+        pop
+        * network.specialty[:, :n_goods] ** specialty_strength
+        * np.exp(specialization * z - 0.5 * specialization**2)
     )
     target = demand.sum(axis=0) * np.maximum(1.0 - goods[:, _G_IMPORT] + goods[:, _G_EXPORT], 0.0)
     base = np.maximum(raw * target / raw.sum(axis=0), PRODUCTION_FLOOR * demand)
@@ -307,7 +318,7 @@ def simulate(
     events = NO_EVENTS if events is None else np.ascontiguousarray(events, dtype=np.float64)
     goods = table(n_goods)
     rng = np.random.default_rng(seed)
-    land = draw_landscape(network, goods, params[_SPECIALIZATION], rng)
+    land = draw_landscape(network, goods, params[_SPECIALIZATION], rng, params[_SPECIALTY_STRENGTH])
     outcomes = np.full(len(OUTCOMES), np.nan)  # filled only by a run that ends
     series = np.empty((n_samples(n_steps, sample_every), 1 + N_SERIES), dtype=np.float64)
     ledger = np.zeros(N_LEDGER)
@@ -499,11 +510,7 @@ def _simulate(
 
     # state
     stock = base.copy()  # a week of production on the shelves
-    state_stock = np.zeros(k_goods)
-    for k in range(k_goods):
-        if staple[k]:
-            state_stock[k] = INITIAL_STATE_WEEKS * params[_PDS] * demand_total[k]
-            state_stock[k] += INITIAL_STATE_WEEKS * params[_CAPITAL_PDS] * demand[capital_node, k]
+    state_stock = np.zeros(k_goods)  # filled in week 0, after that week's events
     arrivals = np.zeros((ring, n, k_goods))
     incoming = np.zeros((n, k_goods))  # goods in transit to each unit
     history = np.zeros((memory, n, k_goods))
@@ -544,7 +551,7 @@ def _simulate(
     province_z = np.empty(n_prov)
 
     stock_start = stock.sum()
-    state_start = state_stock.sum()
+    state_start = 0.0
     first = window_start(n_steps, params[_WINDOW_SHARE])
     sums = np.zeros(12)
     reached = -1.0
@@ -553,6 +560,9 @@ def _simulate(
     for t in range(n_steps):
         if stop[0]:
             return
+        for i in range(n):  # a flood lasts flood_weeks weeks from the week it strikes
+            if flood_left[i] > 0:
+                flood_left[i] -= 1
         # 1. events
         for m in range(events.shape[0]):
             week = int(events[m, 0])
@@ -571,6 +581,14 @@ def _simulate(
             elif t == week and code == EVENT_CAPITAL_LOSS:
                 for i in range(n):
                     wealth[i] *= 1.0 - events[m, 2]
+        if t == 0:  # the state's PDS stock: INITIAL_STATE_WEEKS of the week-0 rations
+            for k in range(k_goods):
+                if staple[k]:
+                    cap_d = demand[capital_node, k]
+                    level = max(params[_PDS], params[_CAPITAL_PDS])
+                    need = params[_PDS] * (demand_total[k] - cap_d) + level * cap_d
+                    state_stock[k] = INITIAL_STATE_WEEKS * need
+            state_start = state_stock.sum()
         if dirty:
             _edge_terms(params, edge_km, edge_mode, edge_permit, cost, transport, keep, delay)
             for i in range(n):
@@ -666,7 +684,7 @@ def _simulate(
 
         # 7. spoilage
         for k in range(k_goods):
-            rate = goods[k, _G_SPOIL]
+            rate = goods[k, _G_SPOIL] * params[_SPOILAGE_SCALE]
             if rate > 0.0:
                 for i in range(n):
                     lost = rate * stock[i, k]
@@ -679,9 +697,6 @@ def _simulate(
         for e in range(n_edges):
             down = draws[e] < outage and edge_mode[e] == RAIL
             is_open[e] = not down and flood_left[edge_u[e]] == 0 and flood_left[edge_v[e]] == 0
-        for i in range(n):
-            if flood_left[i] > 0:
-                flood_left[i] -= 1
 
         # 9. prices traders expect (stock plus goods on the way), remembered for stale information
         mem = t % memory
@@ -736,6 +751,8 @@ def _simulate(
                         src, dst = u, v
                     else:
                         src, dst = v, u
+                    # the margin at the prices as they stand (stale news can mislead)
+                    margin = log_p[dst, k] - log_p[src, k] - cost[e]
                     supply_src = stock[src, k] + incoming[src, k]
                     supply_dst = stock[dst, k] + incoming[dst, k]
                     x = rate * elasticity * excess / (1.0 / supply_src + keep[e] / supply_dst)
@@ -760,7 +777,7 @@ def _simulate(
                     if edge_permit[e] > 0.0:
                         crossing_value += value
                     inflow_value[dst] += value
-                    profit[src] += value * excess
+                    profit[src] += value * margin
             if not moved:
                 break  # a pass without trade leaves the state as it was: so would the next
 

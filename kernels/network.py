@@ -171,10 +171,17 @@ def assemble(
 
 
 def _path_km(n: int, u: np.ndarray, v: np.ndarray, km: np.ndarray, source: int) -> np.ndarray:
+    """Shortest-path km from ``source``; of parallel links the shortest counts (a sparse
+    matrix would add them up)."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import dijkstra
 
-    graph = coo_matrix((km, (u, v)), shape=(n, n)).tocsr()
+    a, b = np.minimum(u, v), np.maximum(u, v)
+    order = np.lexsort((km, b, a))
+    a, b, km = a[order], b[order], np.asarray(km)[order]
+    first = np.ones(len(a), dtype=bool)
+    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    graph = coo_matrix((km[first], (a[first], b[first])), shape=(n, n)).tocsr()
     return dijkstra(graph, directed=False, indices=source)
 
 
@@ -224,7 +231,7 @@ def _synthetic(kind: str, pos: np.ndarray, population: np.ndarray, edges: np.nda
     block = np.minimum((3 * (pos - pos.min(axis=0)) / span).astype(np.int64), 2)
     province = block[:, 0] * 3 + block[:, 1]
     edge_km = np.linalg.norm(pos[edges[:, 0]] - pos[edges[:, 1]], axis=1)
-    km = _path_km(n, *np.sort(edges, axis=1).T, edge_km, capital) if len(edges) else np.zeros(n)
+    km = _path_km(n, edges[:, 0], edges[:, 1], edge_km, capital) if len(edges) else np.zeros(n)
     far = int(np.argmax(np.where(np.isfinite(km), km, -1.0)))
     return assemble(
         kind,

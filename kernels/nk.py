@@ -106,9 +106,12 @@ def _populations(counties: list[dict[str, str]], index: dict[str, int]) -> np.nd
     places = {p["place"]: p["county"] for p in _rows("places.csv")}
     known: dict[int, float] = {}
     for row in _rows("nk_nodes_major.csv"):
+        if not row["pop_2008_census_total"]:
+            continue
         county = places.get(row["node"]) or _county_named(row["node"], index)
-        if county is not None and row["pop_2008_census_total"]:
-            known[index[county]] = float(row["pop_2008_census_total"])
+        if county is None:
+            raise ValueError(f"nk_nodes_major.csv: {row['node']!r} matches no county unit")
+        known[index[county]] = float(row["pop_2008_census_total"])
     population = np.zeros(len(counties))
     members: dict[str, list[int]] = {}
     for i, r in enumerate(counties):
@@ -128,8 +131,17 @@ def _populations(counties: list[dict[str, str]], index: dict[str, int]) -> np.nd
     return population
 
 
+# major places whose county unit is spelled differently in the open-admin-data names
+ALIASES = {
+    "Sinpo": "Sinpho City",
+    "Kimchaek": "Kim Chaek City",
+    "Rajin (Rason)": "Rason City",
+    "Songnim": "Songrim City",
+}
+
+
 def _county_named(place: str, index: dict[str, int]) -> str | None:
-    for candidate in (place, f"{place} City", place.replace("p", "ph")):
+    for candidate in (ALIASES.get(place, place), f"{place} City"):
         if candidate in index:
             return candidate
     return None

@@ -94,7 +94,7 @@ def simulate(
     events = NO_EVENTS if events is None else np.asarray(events, dtype=np.float64)
     goods = table(n_goods)
     rng = np.random.default_rng(seed)
-    land = draw_landscape(network, goods, p["specialization"], rng)
+    land = draw_landscape(network, goods, p["specialization"], rng, p["specialty_strength"])
     demand, base = land.demand, land.base
     n, u, v = network.n_nodes, network.edge_u, network.edge_v
     n_prov = network.province.max() + 1
@@ -109,12 +109,7 @@ def simulate(
     hub[network.hubs] = True
 
     stock = base.copy()
-    state = np.where(
-        staple,
-        INITIAL_STATE_WEEKS * p["pds_level"] * demand_total
-        + INITIAL_STATE_WEEKS * p["capital_pds"] * demand[capital],
-        0.0,
-    )
+    state = np.zeros(n_goods)  # filled in week 0, after that week's events
     arrivals = np.zeros((ring, n, n_goods))
     history = np.zeros((memory, n, n_goods))
     wealth = np.ones(n)
@@ -122,7 +117,7 @@ def simulate(
     harvest = np.ones((n, n_goods))
     ev_start = np.zeros(len(events))
     ledger = dict.fromkeys(LEDGER, 0.0)
-    stock_start, state_start = stock.sum(), state.sum()
+    stock_start, state_start = stock.sum(), 0.0
 
     def flood(node: int) -> None:
         flood_left[node] = max(flood_left[node], int(p["flood_weeks"]))
@@ -140,6 +135,7 @@ def simulate(
     reached = -1.0
     row = 0
     for t in range(n_steps):
+        np.maximum(flood_left - 1, 0, out=flood_left)
         # 1. events
         for m, (week, code, value, over) in enumerate(events):
             week, code, over = int(week), int(code), max(int(over), 1)
@@ -152,6 +148,11 @@ def simulate(
                 flood(int(value))
             elif t == week and code == EVENT_CAPITAL_LOSS:
                 wealth *= 1.0 - value
+        if t == 0:
+            level0 = np.full(n, p["pds_level"])
+            level0[capital] = max(p["pds_level"], p["capital_pds"])
+            state = np.where(staple, INITIAL_STATE_WEEKS * (level0[:, None] * demand).sum(0), 0.0)
+            state_start = state.sum()
         cost, transport, keep, delay = edge_terms(network, p)
         phone = land.phone_rank < p["phone_penetration"]
         elasticity = p["demand_elasticity"]
@@ -211,7 +212,7 @@ def simulate(
         market_demand = np.maximum(demand - rations, DEMAND_FLOOR * demand)
 
         # 7. spoilage
-        lost = goods[:, 3][None, :] * stock
+        lost = p["spoilage_scale"] * goods[:, 3][None, :] * stock
         stock -= lost
         ledger["spoiled"] += lost.sum()
 
@@ -221,7 +222,6 @@ def simulate(
         )
         down &= network.edge_mode == RAIL
         is_open = ~down & (flood_left[u] == 0) & (flood_left[v] == 0)
-        flood_left = np.maximum(flood_left - 1, 0)
 
         # 9. pre-trade prices
         incoming = arrivals.sum(axis=0)
@@ -254,6 +254,7 @@ def simulate(
                     if excess <= 0.0:
                         continue
                     src, dst = (a, b) if gap > 0.0 else (b, a)
+                    margin = log_p[dst, k] - log_p[src, k] - cost[e]
                     supply_src = stock[src, k] + incoming[src, k]
                     supply_dst = stock[dst, k] + incoming[dst, k]
                     x = rate * elasticity * excess / (1.0 / supply_src + keep[e] / supply_dst)
@@ -282,7 +283,7 @@ def simulate(
                     if network.edge_permit[e] > 0.0:
                         crossing_value += value
                     inflow_value[dst] += value
-                    profit[src] += value * excess
+                    profit[src] += value * margin
             if not moved:
                 break
 

@@ -123,6 +123,12 @@ class ModelConfig:
     specialization: float = param(
         0.2, 0.0, 3.0, "log-sd", "random regional dispersion of production on top of specialties"
     )
+    specialty_strength: float = param(
+        1.0, 0.0, 3.0, "-", "power on the regional specialty factors (0: no specialties)"
+    )
+    spoilage_scale: float = param(
+        1.0, 0.0, 10.0, "-", "multiplier on every good's weekly spoilage rate (0: no spoilage)"
+    )
     turnover: float = param(
         0.3, 0.0, 1.0, "1/week", "share of the stock a local market sells each week", open_low=True
     )
