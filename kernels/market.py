@@ -16,7 +16,7 @@ same numbered sections and the same random draws in the same order):
   2. arrivals   shipments whose travel time ends this week join the destination's stock
   3. production staples: base x season x annual harvest shock (province-correlated) x weekly
                 noise, less flood_loss in a flooded unit; other goods: base x weekly noise.
-                The state procures pds_level of staple output into its stock
+                The state procures pds_level (at most 0.9) of staple output into its stock
   4. floods     with probability flood_rate a random unit floods: it loses flood_loss of its
                 staple stock, and for flood_weeks its links are cut and its staple output
                 falls by flood_loss
@@ -59,7 +59,7 @@ from .network import CAPITAL, HUB, RAIL, Network
 # Changes whenever the same parameters and seed could give different numbers; part of every
 # run's id, so runs of different model versions are never mixed in one dataset. Editing a
 # packaged scenario (conf/scenario) is a model change too.
-MODEL_VERSION = "nk-2"
+MODEL_VERSION = "nk-3"
 
 PARAMS = (
     # policy levers
@@ -154,6 +154,7 @@ EVENT_CAPITAL_LOSS = -2  # value: share of traders' capital wiped out
 EVENT_HARVEST = -3  # value: factor on this year's staple harvest (until the next harvest)
 NO_EVENTS = np.zeros((0, 4), dtype=np.float64)
 
+MAX_PROCUREMENT = 0.9  # the state never collects the last tenth (private plots, farmers' sales)
 MAX_OUTFLOW_SHARE = 0.5  # a unit ships out at most this share of a stock per week
 DEMAND_FLOOR = 0.05  # market demand never falls below this share of demand (rations in full)
 WEALTH_MAX = 20.0  # traders' capital at most this many times its norm
@@ -636,7 +637,7 @@ def _simulate(
                     y *= grow * harvest[i, k]
                     if flood_left[i] > 0:
                         y *= 1.0 - params[_FLOOD_LOSS]
-                    procured = pds * y
+                    procured = min(pds, MAX_PROCUREMENT) * y
                     state_stock[k] += procured
                     stock[i, k] += y - procured
                 else:

@@ -24,6 +24,7 @@ from .market import (
     MAX_DELAY,
     MAX_LAG,
     MAX_OUTFLOW_SHARE,
+    MAX_PROCUREMENT,
     NO_EVENTS,
     PARAMS,
     SERIES,
@@ -177,7 +178,7 @@ def simulate(
         y = base * np.exp(noise * rng.standard_normal((n, n_goods)) - 0.5 * noise * noise)
         flooded = np.where(flood_left > 0, 1.0 - p["flood_loss"], 1.0)[:, None]
         y = np.where(staple, y * (season(t, p["seasonal_amplitude"]) * harvest) * flooded, y)
-        procured = np.where(staple, pds * y, 0.0)
+        procured = np.where(staple, min(pds, MAX_PROCUREMENT) * y, 0.0)
         state += procured.sum(axis=0)
         stock += y - procured
         ledger["produced"] += y.sum()

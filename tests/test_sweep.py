@@ -27,10 +27,10 @@ def test_small_sweep_run_table_literally() -> None:
     expected = pd.DataFrame(
         {
             "run_id": [
-                "01e2c990d7ad3304",
-                "995c6f7ce6c676d7",
-                "ed8f93cf9370fc9d",
-                "20078c2eab60650f",
+                "a870b18f69a456bf",
+                "cd57b780b26794be",
+                "98c37dd45bec7888",
+                "be10d771924977ff",
             ],
             "point": [0, 0, 1, 1],
             "replicate": [0, 1, 0, 1],
