@@ -8,6 +8,7 @@ from typing import Any, get_type_hints
 
 import hydra
 import pandas as pd
+import yaml
 from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
@@ -195,5 +196,41 @@ def main() -> None:
         check_overrides(sys.argv[1:])
     except ConfigError as error:
         _refuse(str(error))
+    for directory in _config_dirs(sys.argv[1:]):
+        try:
+            check_yaml_files(directory)
+        except ConfigError as error:
+            _refuse(str(error))
     sys.argv[1:] = with_axis_additions(sys.argv[1:])
     _app()
+
+
+def _config_dirs(args: list[str]) -> list[str]:
+    """Directories added with -cd/--config-dir."""
+    found = []
+    for i, arg in enumerate(args):
+        if arg in ("-cd", "--config-dir") and i + 1 < len(args):
+            found.append(args[i + 1])
+        elif arg.startswith("--config-dir="):
+            found.append(arg.split("=", 1)[1])
+    return found
+
+
+def check_yaml_files(directory: str) -> None:
+    """Read every YAML file under ``directory`` as plain YAML (OmegaConf's safe loader) before
+    Hydra does: a tag that would build a Python object is refused with one clear line."""
+    from pathlib import Path
+
+    from omegaconf._utils import get_yaml_loader
+
+    for path in sorted(Path(directory).rglob("*.yaml")):
+        try:
+            yaml.load(path.read_text(encoding="utf-8"), Loader=get_yaml_loader())
+        except yaml.YAMLError as error:
+            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+            mark = getattr(error, "problem_mark", None)
+            line = f", line {mark.line + 1}" if mark else ""
+            raise ConfigError(
+                f"{path}{line}: {problem}. Config files hold plain values; YAML tags that "
+                "would build Python objects are refused."
+            ) from None
