@@ -13,6 +13,7 @@ import math
 import re
 import shutil
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
@@ -329,6 +330,11 @@ class ClusterConfig:
     # numba's compiled-kernel cache for the workers; empty = numba's default (beside the code,
     # or a per-user cache when that is read-only). Point it at node-local disk on clusters.
     numba_cache_dir: str = ""
+    # TLS to the scheduler (kind address, slurm, pbs): PEM files of the CA and of this client's
+    # certificate and key; all three or none. With them, cluster.address starts with tls://.
+    tls_ca_file: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
     jobqueue: JobqueueConfig = field(default_factory=JobqueueConfig)
 
 
@@ -476,6 +482,7 @@ def validate_settings(cfg: Config) -> None:
             "cluster.address is empty: cluster=address needs the scheduler address, "
             "e.g. cluster.address=tcp://127.0.0.1:8786."
         )
+    _check_tls(cfg.cluster)
     _check_int("cluster.n_workers", cfg.cluster.n_workers, 0, 4096)
     queue = cfg.cluster.jobqueue
     _check_int("cluster.jobqueue.cores", queue.cores, 1, 4096)
@@ -541,6 +548,32 @@ def _check_scenario(cfg: Config) -> None:
         cfg.model.network_seed,
     )
     scenarios.events(cfg.model.scenario, net)
+
+
+def _check_tls(cluster: ClusterConfig) -> None:
+    files = {"tls_ca_file": cluster.tls_ca_file, "tls_cert": cluster.tls_cert}
+    files["tls_key"] = cluster.tls_key
+    given = [key for key, value in files.items() if value]
+    if not given:
+        return
+    if cluster.kind == "local":
+        raise ConfigError(
+            f"cluster.{given[0]} is set but cluster.kind = 'local': the embedded cluster listens "
+            "on 127.0.0.1 only; TLS settings apply to cluster=address, slurm and pbs."
+        )
+    if len(given) != 3:
+        missing = ", ".join(f"cluster.{key}" for key in files if key not in given)
+        raise ConfigError(
+            f"TLS needs all of cluster.tls_ca_file, tls_cert, tls_key: {missing} unset."
+        )
+    for key, path in files.items():
+        if not Path(path).is_file():
+            raise ConfigError(f"cluster.{key} = {path!r}: no such file (a PEM file is expected).")
+    if cluster.kind == "address" and not cluster.address.startswith("tls://"):
+        raise ConfigError(
+            f"cluster.address = {cluster.address!r}: with TLS settings the scheduler address "
+            "starts with tls://, e.g. tls://127.0.0.1:8786."
+        )
 
 
 def _plain_name(name: str) -> bool:

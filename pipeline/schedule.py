@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from distributed import Client, LocalCluster, as_completed
+from distributed import Client, LocalCluster, Security, as_completed
 
 from segmark.pipeline.config import ClusterConfig
 
@@ -28,13 +28,14 @@ def connect(cluster: ClusterConfig) -> Iterator[Client]:
     if cluster.numba_cache_dir:
         # LocalCluster workers inherit the driver's environment; jobs get it in their script
         os.environ["NUMBA_CACHE_DIR"] = cluster.numba_cache_dir
+    security = tls_security(cluster)
     if cluster.kind == "address":
-        with Client(cluster.address, timeout="30s") as client:
+        with Client(cluster.address, timeout="30s", security=security) as client:
             client.wait_for_workers(1, timeout=120)
             yield client
         return
     if cluster.kind in ("slurm", "pbs"):
-        with jobqueue_cluster(cluster) as jobs, Client(jobs) as client:
+        with jobqueue_cluster(cluster) as jobs, Client(jobs, security=security) as client:
             queue = cluster.jobqueue
             if queue.adaptive_max_jobs:
                 jobs.adapt(minimum_jobs=1, maximum_jobs=queue.adaptive_max_jobs)
@@ -56,6 +57,18 @@ def connect(cluster: ClusterConfig) -> Iterator[Client]:
         Client(local) as client,
     ):
         yield client
+
+
+def tls_security(cluster: ClusterConfig) -> Security | None:
+    """Dask TLS settings from cluster.tls_* (None without them): encryption required, the
+    certificate used by the client and, for jobqueue, by the scheduler and the workers."""
+    if not cluster.tls_ca_file:
+        return None
+    files = {"tls_ca_file": cluster.tls_ca_file}
+    for role in ("client", "scheduler", "worker"):
+        files[f"tls_{role}_cert"] = cluster.tls_cert
+        files[f"tls_{role}_key"] = cluster.tls_key
+    return Security(require_encryption=True, **files)
 
 
 def jobqueue_cluster(cluster: ClusterConfig) -> Any:
@@ -87,6 +100,9 @@ def jobqueue_cluster(cluster: ClusterConfig) -> Any:
         "log_directory": queue.log_directory,
     }
     options.update({key: value for key, value in optional.items() if value})
+    security = tls_security(cluster)
+    if security is not None:  # the cert files must be readable on the compute nodes
+        options.update(security=security, protocol="tls://")
     kind = SLURMCluster if cluster.kind == "slurm" else PBSCluster
     return kind(**options)
 
