@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import fields
 from typing import Any, get_type_hints
@@ -26,6 +27,7 @@ from segmark.pipeline.config import (
 from segmark.pipeline.driver import SweepResult, dry_run, run_sweep
 from segmark.pipeline.finding import describe, describe_sampled
 from segmark.pipeline.params import BY_PATH
+from segmark.pipeline.schedule import SchedulerLost
 from segmark.pipeline.store import STATUS_OK, DatasetBusy, read_summary
 
 ConfigStore.instance().store(name="segmark_schema", node=Config)
@@ -149,12 +151,22 @@ def _app(cfg: DictConfig) -> None:
         if config.dry_run:
             dry_run(config)
             return
+        for noisy in ("distributed.client", "distributed.comm", "distributed.core"):
+            # connection failures are reported by segmark in one line, not as Dask tracebacks
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
         result = run_sweep(config)
     except ConfigError as error:
         _refuse(str(error))
     except DatasetBusy as error:
         print(f"segmark: {error}", file=sys.stderr)
         sys.exit(3)
+    except SchedulerLost as error:
+        print(
+            f"segmark: {error}. Runs finished so far are stored; restart the scheduler and its "
+            "workers, then run the same command (same storage.root and storage.dataset) to resume.",
+            file=sys.stderr,
+        )
+        sys.exit(4)
     except KeyboardInterrupt:
         sys.exit(130)
     print()

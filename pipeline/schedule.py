@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from distributed import Client, LocalCluster, Security, as_completed
+from distributed.comm.core import CommClosedError
 
 from segmark.pipeline.config import ClusterConfig
 
@@ -107,6 +108,18 @@ def jobqueue_cluster(cluster: ClusterConfig) -> Any:
     return kind(**options)
 
 
+class SchedulerLost(RuntimeError):
+    """The Dask scheduler went away in the middle of a sweep."""
+
+
+def _scheduler_gone(client: Client, error: Exception) -> bool:
+    return (
+        isinstance(error, CommClosedError | OSError)
+        or "scheduler-connection-lost" in str(error)
+        or client.status != "running"
+    )
+
+
 def total_threads(client: Client) -> int:
     return max(1, sum(client.nthreads().values()))
 
@@ -129,15 +142,23 @@ def map_batches(
         for batch in _take(pending, max_in_flight):
             submit(batch)
         for future in futures:
-            result = future.result()
+            try:
+                result = future.result()
+            except Exception as error:
+                if _scheduler_gone(client, error):
+                    raise SchedulerLost(
+                        f"lost the connection to the Dask scheduler at {client.scheduler.address} "
+                        f"({type(error).__name__})"
+                    ) from error
+                raise
             submitted.discard(future)
             future.release()
             for batch in _take(pending, 1):
                 submit(batch)
             yield result
     finally:
-        if submitted:  # stopped early: tasks still queued or running must not land later
-            client.cancel(list(submitted), force=True)
+        if submitted and client.status == "running":  # stopped early: tasks still queued or
+            client.cancel(list(submitted), force=True)  # running must not land later
 
 
 def _take(items: Iterator[Any], n: int) -> Iterator[Any]:

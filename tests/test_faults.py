@@ -160,3 +160,48 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
     assert manifest["status"] == "incomplete" and manifest["error"].startswith("KeyboardInterrupt")
     stored = scan(directory)
     assert 0 < len(stored) < 240 and stored.duplicates == 0
+
+
+@pytest.mark.timeout(300)
+def test_scheduler_killed_then_resumed_on_a_new_one(tmp_path: Path, undisturbed) -> None:
+    """cluster=address: the scheduler dies mid-sweep. The driver says so in one line (exit 4),
+    marks the dataset incomplete; the same command on a fresh scheduler finishes it, every run
+    exactly once with the undisturbed numbers."""
+    from test_address_cluster import start_cluster, stop
+
+    directory = tmp_path / "orphaned"
+
+    def command(address: str) -> tuple[str, ...]:
+        return (*SWEEP, "cluster=address", f"cluster.address={address}")
+
+    storage = (f"storage.root={tmp_path}", "storage.dataset=orphaned")
+    (tmp_path / "first").mkdir()
+    address, procs = start_cluster(tmp_path / "first")
+    try:
+        process = subprocess.Popen(
+            [SEGMARK, *command(address), *storage],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        wait_for_parts(directory, 2)
+        procs[0].send_signal(signal.SIGKILL)  # the scheduler
+        _, err = process.communicate(timeout=120)
+    finally:
+        stop(procs)
+    assert process.returncode == 4
+    assert "lost the connection to the Dask scheduler" in err and "to resume" in err
+    assert "Traceback" not in err
+    assert read_manifest(directory)["status"] == "incomplete"
+    assert 0 < len(scan(directory)) < 36
+
+    (tmp_path / "second").mkdir()
+    address, procs = start_cluster(tmp_path / "second")
+    try:
+        done = run_cli(*command(address), *storage, cwd=tmp_path)
+    finally:
+        stop(procs)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "already stored" in done.stdout
+    assert_exactly_once_and_equal(directory, undisturbed)
