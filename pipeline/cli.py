@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 from dataclasses import fields
@@ -169,6 +170,18 @@ def _app(cfg: DictConfig) -> None:
         sys.exit(4)
     except KeyboardInterrupt:
         sys.exit(130)
+    except OSError as error:
+        if error.errno not in WRITE_ERRORS:
+            raise
+        where = f" ({error.filename})" if error.filename else ""
+        print(
+            f"segmark: cannot write the dataset: {error.strerror or error}{where}. Runs finished "
+            "so far are stored and no half-written file is left; free disk space, lift the "
+            "file-size limit or fix permissions, then run the same command with the same "
+            "storage.dataset to resume.",
+            file=sys.stderr,
+        )
+        sys.exit(5)
     print()
     try:
         report(result)
@@ -195,6 +208,9 @@ def report(result: SweepResult) -> None:
 
         figure = tipping_curve(summary, axis, result.directory / "tipping.png")
         print(f"figure: {figure}")
+
+
+WRITE_ERRORS = {errno.EFBIG, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM}
 
 
 def _refuse(message: str) -> None:

@@ -274,7 +274,10 @@ def _sweep_into(
             if after < before:
                 echo(f"compacted {before} part files into {after}")
     except BaseException as error:
-        write_manifest(directory, status="incomplete", error=f"{type(error).__name__}: {error}")
+        try:
+            write_manifest(directory, status="incomplete", error=f"{type(error).__name__}: {error}")
+        except OSError:  # the disk that failed the sweep may refuse this too: scans still work
+            pass
         echo(
             f"stopped ({type(error).__name__}); runs finished so far are stored in "
             f"{directory}. To resume, run the same command with "

@@ -29,7 +29,9 @@ def git_commit(path: Path | None = None) -> dict[str, Any] | None:
         if commit.returncode != 0:
             return None
         status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            # never take the index lock: a git killed mid-refresh (a timeout, a file-size
+            # limit) would otherwise leave .git/index.lock behind in the user's checkout
+            ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
             cwd=where,
             capture_output=True,
             text=True,

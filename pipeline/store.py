@@ -77,6 +77,18 @@ SERIES_SCHEMA = pa.schema(
 )
 
 
+@contextmanager
+def staged_file(path: Path) -> Iterator[Path]:
+    """A hidden temporary name for ``path``: renamed onto ``path`` when the block completes,
+    removed when it fails (a full disk, a file-size limit): nothing half-written stays."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_table_atomic(table: pa.Table, path: Path, compression: str) -> None:
     """Write ``table`` to ``path`` via a hidden temporary file and a rename (atomic on POSIX)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -216,17 +228,22 @@ def _merge(directory: Path, parts: list[Path], compression: str) -> None:
     key = part_key([part.stem for part in parts])  # parts are named by their runs already
     meta = pq.read_schema(parts[0]).metadata
     staged = []
-    for sub, schema in ((SERIES_DIR, SERIES_SCHEMA), (SUMMARY_DIR, SUMMARY_SCHEMA)):
-        sources = [directory / sub / part.name for part in parts]
-        sources = [path for path in sources if path.exists()]
-        if not sources:
-            continue
-        final = directory / sub / f"part-{key}.parquet"
-        tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
-        with pq.ParquetWriter(tmp, schema.with_metadata(meta), compression=compression) as out:
-            for path in sources:
-                out.write_table(pq.read_table(path).cast(schema).replace_schema_metadata(meta))
-        staged.append((tmp, final, sources))
+    try:
+        for sub, schema in ((SERIES_DIR, SERIES_SCHEMA), (SUMMARY_DIR, SUMMARY_SCHEMA)):
+            sources = [directory / sub / part.name for part in parts]
+            sources = [path for path in sources if path.exists()]
+            if not sources:
+                continue
+            final = directory / sub / f"part-{key}.parquet"
+            tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+            staged.append((tmp, final, sources))
+            with pq.ParquetWriter(tmp, schema.with_metadata(meta), compression=compression) as out:
+                for path in sources:
+                    out.write_table(pq.read_table(path).cast(schema).replace_schema_metadata(meta))
+    except BaseException:
+        for tmp, _, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
     for sub in (SUMMARY_DIR, SERIES_DIR):  # summary parts first: their runs become "not stored"
         for part in parts:
             (directory / sub / part.name).unlink(missing_ok=True)
@@ -277,14 +294,14 @@ def prepare_dataset(
     for sub in (SUMMARY_DIR, SERIES_DIR):
         (directory / sub).mkdir(parents=True, exist_ok=True)
     write_manifest(directory, status="running", runs_planned=n_runs, **manifest)
-    tmp = directory / f".{CONFIG_FILE}.tmp"
-    tmp.write_text(config_yaml)
-    os.replace(tmp, directory / CONFIG_FILE)
-    tmp = directory / f".{PLAN_FILE}.tmp"
-    with pq.ParquetWriter(tmp, PLAN_SCHEMA, compression=compression) as writer:
+    with staged_file(directory / CONFIG_FILE) as tmp:
+        tmp.write_text(config_yaml)
+    with (
+        staged_file(directory / PLAN_FILE) as tmp,
+        pq.ParquetWriter(tmp, PLAN_SCHEMA, compression=compression) as writer,
+    ):
         for chunk in plan:
             writer.write_table(chunk.cast(PLAN_SCHEMA))
-    os.replace(tmp, directory / PLAN_FILE)
 
 
 LOCK_FILE = ".lock"
@@ -342,9 +359,8 @@ def write_manifest(directory: Path, **fields: Any) -> dict[str, Any]:
     path = Path(directory) / MANIFEST_FILE
     manifest = read_manifest(directory) if path.exists() else {}
     manifest.update(fields, updated=datetime.now(UTC).isoformat(timespec="seconds"))
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
-    os.replace(tmp, path)
+    with staged_file(path) as tmp:
+        tmp.write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 

@@ -205,3 +205,34 @@ def test_scheduler_killed_then_resumed_on_a_new_one(tmp_path: Path, undisturbed)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "already stored" in done.stdout
     assert_exactly_once_and_equal(directory, undisturbed)
+
+
+@pytest.mark.timeout(240)
+def test_a_full_disk_stops_cleanly_and_the_rerun_finishes(tmp_path: Path) -> None:
+    """A file-size limit (as a full disk would) makes a write fail mid-sweep: one clear line,
+    exit 5, no half-written file left, only whole parts readable; lifted, the same command
+    finishes the sweep with every run exactly once."""
+    args = ("sweep=smoke", f"storage.root={tmp_path}", "storage.dataset=full", "progress=false")
+    limited = subprocess.run(
+        ["bash", "-c", 'ulimit -f 40; exec "$0" "$@"', SEGMARK, *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert limited.returncode == 5, limited.stderr[-2000:]
+    checkout = Path(__file__).resolve().parents[1] / ".git"
+    assert not (checkout / "index.lock").exists()  # provenance's git never takes the lock
+    assert "cannot write the dataset" in limited.stderr and "File too large" in limited.stderr
+    assert "Traceback" not in limited.stderr
+    directory = tmp_path / "full"
+    assert not [p for p in directory.rglob("*") if p.name.endswith(".tmp")]
+    if (directory / "summary").exists():
+        visible = pd.read_parquet(directory / "summary")  # whatever landed is whole
+        assert visible["run_id"].is_unique and len(visible) <= 6
+
+    done = run_cli(*args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    stored = scan(directory)
+    assert len(stored) == 6 and stored.duplicates == 0 and not stored.corrupt
+    assert read_manifest(directory)["status"] == "complete"
