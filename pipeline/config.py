@@ -144,12 +144,13 @@ class ModelConfig:
     )
     production_noise: float = param(0.05, 0.0, 2.0, "log-sd", "weekly production noise")
     seasonal_amplitude: float = param(
-        0.1,
+        0.05,
         0.0,
         0.9,
         "-",
         "seasonal swing of staple output (lowest in April)",
-        source="set so the lean-season (Apr-Jun) rice price rise is 10-20% (V20, SERI 2007)",
+        source="set so the lean-season (Apr-Jun vs Oct-Nov) rice price rise is 10-20% (V20, "
+        "SERI 2007): 0.16 log points on average at the baseline",
     )
     flood_weeks: int = param(4, 0, 52, "weeks", "weeks a flood closes a unit's links")
     flood_loss: float = param(

@@ -160,3 +160,22 @@ def test_every_mechanism_can_be_switched_off_and_matters(mechanism: str) -> None
     on_run = market.simulate(NK, vector(**base), 3, 6, 156, 4)
     off_run = market.simulate(NK, vector(**off), 3, 6, 156, 4)
     assert not np.allclose(on_run.series[:, 1:], off_run.series[:, 1:], rtol=1e-6, atol=0)
+
+
+def test_the_lean_season_raises_rice_prices_by_10_to_20_percent() -> None:
+    """V20: rice prices rise 10-20% in the lean season (April-June) in normal years. The
+    national (population-weighted) log rice price in weeks 14-22 of year 5 against weeks 40-48,
+    averaged over 4 seeds; 0.08-0.25 allows for the year's harvest shock, which moves single
+    seeds by +-0.1."""
+    weights = NK.population / NK.population.sum()
+    rises = []
+    for seed in range(4):
+
+        def rice(week: int, seed: int = seed) -> float:
+            sim = market.simulate(NK, vector(), seed, 6, 4 * 52 + week + 1, 1000)
+            return float(weights @ sim.prices[:, RICE])
+
+        lean = np.mean([rice(week) for week in (14, 18, 22)])
+        after_harvest = np.mean([rice(week) for week in (40, 44, 48)])
+        rises.append(lean - after_harvest)
+    assert 0.08 <= np.mean(rises) <= 0.25
