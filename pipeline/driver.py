@@ -33,6 +33,7 @@ from segmark.pipeline.schedule import Client, connect, map_batches, total_thread
 from segmark.pipeline.store import (
     MANIFEST_FILE,
     compact,
+    drop_duplicates,
     drop_runs,
     prepare_dataset,
     read_manifest,
@@ -264,6 +265,10 @@ def _sweep_into(
                 bar.set_postfix(failed=n_failed, batch=batcher.size, refresh=False)
         remove_leftovers(directory)  # temporary files of tasks that died with their worker
         stored = scan(directory)
+        if stored.duplicates:  # a part landed late by a task of an earlier, dead driver
+            dropped = drop_duplicates(directory, cfg.storage.compression)
+            echo(f"removed {dropped} second copies of runs stored twice (identical numbers)")
+            stored = scan(directory)
         missing = int((~np.isin(plan.run_id, stored.run_ids)).sum())
         if missing or stored.duplicates:
             raise RuntimeError(

@@ -258,19 +258,81 @@ def drop_runs(directory: Path, run_ids: set[str], compression: str) -> int:
     dropped = 0
     wanted = pa.array(sorted(run_ids), type=pa.string())
     for part in sorted((directory / SUMMARY_DIR).glob("part-*.parquet")):
+        ids = pq.read_table(part, columns=["run_id"]).column("run_id")
+        if pc.any(pc.is_in(ids, value_set=wanted)).as_py():
+            dropped += _drop_from_part(directory, part, run_ids, compression)
+    return dropped
+
+
+def drop_duplicates(directory: Path, compression: str) -> int:
+    """Keep the first copy (in part order) of every run stored more than once and rewrite the
+    parts holding later copies without them; returns the summary rows dropped. A run is a
+    deterministic function of its id, so copies agree; copies that differ in any outcome are an
+    error. Copies arise when a task that was still running on an external cluster when its
+    driver died lands its part after a resume stored the same runs in other batches."""
+    directory = Path(directory)
+    parts = sorted((directory / SUMMARY_DIR).glob("part-*.parquet"))
+    seen: set[str] = set()
+    copies: set[str] = set()
+    rewrites: list[tuple[Path, np.ndarray]] = []
+    for part in parts:
+        ids = pq.read_table(part, columns=["run_id"]).column("run_id").to_pylist()
+        keep = np.ones(len(ids), dtype=bool)
+        for row, run_id in enumerate(ids):
+            if run_id in seen:
+                keep[row] = False
+                copies.add(run_id)
+            seen.add(run_id)
+        if not keep.all():
+            rewrites.append((part, keep))
+    if not rewrites:
+        return 0
+    _check_copies_agree(directory, parts, copies)
+    dropped = 0
+    for part, keep in rewrites:
         summary = pq.read_table(part)
-        keep = pc.invert(pc.is_in(summary.column("run_id"), value_set=wanted))
-        n_drop = summary.num_rows - pc.sum(keep.cast(pa.int64())).as_py()
-        if n_drop == 0:
-            continue
         series_part = directory / SERIES_DIR / part.name
         if series_part.exists():
-            series = pq.read_table(series_part)
-            series_keep = pc.invert(pc.is_in(series.column("run_id"), value_set=wanted))
-            _replace_or_remove(series.filter(series_keep), series_part, compression)
-        _replace_or_remove(summary.filter(keep), part, compression)
-        dropped += n_drop
+            series = pq.read_table(series_part).to_pandas()
+            kept_runs = set(np.array(summary.column("run_id").to_pylist())[keep])
+            series = series[series["run_id"].isin(kept_runs)].drop_duplicates(["run_id", "step"])
+            _replace_or_remove(
+                pa.Table.from_pandas(
+                    series, schema=SERIES_SCHEMA, preserve_index=False
+                ).replace_schema_metadata(pq.read_schema(series_part).metadata),
+                series_part,
+                compression,
+            )
+        _replace_or_remove(summary.filter(pa.array(keep)), part, compression)
+        dropped += int((~keep).sum())
     return dropped
+
+
+def _check_copies_agree(directory: Path, parts: list[Path], run_ids: set[str]) -> None:
+    compared = [f.name for f in SUMMARY_SCHEMA if f.name not in ("elapsed_s", "point")]
+    wanted = pa.array(sorted(run_ids), type=pa.string())
+    rows = [
+        pq.read_table(part, columns=compared).filter(
+            pc.is_in(pq.read_table(part, columns=["run_id"]).column("run_id"), value_set=wanted)
+        )
+        for part in parts
+    ]
+    table = pa.concat_tables(rows).to_pandas().drop_duplicates()
+    if table["run_id"].duplicated().any():
+        raise RuntimeError(f"{directory}: runs stored twice with different numbers")
+
+
+def _drop_from_part(directory: Path, part: Path, run_ids: set[str], compression: str) -> int:
+    wanted = pa.array(sorted(run_ids), type=pa.string())
+    summary = pq.read_table(part)
+    keep = pc.invert(pc.is_in(summary.column("run_id"), value_set=wanted))
+    series_part = directory / SERIES_DIR / part.name
+    if series_part.exists():
+        series = pq.read_table(series_part)
+        series_keep = pc.invert(pc.is_in(series.column("run_id"), value_set=wanted))
+        _replace_or_remove(series.filter(series_keep), series_part, compression)
+    _replace_or_remove(summary.filter(keep), part, compression)
+    return summary.num_rows - pc.sum(keep.cast(pa.int64())).as_py()
 
 
 def _replace_or_remove(table: pa.Table, path: Path, compression: str) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from conftest import frames, make_config
@@ -26,6 +27,7 @@ from segmark.pipeline.run import run_and_store, run_batch
 from segmark.pipeline.store import (
     SERIES_SCHEMA,
     SUMMARY_SCHEMA,
+    drop_duplicates,
     read_manifest,
     read_provenance,
     read_series,
@@ -110,6 +112,41 @@ def test_corrupt_part_is_moved_aside_and_redone(tmp_path: Path, reference, clien
         f"moved aside an unreadable part: .{victim.name}.corrupt; its runs will be redone" in lines
     )
     assert_same(frames(directory), reference)
+
+
+def test_a_part_landing_late_is_deduplicated_on_resume(
+    tmp_path: Path, reference, client: Client
+) -> None:
+    """A task of a dead driver, still running on an external cluster, renames its part after a
+    resume stored the same runs in other batches: the runs are there twice. The next sweep into
+    the dataset keeps one copy of each (they are identical) and finishes."""
+    directory = sweep(tmp_path, "late", "sweep.batch_size=3", client=client)
+    first = sorted((directory / "summary").glob("part-*.parquet"))[0]
+    for sub in ("timeseries", "summary"):  # the late part: the same runs under another key
+        (directory / sub / "part-late0000000000.parquet").write_bytes(
+            (directory / sub / first.name).read_bytes()
+        )
+    assert scan(directory).duplicates == 3
+    lines: list[str] = []
+    cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=late")
+    run_sweep(cfg, echo=lines.append, client=client)
+    assert "removed 3 second copies of runs stored twice (identical numbers)" in lines
+    assert scan(directory).duplicates == 0
+    assert_same(frames(directory), reference)
+
+
+def test_copies_that_differ_are_an_error(tmp_path: Path, client: Client) -> None:
+    directory = sweep(tmp_path, "odd", "sweep.batch_size=3", client=client)
+    first = sorted((directory / "summary").glob("part-*.parquet"))[0]
+    table = pq.read_table(first)
+    changed = table.set_column(
+        table.schema.get_field_index("trade_share"),
+        "trade_share",
+        pc.add(table.column("trade_share"), 1.0),
+    )
+    pq.write_table(changed, directory / "summary" / "part-odd00000000000.parquet")
+    with pytest.raises(RuntimeError, match="stored twice with different numbers"):
+        drop_duplicates(directory, "zstd")
 
 
 def test_a_retried_task_rewrites_its_part_instead_of_adding_one(tmp_path: Path) -> None:
