@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 
 from segmark.kernels import market, network
 from segmark.pipeline.config import (
+    ConfigError,
     ModelConfig,
     PolicyConfig,
     ShockConfig,
+    check_value,
     parameter_fields,
 )
 
@@ -88,3 +90,40 @@ def test_all_extremes_at_once_finish() -> None:
             values[name] = min(bound, 12) if spec.type in (int, "int") else bound
         params = np.array([float(values[name]) for name in market.PARAMS])
         assert finite(market.simulate(NK, params, 7, 6, 30, 3)), end
+
+
+ALL_FIELDS = [
+    (group, name, spec)
+    for group in ("model", "policy", "shock")
+    for name, spec in parameter_fields(group).items()
+]
+ANY_VALUE = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**15), 10**15),
+    st.booleans(),
+    st.text(max_size=8),
+    st.none(),
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(field=st.sampled_from(ALL_FIELDS), value=ANY_VALUE)
+def test_any_value_of_any_parameter_is_accepted_in_range_or_refused_by_name(
+    field: tuple[str, str, object], value: object
+) -> None:
+    """The config schema never crashes on a value: it returns the value as its field's type
+    when it is allowed, else raises ConfigError naming the key."""
+    group, name, spec = field
+    path = f"{group}.{name}"
+    try:
+        checked = check_value(path, value, spec)
+    except ConfigError as error:
+        assert str(error).startswith(path), str(error)
+        return
+    meta = spec.metadata
+    if "choices" in meta:
+        assert checked in meta["choices"]
+        return
+    assert isinstance(checked, int | float) and not isinstance(checked, bool)
+    assert np.isfinite(checked)
+    assert meta["low"] <= checked <= meta["high"]
