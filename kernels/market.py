@@ -390,7 +390,13 @@ def largest_component(
 ) -> tuple[float, int]:
     """(weight share, root) of the heaviest component of the graph of active edges; ties go to
     the component with the smallest root. weight: float64 (N,), positive."""
-    roots = component_roots(n, edge_u, edge_v, active)
+    return heaviest(component_roots(n, edge_u, edge_v, active), weight)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def heaviest(roots: np.ndarray, weight: np.ndarray) -> tuple[float, int]:
+    """(weight share, root) of the heaviest component given each node's root."""
+    n = roots.shape[0]
     mass = np.zeros(n)
     for i in range(n):
         mass[roots[i]] += weight[i]
@@ -953,8 +959,8 @@ def _simulate(
         index += largest_component(n, edge_u, edge_v, active, population)[0]
         for e in range(n_edges):
             active[e] = active_steps[e, k] >= need_trade
-        root = largest_component(n, edge_u, edge_v, active, population)[1]
         roots = component_roots(n, edge_u, edge_v, active)
+        root = heaviest(roots, population)[1]
         count = 0
         for i in range(n):
             if hub[i] and roots[i] == root:

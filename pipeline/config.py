@@ -552,8 +552,7 @@ def _check_scenario(cfg: Config) -> None:
 
 
 def _check_tls(cluster: ClusterConfig) -> None:
-    files = {"tls_ca_file": cluster.tls_ca_file, "tls_cert": cluster.tls_cert}
-    files["tls_key"] = cluster.tls_key
+    files = {key: getattr(cluster, key) for key in ("tls_ca_file", "tls_cert", "tls_key")}
     given = [key for key, value in files.items() if value]
     if not given:
         return

@@ -64,7 +64,7 @@ def test_prohibitive_permits_leave_only_trade_with_neighbours(seed: int) -> None
     assert closed["crossing_trade_share"] == 0.0
     assert closed["trade_share"] > 0.0  # neighbours still trade
     assert free["crossing_trade_share"] > 0.2  # without permits, long links carry trade
-    # dispersion stays high: 1.5x the frictionless level (0.38 vs 0.21 at these seeds)
+    # dispersion stays high: 1.5x the frictionless level (0.39-0.40 vs 0.21-0.22 at these seeds)
     assert closed["price_dispersion"] > 1.5 * free["price_dispersion"]
     assert closed["integrated"] == 0.0
 
@@ -88,8 +88,8 @@ def test_the_baseline_is_segmented_marketization(seed: int) -> None:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_tightening_permits_widens_the_remote_premium(seed: int) -> None:
     """Same seed (common random numbers), permits from none to full: the remote periphery's
-    basket gets dearer relative to the capital's. The margin 0.05 log points is several
-    times the seed-to-seed noise of the difference at these settings."""
+    basket gets dearer relative to the capital's: by 0.11 and 0.16 log points at these seeds,
+    so the 0.05 margin leaves room for seed noise."""
     loose = outcomes(seed, permit_strictness=0.0)
     tight = outcomes(seed, permit_strictness=1.0)
     assert tight["remote_premium"] > loose["remote_premium"] + 0.05
