@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import sys
-from dataclasses import fields
+from dataclasses import fields, is_dataclass
 from typing import Any, get_type_hints
 
 import hydra
@@ -65,6 +65,11 @@ def check_overrides(args: list[str]) -> None:
             _check_axis_key(key, ".".join(path.split(".")[:2]), kind)
             continue
         known = {f.name: f for f in fields(_SECTIONS[section])}
+        head, _, tail = rest.partition(".")
+        nested = get_type_hints(_SECTIONS[section]).get(head) if tail else None
+        if nested is not None and is_dataclass(nested):  # e.g. cluster.jobqueue.cores
+            _check_nested(key, f"{section}.{head}", tail, nested, override)
+            continue
         if rest not in known:
             raise ConfigError(f"{key} is not a setting: {section} has {', '.join(known)}.")
         for value in _values(override):
@@ -72,6 +77,15 @@ def check_overrides(args: list[str]) -> None:
                 check_value(key, value, known[rest])
             else:
                 _check_type(key, value, known[rest].type)
+
+
+def _check_nested(key: str, section: str, name: str, schema: type, override: Override) -> None:
+    """A setting of a nested section such as ``cluster.jobqueue``."""
+    known = {f.name: f for f in fields(schema)}
+    if name not in known:
+        raise ConfigError(f"{key} is not a setting: {section} has {', '.join(known)}.")
+    for value in _values(override):
+        _check_type(key, value, known[name].type)
 
 
 def _check_top_level(key: str, override: Override) -> None:

@@ -313,6 +313,8 @@ class JobqueueConfig:
     log_directory: str = ""  # where job stdout/stderr go; empty = the submit directory
     job_extra_directives: list[str] = field(default_factory=list)  # extra #SBATCH/#PBS lines
     job_script_prologue: list[str] = field(default_factory=list)  # shell lines before the worker
+    # more `dask worker` options, e.g. ["--dashboard-address", "127.0.0.1:0"] or ["--no-dashboard"]
+    worker_extra_args: list[str] = field(default_factory=list)
 
 
 @dataclass

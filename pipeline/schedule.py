@@ -83,6 +83,7 @@ def jobqueue_cluster(cluster: ClusterConfig) -> Any:
     worker_args: list[str] = []  # threads per worker process: cores / processes
     if queue.lifetime:
         worker_args += ["--lifetime", queue.lifetime, "--lifetime-stagger", queue.lifetime_stagger]
+    worker_args += list(queue.worker_extra_args)
     options: dict[str, Any] = {
         "cores": queue.cores,
         "processes": queue.processes,

@@ -108,6 +108,8 @@ BAD_INPUTS = [
     (["storage.dataset=../elsewhere"], "storage.dataset = '../elsewhere'"),
     (["progress=maybe"], "progress = 'maybe' is not allowed: it takes true or false"),
     (["nosuch.key=1"], "there is no config section 'nosuch'"),
+    (["cluster.jobqueue.bogus=1"], "cluster.jobqueue.bogus is not a setting: cluster.jobqueue has"),
+    (["cluster.jobqueue.cores=many"], "cluster.jobqueue.cores = 'many' is not allowed"),
     (["nosuch=1"], "nosuch is neither a config group nor a setting"),
     (["sweep.time_budget_s=-1"], "sweep.time_budget_s = -1.0: allowed is a number of seconds"),
     (["model.demand_elasticity=0.01"], "model.demand_elasticity = 0.01 is out of range"),

@@ -19,6 +19,7 @@ SITE = (
     "cluster.jobqueue.walltime=02:00:00",
     "cluster.numba_cache_dir=/tmp/segmark-numba",
     "cluster.dashboard_address=127.0.0.1:0",
+    "cluster.jobqueue.worker_extra_args=[--dashboard-address,127.0.0.1:0]",
 )
 
 
@@ -54,6 +55,7 @@ def test_job_script_carries_the_site_settings(
     assert "--lifetime 55m --lifetime-stagger 4m" in script
     assert "--nworkers 4" in script or "--nprocs 4" in script  # one worker process per core
     assert "--interface lo" in script
+    assert "--dashboard-address 127.0.0.1:0" in script  # worker_extra_args
 
 
 @pytest.mark.parametrize(
