@@ -10,13 +10,14 @@ Public surface (what the pipeline relies on):
   simulate(network, params, seed, n_goods, n_steps, sample_every, stop, events) -> Simulation
 
 One week t (docs/MODEL.md gives the equations; the NumPy twin in ``reference.py`` follows the
-same numbered sections and the same random draws in the same order):
+same numbered sections and the same counter-based draws, kernels.draws):
   1. events     scenario events due this week set or ramp parameters, flood a unit, cut the
                 year's harvest, or wipe a share of traders' capital (a currency reform)
   2. arrivals   shipments whose travel time ends this week join the destination's stock
   3. production staples: base x season x annual harvest shock (province-correlated) x weekly
-                noise, less flood_loss in a flooded unit; other goods: base x weekly noise.
-                The state procures pds_level (at most 0.9) of staple output into its stock
+                noise (a stratified log-normal table), less flood_loss in a flooded unit;
+                other goods: base x weekly noise. The state procures pds_level (at most
+                0.9) of staple output into its stock
   4. floods     with probability flood_rate a random unit floods: it loses flood_loss of its
                 staple stock, and for flood_weeks its links are cut and its staple output
                 falls by flood_loss
@@ -53,13 +54,15 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from . import draws
+from .fastmath import exp_into, log_into
 from .goods import GOODS, PRODUCTION_FLOOR, table
 from .network import CAPITAL, HUB, RAIL, Network
 
 # Changes whenever the same parameters and seed could give different numbers; part of every
 # run's id, so runs of different model versions are never mixed in one dataset. Editing a
 # packaged scenario (conf/scenario) is a model change too.
-MODEL_VERSION = "nk-3"
+MODEL_VERSION = "nk-4"
 
 PARAMS = (
     # policy levers
@@ -153,6 +156,7 @@ EVENT_FLOOD = -1  # value: the unit that floods
 EVENT_CAPITAL_LOSS = -2  # value: share of traders' capital wiped out
 EVENT_HARVEST = -3  # value: factor on this year's staple harvest (until the next harvest)
 NO_EVENTS = np.zeros((0, 4), dtype=np.float64)
+NORMAL_TABLE = draws.normal_table()
 
 MAX_PROCUREMENT = 0.9  # the state never collects the last tenth (private plots, farmers' sales)
 MAX_OUTFLOW_SHARE = 0.5  # a unit ships out at most this share of a stock per week
@@ -308,8 +312,9 @@ def simulate(
     """Run one simulation. ``params`` is float64 (len(PARAMS),); ``seed`` a non-negative int;
     ``events`` float64 (M, 4) rows (week, code, value, over), sorted by week.
 
-    Deterministic given its arguments: the landscape and every shock come from one
-    ``numpy.random.Generator`` seeded with ``seed``. ``stop``, a uint8 (1,) array, is read once
+    Deterministic given its arguments: the landscape comes from a ``numpy.random.Generator``
+    seeded with ``seed``, and every weekly shock from counter-based draws keyed by that
+    generator's next word (kernels.draws). ``stop``, a uint8 (1,) array, is read once
     a week: another thread setting it to 1 ends the run early with :class:`Stopped` (the kernel
     releases the GIL, so a watchdog can enforce a time budget).
     """
@@ -320,6 +325,7 @@ def simulate(
     goods = table(n_goods)
     rng = np.random.default_rng(seed)
     land = draw_landscape(network, goods, params[_SPECIALIZATION], rng, params[_SPECIALTY_STRENGTH])
+    key = draws.run_key(rng)
     outcomes = np.full(len(OUTCOMES), np.nan)  # filled only by a run that ends
     series = np.empty((n_samples(n_steps, sample_every), 1 + N_SERIES), dtype=np.float64)
     ledger = np.zeros(N_LEDGER)
@@ -344,7 +350,8 @@ def simulate(
         events,
         n_steps,
         sample_every,
-        rng,
+        key,
+        NORMAL_TABLE,
         np.zeros(1, dtype=np.uint8) if stop is None else stop,
         outcomes,
         series,
@@ -479,7 +486,8 @@ def _simulate(
     events,
     n_steps,
     sample_every,
-    rng,
+    key,
+    normal_table,
     stop,
     outcomes,
     series,
@@ -490,8 +498,9 @@ def _simulate(
     events.
 
     Arrays as in :class:`Network`, plus goods (K, 5), demand and base (N, K), phone_rank (N,),
-    events (M, 4); rng: numpy Generator; stop: uint8 (1,), checked every week: non-zero returns
-    at once (outputs incomplete).
+    events (M, 4); key: uint64, the run's key for counter-based draws; normal_table: float64
+    standard-normal quantiles (kernels.draws.normal_table); stop: uint8 (1,), checked every
+    week: non-zero returns at once (outputs incomplete).
     """
     n, k_goods = demand.shape
     n_edges = edge_u.shape[0]
@@ -511,6 +520,7 @@ def _simulate(
         value_scale[i] = demand[i].sum()
     staple = goods[:, _G_STAPLE] > 0.5
     n_remote = remote.sum()
+    remote_weight = remote.astype(np.float64)
     hub = (tier == HUB) | (tier == CAPITAL)  # the major hubs (Network.hubs)
     hub[trio[1]] = True
     n_hubs = hub.sum()
@@ -554,8 +564,24 @@ def _simulate(
     sum_p2 = np.empty(k_goods)
     sum_remote = np.empty(k_goods)
     sum_pop_lp = np.empty(k_goods)
+    cap_round = np.empty(k_goods)  # traders' capital per pass, before the source's wealth
+    supply = np.empty((n, k_goods))  # stock plus goods on the way, during arbitrage
+    open_edges = np.empty(n_edges, dtype=np.int64)
+    informed_edges = np.empty(n_edges, dtype=np.int64)
+    informed_link = np.empty(n_edges, dtype=np.bool_)
+    crossing = (edge_permit > 0.0).astype(np.float64)
+    n_cells = n * k_goods
+    scratch = np.empty(n_cells)
+    log_scratch = np.empty(n_cells)
+    stock_flat = stock.reshape(n_cells)
+    incoming_flat = incoming.reshape(n_cells)
+    log_p_flat = log_p.reshape(n_cells)
+    log_demand_flat = log_market_demand.reshape(n_cells)
+    price_flat = price.reshape(n_cells)
     welfare_sum = np.zeros(n)
     province_z = np.empty(n_prov)
+    noise_factor = np.empty(normal_table.shape[0])  # log-normal production noise, mean one
+    noise_level = -1.0
 
     stock_start = stock.sum()
     state_start = 0.0
@@ -618,13 +644,15 @@ def _simulate(
         if t == 0 or t % 52 == HARVEST_WEEK:
             sd = params[_HARVEST_SD]
             rho = params[_HARVEST_CORR]
+            key_province = draws.week_key(key, draws.HARVEST_PROVINCE, t)
+            key_local = draws.week_key(key, draws.HARVEST_LOCAL, t)
             for g in range(n_prov):
-                province_z[g] = rng.standard_normal()
+                province_z[g] = draws.normal(key_province, g)
             for i in range(n):
                 for k in range(k_goods):
                     if staple[k]:
                         z = np.sqrt(rho) * province_z[province[i]] + np.sqrt(1.0 - rho) * (
-                            rng.standard_normal()
+                            draws.normal(key_local, i * k_goods + k)
                         )
                         harvest[i, k] = np.exp(sd * z - 0.5 * sd * sd)
         for m in range(events.shape[0]):  # after any redraw, so it cuts this year's harvest
@@ -633,12 +661,19 @@ def _simulate(
                     for k in range(k_goods):
                         if staple[k]:
                             harvest[i, k] *= events[m, 2]
-        noise = params[_NOISE]
+        if params[_NOISE] != noise_level:
+            noise_level = params[_NOISE]
+            total = 0.0
+            for j in range(noise_factor.shape[0]):
+                noise_factor[j] = np.exp(noise_level * normal_table[j])
+                total += noise_factor[j]
+            for j in range(noise_factor.shape[0]):
+                noise_factor[j] *= noise_factor.shape[0] / total
         grow = season(t, params[_SEASONAL])
-        z_noise = rng.standard_normal(size=(n, k_goods))  # one call: much cheaper than n * k
+        key_production = draws.week_key(key, draws.PRODUCTION, t)
         for i in range(n):
             for k in range(k_goods):
-                y = base[i, k] * np.exp(noise * z_noise[i, k] - 0.5 * noise * noise)
+                y = base[i, k] * noise_factor[draws.table_index(key_production, i * k_goods + k)]
                 if staple[k]:
                     y *= grow * harvest[i, k]
                     if flood_left[i] > 0:
@@ -651,8 +686,9 @@ def _simulate(
                 ledger[0] += y
 
         # 4. floods
-        if rng.random() < params[_FLOOD_RATE]:
-            _flood(int(rng.random() * n), stock, flood_left, staple, params, ledger)
+        key_flood = draws.week_key(key, draws.FLOOD, t)
+        if draws.uniform(key_flood, 0) < params[_FLOOD_RATE]:
+            _flood(int(draws.uniform(key_flood, 1) * n), stock, flood_left, staple, params, ledger)
 
         # 5. China trade
         china = params[_CHINA]
@@ -700,18 +736,21 @@ def _simulate(
 
         # 8. outages and floods close links
         outage = params[_OUTAGE] * (1.0 - params[_INVESTMENT])
-        draws = rng.random(size=n_edges)
+        key_outage = draws.week_key(key, draws.OUTAGE, t)
         for e in range(n_edges):
-            down = draws[e] < outage and edge_mode[e] == RAIL
+            down = edge_mode[e] == RAIL and outage > 0.0 and draws.uniform(key_outage, e) < outage
             is_open[e] = not down and flood_left[edge_u[e]] == 0 and flood_left[edge_v[e]] == 0
 
         # 9. prices traders expect (stock plus goods on the way), remembered for stale information
+        # (flat views of the (N, K) arrays: these loops vectorise)
         mem = t % memory
-        for i in range(n):
-            for k in range(k_goods):
-                supply = stock[i, k] + incoming[i, k]
-                log_p[i, k] = (log_market_demand[i, k] - log_turnover - np.log(supply)) / elasticity
-                history[mem, i, k] = log_p[i, k]
+        for j in range(n_cells):
+            scratch[j] = stock_flat[j] + incoming_flat[j]
+        log_into(scratch, log_scratch)
+        history_now = history[mem].reshape(n_cells)
+        for j in range(n_cells):
+            log_p_flat[j] = (log_demand_flat[j] - log_turnover - log_scratch[j]) / elasticity
+            history_now[j] = log_p_flat[j]
         lag = int(params[_INFO_LAG])
         old = max(t - lag, 0) % memory
 
@@ -719,8 +758,11 @@ def _simulate(
         # each trade moves the expected prices at both ends, so later trades on the same unit
         # see it (no overshoot), and goods can travel several links in one week
         speed = params[_SPEED]
-        capacity = params[_CAPITAL]
+        rounds = int(params[_ROUNDS])
+        inv_elasticity = 1.0 / elasticity
         slow = speed / (1.0 + lag)  # without fresh news a trade is spread until the next news
+        for k in range(k_goods):
+            cap_round[k] = params[_CAPITAL] * cap_scale[k] / rounds
         for i in range(n):
             inflow_value[i] = 0.0
             profit[i] = 0.0
@@ -729,64 +771,79 @@ def _simulate(
                 if staple[k]:
                     share *= 1.0 - params[_SELF_RELIANCE]
                 room[i, k] = share * stock[i, k]
-                price[i, k] = np.exp(log_p[i, k])
+            for k in range(k_goods):
+                supply[i, k] = stock[i, k] + incoming[i, k]
+        exp_into(log_p_flat, price_flat)  # shipments are valued at the pre-trade prices
         for e in range(n_edges):
             for k in range(k_goods):
                 traded[e, k] = False
+        n_open = 0  # open links, and those with fresh news on both ends, in link order
+        n_informed = 0
+        for e in range(n_edges):
+            informed_link[e] = phone[edge_u[e]] and phone[edge_v[e]]
+            if is_open[e]:
+                open_edges[n_open] = e
+                n_open += 1
+                if informed_link[e]:
+                    informed_edges[n_informed] = e
+                    n_informed += 1
         trade_value = 0.0
         crossing_value = 0.0
-        rounds = int(params[_ROUNDS])
+        confiscated = 0.0
+        stale = history[old]
         for r in range(rounds):
             moved = False
-            for e in range(n_edges):
+            # stale news is acted on once a week: later passes visit informed links only
+            for j in range(n_open if r == 0 else n_informed):
+                e = open_edges[j] if r == 0 else informed_edges[j]
                 u = edge_u[e]
                 v = edge_v[e]
-                informed = phone[u] and phone[v]
-                if not is_open[e] or (r > 0 and not informed):
-                    continue  # stale news is acted on once a week
-                rate = speed if informed else slow
+                informed = informed_link[e]
+                rate = (speed if informed else slow) * elasticity
+                seen = log_p if informed else stale
+                link_cost = cost[e]
+                link_keep = keep[e]
                 slot_e = (t + delay[e]) % ring
                 for k in range(k_goods):
-                    if informed:
-                        gap = log_p[v, k] - log_p[u, k]
-                    else:
-                        gap = history[old, v, k] - history[old, u, k]
-                    excess = abs(gap) - cost[e]
+                    gap = seen[v, k] - seen[u, k]
+                    excess = abs(gap) - link_cost
                     if excess <= 0.0:
                         continue
                     if gap > 0.0:
                         src, dst = u, v
                     else:
                         src, dst = v, u
-                    # the margin at the prices as they stand (stale news can mislead)
-                    margin = log_p[dst, k] - log_p[src, k] - cost[e]
-                    supply_src = stock[src, k] + incoming[src, k]
-                    supply_dst = stock[dst, k] + incoming[dst, k]
-                    x = rate * elasticity * excess / (1.0 / supply_src + keep[e] / supply_dst)
-                    x = min(x, capacity * wealth[src] * cap_scale[k] / rounds, room[src, k])
+                    inv_src = 1.0 / supply[src, k]
+                    inv_dst = 1.0 / supply[dst, k]
+                    x = rate * excess / (inv_src + link_keep * inv_dst)
+                    x = min(x, cap_round[k] * wealth[src], room[src, k])
                     if x <= 0.0:
                         continue
+                    # the margin at the prices as they stand (stale news can mislead)
+                    margin = log_p[dst, k] - log_p[src, k] - link_cost
                     traded[e, k] = True
                     moved = True
                     room[src, k] -= x
                     stock[src, k] -= x
-                    arriving = keep[e] * x
-                    ledger[5] += x - arriving
+                    supply[src, k] -= x
+                    arriving = link_keep * x
+                    supply[dst, k] += arriving
+                    confiscated += x - arriving
                     if delay[e] == 0:  # arrives within the week, before the markets clear
                         stock[dst, k] += arriving
                     else:
                         arrivals[slot_e, dst, k] += arriving
                         incoming[dst, k] += arriving
-                    log_p[src, k] += x / (elasticity * supply_src)  # linearised price moves
-                    log_p[dst, k] -= arriving / (elasticity * supply_dst)
+                    log_p[src, k] += x * inv_src * inv_elasticity  # linearised price moves
+                    log_p[dst, k] -= arriving * inv_dst * inv_elasticity
                     value = x * price[src, k]
                     trade_value += value
-                    if edge_permit[e] > 0.0:
-                        crossing_value += value
+                    crossing_value += crossing[e] * value
                     inflow_value[dst] += value
                     profit[src] += value * margin
             if not moved:
                 break  # a pass without trade leaves the state as it was: so would the next
+        ledger[5] += confiscated
 
         # 11. traders' capital
         for i in range(n):
@@ -798,15 +855,15 @@ def _simulate(
         market_value = 0.0
         ration_value = 0.0
         n_marginal = 0
+        log_into(stock_flat, log_scratch)
+        for j in range(n_cells):
+            log_p_flat[j] = (log_demand_flat[j] - log_turnover - log_scratch[j]) / elasticity
+        exp_into(log_p_flat, price_flat)
         for i in range(n):
             market_i = 0.0
             for k in range(k_goods):
                 sold = turnover * stock[i, k]
-                log_p[i, k] = (
-                    log_market_demand[i, k] - log_turnover - np.log(stock[i, k])
-                ) / elasticity
-                p_ik = np.exp(log_p[i, k])
-                price[i, k] = p_ik
+                p_ik = price[i, k]
                 market_i += sold * p_ik
                 ration_value += rations[i, k] * p_ik
                 stock[i, k] -= sold
@@ -817,7 +874,15 @@ def _simulate(
                 n_marginal += 1
         marginal = n_marginal / n
 
-        # 13. outputs of the week: one pass over units for the per-good sums
+        # 13. outputs of the week, in weeks that are averaged or sampled: one pass over units
+        # for the per-good sums, one over links
+        for e in range(n_edges):
+            for k in range(k_goods):
+                ever_traded[e, k] |= traded[e, k]
+        counted = t >= first
+        sampled = (t + 1) % sample_every == 0 and row < series.shape[0]
+        if not (counted or sampled):
+            continue
         for k in range(k_goods):
             sum_lp[k] = 0.0
             sum_lp2[k] = 0.0
@@ -836,12 +901,10 @@ def _simulate(
                 sum_p[k] += price[i, k]
                 sum_p2[k] += price[i, k] * price[i, k]
                 sum_pop_lp[k] += population[i] * x
-                if remote[i]:
-                    sum_remote[k] += x
+                sum_remote[k] += remote_weight[i] * x
                 ratio = consumed[i, k] / demand[i, k]
                 welfare_i += goods[k, _G_DEMAND] * ratio
-                if ratio < 1.0:
-                    gap_i += goods[k, _G_DEMAND] * (1.0 - ratio)
+                gap_i += goods[k, _G_DEMAND] * max(1.0 - ratio, 0.0)
             welfare[i] = welfare_i
             short += population[i] * gap_i
         weights = goods[:, _G_DEMAND].sum()
@@ -870,20 +933,19 @@ def _simulate(
         trio_sd = np.sqrt(trio_sd / 3.0)
         within = 0
         pairs = 0
-        for e in range(n_edges):
+        for e in range(n_edges):  # branch-free: these flags are unpredictable
+            band = transport[e] + BAND_SLACK
+            bound = cost[e] + BAND_SLACK
+            open_e = is_open[e]
             for k in range(k_goods):
                 gap = abs(log_p[edge_v[e], k] - log_p[edge_u[e], k])
-                if traded[e, k]:
-                    ever_traded[e, k] = True
-                linked[e, k] = gap <= transport[e] + BAND_SLACK and ever_traded[e, k]
-                if is_open[e]:
-                    pairs += 1
-                    if gap <= cost[e] + BAND_SLACK:
-                        within += 1
+                linked[e, k] = (gap <= band) & ever_traded[e, k]
+                within += open_e & (gap <= bound)
+            pairs += k_goods * open_e
         compliance = within / pairs if pairs > 0 else 1.0
         share = trade_value / (trade_value + market_value)
         income_share = market_value / (market_value + ration_value)
-        if t >= first:
+        if counted:
             sums[0] += dispersion
             sums[1] += cv
             sums[2] += share
@@ -898,11 +960,9 @@ def _simulate(
                 welfare_sum[i] += welfare[i]
             for e in range(n_edges):
                 for k in range(k_goods):
-                    if traded[e, k]:
-                        active_steps[e, k] += 1
-                    if linked[e, k]:
-                        linked_steps[e, k] += 1
-        if (t + 1) % sample_every == 0 and row < series.shape[0]:
+                    active_steps[e, k] += traded[e, k]
+                    linked_steps[e, k] += linked[e, k]
+        if sampled:
             lcc = 0.0
             for k in range(k_goods):
                 lcc += largest_component(n, edge_u, edge_v, linked[:, k], population)[0]

@@ -1,7 +1,8 @@
 """A slow, readable NumPy twin of :mod:`kernels.market`, for tests on tiny networks.
 
-Same numbered sections, same random draws in the same order, whole-array operations instead of
-loops; connected components come from scipy rather than the kernel's union-find.
+Same numbered sections, the same counter-based random draws (computed with NumPy arrays),
+whole-array operations instead of loops except for the Gauss-Seidel arbitrage; connected
+components come from scipy rather than the kernel's union-find.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from . import draws
 from .goods import table
 from .market import (
     BAND_SLACK,
@@ -26,6 +28,7 @@ from .market import (
     MAX_OUTFLOW_SHARE,
     MAX_PROCUREMENT,
     NO_EVENTS,
+    NORMAL_TABLE,
     PARAMS,
     SERIES,
     THRESHOLD_TOLERANCE,
@@ -96,6 +99,7 @@ def simulate(
     goods = table(n_goods)
     rng = np.random.default_rng(seed)
     land = draw_landscape(network, goods, p["specialization"], rng, p["specialty_strength"])
+    key = int(draws.run_key(rng))
     demand, base = land.demand, land.base
     n, u, v = network.n_nodes, network.edge_u, network.edge_v
     n_prov = network.province.max() + 1
@@ -167,15 +171,20 @@ def simulate(
         # 3. production
         if t == 0 or t % 52 == HARVEST_WEEK:
             sd, rho = p["harvest_sd"], p["harvest_correlation"]
-            province_z = rng.standard_normal(n_prov)
-            local = rng.standard_normal((n, int(staple.sum())))
+            province_z = draws.normals_np(
+                draws.week_key_np(key, draws.HARVEST_PROVINCE, t), 0, n_prov
+            )
+            local_key = draws.week_key_np(key, draws.HARVEST_LOCAL, t)
+            local = draws.normals_np(local_key, 0, n * n_goods).reshape(n, n_goods)[:, staple]
             z = np.sqrt(rho) * province_z[network.province][:, None] + np.sqrt(1.0 - rho) * local
             harvest[:, staple] = np.exp(sd * z - 0.5 * sd * sd)
         for week, code, value, _ in events:
             if int(week) == t and int(code) == EVENT_HARVEST:
                 harvest[:, staple] *= value
-        noise = p["production_noise"]
-        y = base * np.exp(noise * rng.standard_normal((n, n_goods)) - 0.5 * noise * noise)
+        factor = np.exp(p["production_noise"] * NORMAL_TABLE)
+        factor *= len(factor) / factor.sum()
+        index = draws.table_indices_np(draws.week_key_np(key, draws.PRODUCTION, t), 0, n * n_goods)
+        y = base * factor[index].reshape(n, n_goods)
         flooded = np.where(flood_left > 0, 1.0 - p["flood_loss"], 1.0)[:, None]
         y = np.where(staple, y * (season(t, p["seasonal_amplitude"]) * harvest) * flooded, y)
         procured = np.where(staple, min(pds, MAX_PROCUREMENT) * y, 0.0)
@@ -184,8 +193,9 @@ def simulate(
         ledger["produced"] += y.sum()
 
         # 4. floods
-        if rng.random() < p["flood_rate"]:
-            flood(int(rng.random() * n))
+        flood_draws = draws.uniforms_np(draws.week_key_np(key, draws.FLOOD, t), 0, 2)
+        if flood_draws[0] < p["flood_rate"]:
+            flood(int(flood_draws[1] * n))
 
         # 5. China trade
         imported = p["china_trade"] * goods[:, 1] * demand_total
@@ -218,9 +228,9 @@ def simulate(
         ledger["spoiled"] += lost.sum()
 
         # 8. outages and floods close links
-        down = rng.random(network.n_edges) < p["rail_outage_rate"] * (
-            1.0 - p["transport_investment"]
-        )
+        outage = p["rail_outage_rate"] * (1.0 - p["transport_investment"])
+        down = draws.uniforms_np(draws.week_key_np(key, draws.OUTAGE, t), 0, network.n_edges)
+        down = (down < outage) & (outage > 0.0)
         down &= network.edge_mode == RAIL
         is_open = ~down & (flood_left[u] == 0) & (flood_left[v] == 0)
 
@@ -240,53 +250,53 @@ def simulate(
         profit = np.zeros(n)
         trade_value = 0.0
         crossing_value = 0.0
+        confiscated = 0.0
         rounds = int(p["arbitrage_rounds"])
+        cap_round = p["trader_capital"] * cap_scale / rounds
+        informed = phone[u] & phone[v]
+        fresh = np.flatnonzero(is_open & informed)
+        order = np.flatnonzero(is_open)
         for r in range(rounds):
             moved = False
-            for e in range(network.n_edges):
+            for e in order if r == 0 else fresh:
                 a, b = u[e], v[e]
-                informed = phone[a] and phone[b]
-                if not is_open[e] or (r > 0 and not informed):
-                    continue
-                rate = p["arbitrage_speed"] if informed else p["arbitrage_speed"] / (1.0 + lag)
+                speed = p["arbitrage_speed"] if informed[e] else p["arbitrage_speed"] / (1.0 + lag)
+                rate = speed * elasticity
                 for k in range(n_goods):
-                    gap = log_p[b, k] - log_p[a, k] if informed else old[b, k] - old[a, k]
+                    gap = log_p[b, k] - log_p[a, k] if informed[e] else old[b, k] - old[a, k]
                     excess = abs(gap) - cost[e]
                     if excess <= 0.0:
                         continue
                     src, dst = (a, b) if gap > 0.0 else (b, a)
-                    margin = log_p[dst, k] - log_p[src, k] - cost[e]
-                    supply_src = stock[src, k] + incoming[src, k]
-                    supply_dst = stock[dst, k] + incoming[dst, k]
-                    x = rate * elasticity * excess / (1.0 / supply_src + keep[e] / supply_dst)
-                    x = min(
-                        x,
-                        p["trader_capital"] * wealth[src] * cap_scale[k] / rounds,
-                        room[src, k],
-                    )
+                    inv_src = 1.0 / supply[src, k]
+                    inv_dst = 1.0 / supply[dst, k]
+                    x = rate * excess / (inv_src + keep[e] * inv_dst)
+                    x = min(x, cap_round[k] * wealth[src], room[src, k])
                     if x <= 0.0:
                         continue
+                    margin = log_p[dst, k] - log_p[src, k] - cost[e]
                     traded[e, k] = True
                     moved = True
                     room[src, k] -= x
                     stock[src, k] -= x
+                    supply[src, k] -= x
                     arriving = keep[e] * x
-                    ledger["confiscated"] += x - arriving
+                    supply[dst, k] += arriving
+                    confiscated += x - arriving
                     if delay[e] == 0:
                         stock[dst, k] += arriving
                     else:
                         arrivals[(t + delay[e]) % ring, dst, k] += arriving
-                        incoming[dst, k] += arriving
-                    log_p[src, k] += x / (elasticity * supply_src)
-                    log_p[dst, k] -= arriving / (elasticity * supply_dst)
+                    log_p[src, k] += x * inv_src * (1.0 / elasticity)
+                    log_p[dst, k] -= arriving * inv_dst * (1.0 / elasticity)
                     value = x * price[src, k]
                     trade_value += value
-                    if network.edge_permit[e] > 0.0:
-                        crossing_value += value
+                    crossing_value += float(network.edge_permit[e] > 0.0) * value
                     inflow_value[dst] += value
                     profit[src] += value * margin
             if not moved:
                 break
+        ledger["confiscated"] += confiscated
 
         # 11. traders' capital
         w = wealth + p["capital_recovery"] * (1.0 - wealth) + p["reinvest"] * profit / value_scale

@@ -27,10 +27,10 @@ def test_small_sweep_run_table_literally() -> None:
     expected = pd.DataFrame(
         {
             "run_id": [
-                "e820395129bc46db",
-                "8e9fa89dde1ca75e",
-                "0e035d86d6792606",
-                "84b9104b4b787cd4",
+                "fb511b4bfa3d9adc",
+                "b55b8773bfe7fea2",
+                "a7a7849be567ac9a",
+                "2259894f2cfc98cd",
             ],
             "point": [0, 0, 1, 1],
             "replicate": [0, 1, 0, 1],
