@@ -1,0 +1,208 @@
+"""Loading a sweep's dataset for analysis: every stored run, with failures counted, never mixed in.
+
+:func:`load` reads ``summary/`` (and, on demand, ``timeseries/``) of a dataset directory
+(docs/OUTPUT.md), its manifest and its resolved config. Analyses take the :class:`Dataset` (or a
+summary DataFrame) and use only runs with ``status == "ok"``; the counts of failed runs and of
+planned runs not stored travel with every result and into the report.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.dataset as pads
+
+from segmark.pipeline.params import BY_PATH, PARAMETER_COLUMNS
+from segmark.pipeline.store import (
+    CONFIG_FILE,
+    MANIFEST_FILE,
+    PLAN_FILE,
+    SERIES_DIR,
+    SERIES_SCHEMA,
+    STATUS_OK,
+    SUMMARY_DIR,
+    read_summary,
+)
+
+
+class AnalysisError(ValueError):
+    """The data cannot answer the question asked (a missing axis, an incomplete design...);
+    the message says why and what to do, in one paragraph."""
+
+
+@dataclass
+class Dataset:
+    """A sweep's stored runs. ``summary`` holds every stored run (ok and failed)."""
+
+    path: Path
+    summary: pd.DataFrame
+    manifest: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    n_missing: int = 0  # runs of the latest invocation's plan (plan.parquet) not stored
+    duplicates_dropped: int = 0
+
+    @cached_property
+    def ok(self) -> pd.DataFrame:
+        """The runs that finished (``integrated`` as plain bool)."""
+        ok = self.summary[self.summary["status"] == STATUS_OK]
+        return ok.assign(integrated=ok["integrated"].astype(bool))
+
+    @cached_property
+    def failed(self) -> pd.DataFrame:
+        return self.summary[self.summary["status"] != STATUS_OK]
+
+    @property
+    def n_stored(self) -> int:
+        return len(self.summary)
+
+    @property
+    def n_failed(self) -> int:
+        return len(self.failed)
+
+    @property
+    def status(self) -> str:
+        return str(self.manifest.get("status", "unknown"))
+
+    @property
+    def sweep(self) -> dict[str, Any]:
+        return dict(self.config.get("sweep") or {})
+
+    @property
+    def design(self) -> str:
+        return str(self.sweep.get("design", "unknown"))
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @cached_property
+    def swept(self) -> list[str]:
+        """Parameter paths (``policy.permit_strictness``) that vary across the stored runs."""
+        return swept_parameters(self.summary)
+
+    @cached_property
+    def common_random_numbers(self) -> bool:
+        """True when a replicate number has one seed at every point (common random numbers)."""
+        return common_random_numbers(self.summary)
+
+    def series(self, run_ids: list[str] | None = None, columns: list[str] | None = None):
+        """The sampled weekly series of ``run_ids`` (all runs by default) as a DataFrame."""
+        directory = self.path / SERIES_DIR
+        if not directory.exists():
+            raise AnalysisError(f"{self.path} has no {SERIES_DIR}/ directory.")
+        table = pads.dataset(directory, schema=SERIES_SCHEMA, format="parquet")
+        wanted = None if columns is None else ["run_id", "step", *columns]
+        filt = None if run_ids is None else pads.field("run_id").isin(list(run_ids))
+        frame = table.to_table(columns=wanted, filter=filt).to_pandas()
+        return frame.drop_duplicates(["run_id", "step"]).sort_values(["run_id", "step"])
+
+    def status_line(self) -> str:
+        """One sentence: how many runs are stored, failed and missing, and the dataset status."""
+        text = (
+            f"{self.n_stored} runs stored ({self.n_stored - self.n_failed} ok, "
+            f"{self.n_failed} failed)"
+        )
+        if self.n_missing:
+            text += f", {self.n_missing} planned runs not stored"
+        text += f"; dataset status {self.status}"
+        if self.duplicates_dropped:
+            text += f"; {self.duplicates_dropped} second copies of runs ignored"
+        return text + "."
+
+    def failure_table(self) -> pd.DataFrame:
+        """Failed runs grouped by message (first line), most frequent first."""
+        if self.failed.empty:
+            return pd.DataFrame({"message": [], "runs": []})
+        messages = self.failed["message"].fillna("(no message)").str.split("\n").str[0]
+        counts = messages.value_counts()
+        return pd.DataFrame({"message": counts.index, "runs": counts.to_numpy()})
+
+
+def swept_parameters(summary: pd.DataFrame) -> list[str]:
+    return [
+        c.path
+        for c in PARAMETER_COLUMNS
+        if c.column in summary.columns and summary[c.column].nunique() > 1
+    ]
+
+
+def common_random_numbers(summary: pd.DataFrame) -> bool:
+    if summary.empty:
+        return True
+    return bool((summary.groupby("replicate")["seed"].nunique() <= 1).all())
+
+
+def load(path: str | Path) -> Dataset:
+    """Read the dataset at ``path`` (the directory a sweep printed as ``results:``)."""
+    path = Path(path).expanduser().resolve()
+    if not (path / SUMMARY_DIR).is_dir():
+        raise AnalysisError(
+            f"{path} is not a segmark dataset (no {SUMMARY_DIR}/ directory); give the directory "
+            "a sweep printed on its last line (results: ...)."
+        )
+    summary = read_summary(path).to_pandas()
+    if summary.empty:
+        raise AnalysisError(f"{path} holds no runs yet.")
+    before = len(summary)
+    summary = summary.drop_duplicates("run_id", keep="first").reset_index(drop=True)
+    manifest = {}
+    if (path / MANIFEST_FILE).exists():
+        manifest = json.loads((path / MANIFEST_FILE).read_text())
+    config: dict[str, Any] = {}
+    if (path / CONFIG_FILE).exists():
+        from omegaconf import OmegaConf
+
+        config = OmegaConf.to_container(OmegaConf.load(path / CONFIG_FILE)) or {}
+    n_missing = 0
+    if (path / PLAN_FILE).exists():
+        import pyarrow.parquet as pq
+
+        planned = pq.read_table(path / PLAN_FILE, columns=["run_id"]).column("run_id").to_numpy()
+        n_missing = int((~np.isin(planned, summary["run_id"].to_numpy())).sum())
+    return Dataset(path, summary, manifest, config, n_missing, before - len(summary))
+
+
+def as_dataset(data: Dataset | pd.DataFrame | str | Path) -> Dataset:
+    """A Dataset from a Dataset, a summary DataFrame (e.g. a filtered one) or a path."""
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, pd.DataFrame):
+        return Dataset(Path("."), data.reset_index(drop=True))
+    return load(data)
+
+
+def column(path: str) -> str:
+    """The summary column of a parameter path (``policy.permit_strictness`` ->
+    ``policy_permit_strictness``); raises AnalysisError for an unknown path."""
+    if path not in BY_PATH:
+        raise AnalysisError(
+            f"{path!r} is not a parameter; parameters are written as in configs, e.g. "
+            "policy.permit_strictness or shock.china_trade."
+        )
+    return BY_PATH[path].column
+
+
+def is_numeric(summary: pd.DataFrame, path: str) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(summary[column(path)]))
+
+
+def slices(summary: pd.DataFrame, by: list[str]) -> list[tuple[dict[str, Any], pd.DataFrame]]:
+    """(fixed values by path, runs) for each combination of the ``by`` parameters."""
+    if not by:
+        return [({}, summary)]
+    columns = [column(p) for p in by]
+    out = []
+    for values, runs in summary.groupby(columns, sort=True):
+        values = values if isinstance(values, tuple) else (values,)
+        out.append(({p: _plain(v) for p, v in zip(by, values, strict=True)}, runs))
+    return out
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
