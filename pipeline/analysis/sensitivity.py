@@ -170,6 +170,12 @@ def sobol_from_outcomes(
     notes = []
     if np.nanvar(y) == 0:
         notes.append(f"{outcome} does not vary across the design: all indices are undefined.")
+    base = len(y) // (2 * len(paths) + 2)
+    if base < 128:
+        notes.append(
+            f"base sample N = {base} is small: Sobol' estimates (even outside [0, 1]) are rough; "
+            "raise sweep.samples (a power of 2)."
+        )
     if np.isfinite(noise_share) and noise_share > 0.2:
         notes.append(
             f"replicate noise is {noise_share:.0%} of the outcome's variance: indices of weak "

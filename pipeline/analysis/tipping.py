@@ -149,8 +149,8 @@ class Threshold:
         where = _where_text(self.where)
         pct = f"{self.level:.0%}"
         if not self.found:
-            return f"Along {self.axis}{where}: no threshold in the swept range. " + " ".join(
-                self.notes
+            return f"Along {self.axis}{where}: no threshold in the swept range. " + (
+                self.notes[0] if self.notes else ""
             )
         return (
             f"Along {self.axis}{where}, P(integrated) is {self.direction} and crosses 0.5 at "
@@ -352,7 +352,9 @@ def estimate(
         if cross[0] == xs[max(j, 0)]:  # the curve sits at 0.5 on a grid value
             lo_cell = float(xs[max(j - 1, 0)])
         spacing = hi_cell - lo_cell
-        if np.isfinite(width0) and width0 < spacing:
+        p_lo, p_hi = p[np.searchsorted(xs, lo_cell)], p[np.searchsorted(xs, hi_cell)]
+        jump = min(p_lo, p_hi) <= 0.1 and max(p_lo, p_hi) >= 0.9  # all of it in one cell
+        if (np.isfinite(width0) and width0 < spacing) or jump:
             notes.append(
                 f"the transition is narrower than the grid spacing around it ({fmt(lo_cell)} to "
                 f"{fmt(hi_cell)}): its width is not resolved, and the threshold's intervals are "
@@ -368,6 +370,11 @@ def estimate(
                 f"a logistic curve fits poorly (Pearson chi-square p = {fit_p:.2g}); prefer the "
                 "interpolated crossing."
             )
+    if k.shape[1] < 10:
+        notes.append(
+            f"only {k.shape[1]} {clusters} to resample: bootstrap intervals are rough; add "
+            "replicates."
+        )
     if n_failed:
         notes.append(f"{n_failed} failed runs left out.")
     if pooled:
