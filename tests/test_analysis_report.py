@@ -161,3 +161,28 @@ def test_synthetic_dataset_with_a_known_threshold(smoke_dataset: Path, tmp_path:
     text = report.read_text()
     assert "**1 failed runs are left out of every analysis below**" in text
     assert "ValueError: synthetic" in text
+
+
+@pytest.fixture(scope="session")
+def scenarios_dataset(tmp_path_factory: pytest.TempPathFactory, client) -> Path:
+    """The six scenarios x 2 replicates on the North Korea network (they flood named units)."""
+    cfg = make_config(
+        "sweep=scenarios",
+        "sweep.replicates=2",
+        f"storage.root={tmp_path_factory.mktemp('scenarios')}",
+        "storage.dataset=scenarios",
+        "progress=false",
+    )
+    return run_sweep(cfg, client=client, echo=lambda _: None).directory
+
+
+def test_report_on_the_scenarios_sweep(scenarios_dataset: Path) -> None:
+    from segmark.pipeline.analysis.scenarios import scenario_table
+
+    report = write_report(scenarios_dataset, n_boot=100)
+    numbers = json.loads(report.with_name("report.json").read_text())
+    assert numbers["figures"] == ["scenarios.png"]
+    table = scenario_table(load(scenarios_dataset))
+    assert len(table) == 6 and (table["runs"] == 2).all()
+    assert [row["scenario"] for row in numbers["scenarios"]] == list(table["scenario"])
+    assert "## Historical scenarios" in report.read_text()

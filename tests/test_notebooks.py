@@ -8,15 +8,30 @@ import jupytext
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from test_analysis_report import grid2_dataset, morris_dataset, scenarios_dataset  # noqa: F401
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.py"))
+# notebook -> (environment variable, fixture of the small dataset it reads) besides the smoke
+# sweep in SEGMARK_DATASET
+DATASETS = {
+    "02_tipping_phase": ("SEGMARK_DATASET", "grid2_dataset"),
+    "04_sensitivity": ("SEGMARK_SENSITIVITY_DATASET", "morris_dataset"),
+    "05_scenarios": ("SEGMARK_SCENARIOS_DATASET", "scenarios_dataset"),
+}
 
 
 @pytest.mark.parametrize("source", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_executes(
-    source: Path, smoke_dataset: Path, monkeypatch: pytest.MonkeyPatch
+    source: Path,
+    smoke_dataset: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     monkeypatch.setenv("SEGMARK_DATASET", str(smoke_dataset))
+    monkeypatch.setenv("SEGMARK_N_BOOT", "200")
+    if source.stem in DATASETS:
+        variable, fixture = DATASETS[source.stem]
+        monkeypatch.setenv(variable, str(request.getfixturevalue(fixture)))
     notebook = jupytext.read(source)
     NotebookClient(notebook, timeout=300, kernel_name="python3").execute(cwd=str(source.parent))
     errors = [
