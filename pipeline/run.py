@@ -72,6 +72,24 @@ def events_for(scenario: str, net: network.Network) -> np.ndarray:
     return scenarios.events(scenario, net)
 
 
+def run_events(row: dict[str, Any], net: network.Network) -> np.ndarray:
+    """The run's scenario events and, if model.ramp_parameter is set, its ramp events (after
+    the scenario's within a week), sorted by week (stable)."""
+    events = events_for(row["model_scenario"], net)
+    if row.get("model_ramp_parameter", scenarios.NONE) == scenarios.NONE:
+        return events
+    ramp = scenarios.ramp_events(
+        row["model_ramp_parameter"],
+        row["model_ramp_shape"],
+        float(row["model_ramp_from"]),
+        float(row["model_ramp_to"]),
+        int(row["model_ramp_hold"]),
+        int(row["model_ramp_weeks"]),
+    )
+    both = np.concatenate([events, ramp])
+    return np.ascontiguousarray(both[np.argsort(both[:, 0], kind="stable")])
+
+
 def run_one(row: dict[str, Any], stop: np.ndarray | None = None) -> market.Simulation:
     net = network_for(row)
     return market.simulate(
@@ -82,7 +100,7 @@ def run_one(row: dict[str, Any], stop: np.ndarray | None = None) -> market.Simul
         int(row["model_n_steps"]),
         int(row["model_sample_every"]),
         stop,
-        events_for(row["model_scenario"], net),
+        run_events(row, net),
     )
 
 

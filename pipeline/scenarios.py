@@ -29,6 +29,24 @@ from segmark.kernels.network import Network
 
 NONE = "none"
 KINDS = ("set", "harvest", "flood", "capital_loss")
+# Parameters a ramp (model.ramp_parameter) can move within a run: the policy levers and shocks
+RAMPABLE = (
+    "policy.permit_strictness",
+    "policy.crackdown",
+    "policy.state_import_share",
+    "policy.transport_investment",
+    "policy.phone_penetration",
+    "policy.self_reliance",
+    "policy.trader_capital",
+    "shock.harvest_sd",
+    "shock.harvest_correlation",
+    "shock.flood_rate",
+    "shock.rail_outage_rate",
+    "shock.china_trade",
+    "shock.pds_level",
+    "shock.market_ban",
+)
+RAMP_SHAPES = ("cycle", "one_way", "step")
 
 
 def _directory():
@@ -136,3 +154,44 @@ def events(name: str, network: Network) -> np.ndarray:
                 rows.append((week, float(market.EVENT_FLOOD), float(network.names.index(unit)), 1))
     array = np.array(rows, dtype=np.float64).reshape(-1, 4)
     return np.ascontiguousarray(array[np.argsort(array[:, 0], kind="stable")])
+
+
+def sets_parameter(name: str, path: str) -> bool:
+    """Whether scenario ``name`` has an event that sets ``path``."""
+    return any(path in (event.get("set") or {}) for event in load(name).events)
+
+
+def ramp_events(
+    path: str, shape: str, start: float, end: float, hold: int, weeks: int
+) -> np.ndarray:
+    """A ramp as kernel events (rows week, code, value, over): ``path`` is ``start`` from week
+    0; after ``hold`` weeks it moves linearly to ``end`` over ``weeks`` weeks (cycle: and back
+    to ``start`` over the next ``weeks``; step: jumps to ``end`` at once). The state (stocks,
+    capital, prices) carries through: it is one run."""
+    if path == NONE:
+        return market.NO_EVENTS
+    code = float(market.PARAMS.index(path.partition(".")[2]))
+    rows = [(0.0, code, start, 1.0)]
+    if shape == "step":
+        rows.append((float(hold), code, end, 1.0))
+    else:
+        rows.append((float(hold), code, end, float(weeks)))
+        if shape == "cycle":
+            rows.append((float(hold + weeks), code, start, float(weeks)))
+    return np.array(rows, dtype=np.float64)
+
+
+def ramp_values(
+    shape: str, start: float, end: float, hold: int, weeks: int, t: np.ndarray
+) -> np.ndarray:
+    """The ramped parameter's value in weeks ``t`` (0-based), as the kernel applies
+    :func:`ramp_events` (a ramp over ``weeks`` reaches its end in its last week)."""
+    t = np.asarray(t, dtype=float)
+    if shape == "step":
+        return np.where(t < hold, start, end)
+    up = np.clip((t - hold + 1) / weeks, 0.0, 1.0)
+    value = np.where(t < hold, start, start + (end - start) * up)
+    if shape == "cycle":
+        down = np.clip((t - hold - weeks + 1) / weeks, 0.0, 1.0)
+        value = np.where(t >= hold + weeks, end + (start - end) * down, value)
+    return value

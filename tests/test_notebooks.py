@@ -8,6 +8,7 @@ import jupytext
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from test_analysis_hysteresis import ramp_dataset  # noqa: F401
 from test_analysis_report import grid2_dataset, morris_dataset, scenarios_dataset  # noqa: F401
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.py"))
@@ -15,6 +16,7 @@ NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.py"))
 # sweep in SEGMARK_DATASET
 DATASETS = {
     "02_tipping_phase": ("SEGMARK_DATASET", "grid2_dataset"),
+    "03_hysteresis_warnings": ("SEGMARK_RAMP_DATASET", "ramp_dataset"),
     "04_sensitivity": ("SEGMARK_SENSITIVITY_DATASET", "morris_dataset"),
     "05_scenarios": ("SEGMARK_SCENARIOS_DATASET", "scenarios_dataset"),
 }
