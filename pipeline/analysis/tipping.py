@@ -293,7 +293,8 @@ def estimate(
         var_b = (s2b / nb - mean_b**2) * nb / (nb - 1)
     var_b = np.where(nb > 1, np.maximum(var_b, 0.0), np.nan)
     x0, slope = fit_logistic(xs, kb, nb)
-    width = LN9 * 2 / np.abs(slope)
+    with np.errstate(divide="ignore"):
+        width = LN9 * 2 / np.abs(slope)
     cross = first_crossing(xs, pb)
     peak = np.full(var_b.shape[0], np.nan)
     ok_rows = np.isfinite(var_b).any(1)
