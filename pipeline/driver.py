@@ -308,7 +308,10 @@ def _runs_to_do(
     first."""
     stored = scan(directory)
     for path in stored.corrupt:
-        echo(f"moved aside an unreadable part: {path.name}; its runs will be redone")
+        echo(
+            f"moved aside an unreadable part: {path.parent.name}/{path.name}; "
+            "its runs will be redone"
+        )
     orphans = remove_leftovers(directory)
     if orphans:
         echo(f"removed {orphans} time-series parts whose summary never landed")

@@ -53,7 +53,9 @@ def connect(cluster: ClusterConfig) -> Iterator[Client]:
             host="127.0.0.1",
             dashboard_address=cluster.dashboard_address,
             memory_limit=cluster.memory_limit,
-            silence_logs=logging.WARNING,
+            # the driver reports every failure itself (runs as data, a task's error as one
+            # line); workers' own error logs would repeat it as a traceback dump
+            silence_logs=logging.CRITICAL,
         ) as local,
         Client(local) as client,
     ):
@@ -114,8 +116,11 @@ class SchedulerLost(RuntimeError):
 
 
 def _scheduler_gone(client: Client, error: Exception) -> bool:
+    """Whether ``error`` means the scheduler went away. Not any OSError: a task's own failure
+    to write its part (a full disk, an unwritable directory) reaches the driver as the task's
+    OSError and must be reported as what it is."""
     return (
-        isinstance(error, CommClosedError | OSError)
+        isinstance(error, CommClosedError | ConnectionError)
         or "scheduler-connection-lost" in str(error)
         or client.status != "running"
     )

@@ -86,17 +86,30 @@ def staged_file(path: Path) -> Iterator[Path]:
         yield tmp
         os.replace(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
+        _remove_if_there(tmp)
 
 
 def write_table_atomic(table: pa.Table, path: Path, compression: str) -> None:
     """Write ``table`` to ``path`` via a hidden temporary file and a rename (atomic on POSIX)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        pq.write_table(table, tmp, compression=compression)
+        pq.write_table(table, tmp, compression=compression, write_page_checksum=True)
         os.replace(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
+        _remove_if_there(tmp)
+
+
+def _remove_if_there(path: Path) -> None:
+    """Remove a temporary file if it exists. In a directory that refuses writes, unlinking a
+    file that was never created fails with EPERM rather than ENOENT: that must not hide the
+    error that stopped the write."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        if path.exists():
+            raise
 
 
 def part_key(run_ids: list[str]) -> str:
@@ -156,20 +169,37 @@ class StoredRuns:
         return {run.decode() for run in self.failed_ids.tolist()}
 
 
+def verify_part(path: Path) -> None:
+    """Read every page of a part, checking the CRC-32 each page carries (parts are written with
+    page checksums), a batch at a time so memory stays flat; raises OSError or ArrowException
+    when the file is truncated or any byte of it is corrupted."""
+    with pq.ParquetFile(path, page_checksum_verification=True) as part:
+        for _ in part.iter_batches(batch_size=65_536):
+            pass
+
+
 def scan(directory: Path) -> StoredRuns:
-    """Read the run ids and statuses of every summary part. A part that cannot be read (truncated,
-    corrupted) is moved aside as ``.<name>.corrupt`` (no longer matching ``*.parquet``, which
-    DuckDB globs even when hidden) so its runs are redone, never read as data."""
+    """Read the run ids and statuses of every summary part, after verifying it and its series
+    part page by page. A pair with a truncated or corrupted file is moved aside as
+    ``.<name>.corrupt`` (no longer matching ``*.parquet``, which DuckDB globs even when hidden)
+    so its runs are redone, never read as data."""
+    directory = Path(directory)
     ids: list[np.ndarray] = []
     failed: list[np.ndarray] = []
     corrupt: list[Path] = []
-    for part in sorted((Path(directory) / SUMMARY_DIR).glob("part-*.parquet")):
+    for part in sorted((directory / SUMMARY_DIR).glob("part-*.parquet")):
+        series = directory / SERIES_DIR / part.name
         try:
+            verify_part(part)
+            if series.exists():
+                verify_part(series)
             table = pq.read_table(part, columns=["run_id", "status"])
         except (OSError, pa.ArrowException):
-            aside = part.with_name(f".{part.name}.corrupt")  # no reader globs *.corrupt
-            os.replace(part, aside)
-            corrupt.append(aside)
+            for path in (part, series):  # the summary part first: its runs become "not stored"
+                if path.exists():
+                    aside = path.with_name(f".{path.name}.corrupt")  # no reader globs *.corrupt
+                    os.replace(path, aside)
+                    corrupt.append(aside)
             continue
         run_ids = table.column("run_id").to_numpy(zero_copy_only=False).astype("S16")
         ok = pc.equal(table.column("status"), STATUS_OK).to_numpy(zero_copy_only=False)
@@ -237,12 +267,14 @@ def _merge(directory: Path, parts: list[Path], compression: str) -> None:
             final = directory / sub / f"part-{key}.parquet"
             tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
             staged.append((tmp, final, sources))
-            with pq.ParquetWriter(tmp, schema.with_metadata(meta), compression=compression) as out:
+            with pq.ParquetWriter(
+                tmp, schema.with_metadata(meta), compression=compression, write_page_checksum=True
+            ) as out:
                 for path in sources:
                     out.write_table(pq.read_table(path).cast(schema).replace_schema_metadata(meta))
     except BaseException:
         for tmp, _, _ in staged:
-            tmp.unlink(missing_ok=True)
+            _remove_if_there(tmp)
         raise
     for sub in (SUMMARY_DIR, SERIES_DIR):  # summary parts first: their runs become "not stored"
         for part in parts:

@@ -109,8 +109,41 @@ def test_corrupt_part_is_moved_aside_and_redone(tmp_path: Path, reference, clien
     cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=bad")
     assert run_sweep(cfg, echo=lines.append, client=client).n_skipped == 6
     assert (
-        f"moved aside an unreadable part: .{victim.name}.corrupt; its runs will be redone" in lines
+        f"moved aside an unreadable part: summary/.{victim.name}.corrupt; its runs will be redone"
+        in lines
     )
+    assert_same(frames(directory), reference)
+
+
+def flip_bytes(path: Path, column: str) -> None:
+    """Invert 4 bytes at the end of a column's data in a part (a bad sector, bit rot): the file
+    still opens as Parquet, and the values read back differ unless something checks them."""
+    chunk = pq.ParquetFile(path).metadata.row_group(0)
+    columns = [chunk.column(i) for i in range(chunk.num_columns)]
+    meta = next(c for c in columns if c.path_in_schema == column)
+    at = meta.data_page_offset + meta.total_compressed_size - 6
+    data = bytearray(path.read_bytes())
+    data[at : at + 4] = bytes(b ^ 0xFF for b in data[at : at + 4])
+    path.write_bytes(bytes(data))
+
+
+def test_corrupted_bytes_inside_parts_are_detected_by_page_checksums(
+    tmp_path: Path, reference, client: Client
+) -> None:
+    """Bytes flipped inside a data page of a summary part, and inside another batch's series
+    part, leave files that still open as Parquet: the pages' CRC-32 checksums catch both, the
+    pairs go aside and their runs are redone, never read as data. (The footer's free text, the
+    provenance JSON, carries no checksum: a flip there changes only the provenance.)"""
+    directory = sweep(tmp_path, "rot", "sweep.batch_size=3", client=client)
+    parts = sorted((directory / "summary").glob("part-*.parquet"))
+    flip_bytes(parts[0], "price_dispersion")
+    flip_bytes(directory / "timeseries" / parts[1].name, "price_dispersion")
+    lines: list[str] = []
+    cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=rot")
+    assert run_sweep(cfg, echo=lines.append, client=client).n_skipped == 3
+    moved = [line for line in lines if line.startswith("moved aside an unreadable part")]
+    assert len(moved) == 4  # both pairs, summary and series
+    assert f"moved aside an unreadable part: timeseries/.{parts[1].name}.corrupt; " in moved[-1]
     assert_same(frames(directory), reference)
 
 
