@@ -272,3 +272,36 @@ def test_output_directory_made_unwritable_mid_sweep(tmp_path: Path, undisturbed)
     done = run_cli(*args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     check_exactly_once(directory, undisturbed)
+
+
+@pytest.mark.timeout(400)
+def test_second_sweeps_into_the_running_dataset_are_refused(tmp_path: Path) -> None:
+    """Three more commands into one dataset while a first one writes it: each is refused (exit
+    3, nothing written by it); the first completes every run exactly once."""
+    longer = tuple("model.n_steps=1500" if a.startswith("model.n_steps=") else a for a in SWEEP)
+    args = (*longer, f"storage.root={tmp_path}", "storage.dataset=shared", LOOPBACK)
+    directory = tmp_path / "shared"
+    first = run_cli_background(*args, cwd=tmp_path)  # long runs: a minute or more of work
+    wait_for_parts(directory, RNG.randint(3, 10))
+    others = [
+        subprocess.Popen(
+            [SEGMARK, *args],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for other in others:
+        _, err = other.communicate(timeout=120)
+        TALLY["second writer"] += 1
+        assert other.returncode == 3, err[-2000:]
+        assert "is being written by another sweep" in err
+    assert first.wait(timeout=300) == 0
+    stored = scan(directory)
+    TALLY["runs checked"] += N_RUNS
+    TALLY["runs duplicated"] += stored.duplicates
+    TALLY["runs lost"] += max(N_RUNS - len(stored), 0)
+    assert len(stored) == N_RUNS and stored.duplicates == 0 and not stored.corrupt
+    assert read_manifest(directory)["status"] == "complete"
