@@ -422,7 +422,7 @@ def writer_lock(directory: Path) -> Iterator[None]:
             except (OSError, ValueError):
                 holder = {}
             if holder.get("host") == me["host"] and not _alive(holder.get("pid")):
-                path.unlink(missing_ok=True)  # stale: its sweep died
+                _take_over_stale(path, holder)  # its sweep died
                 continue
             raise DatasetBusy(
                 f"{directory} is being written by another sweep (pid {holder.get('pid')} on "
@@ -432,6 +432,29 @@ def writer_lock(directory: Path) -> Iterator[None]:
         yield
     finally:
         path.unlink(missing_ok=True)
+
+
+def _take_over_stale(path: Path, holder: dict[str, Any]) -> None:
+    """Remove the lock of a dead sweep, unless another sweep took it over since ``holder`` was
+    read: the lock is renamed to a private name (atomic, so of two sweeps taking over only one
+    gets it), and put back if it turns out to be a live sweep's new lock."""
+    private = path.with_name(f"{path.name}.{os.getpid()}.stale")
+    try:
+        os.rename(path, private)
+    except FileNotFoundError:
+        return  # another sweep removed it first; the caller looks again
+    try:
+        taken = json.loads(private.read_text() or "{}")
+    except (OSError, ValueError):
+        taken = {}
+    if taken == holder:
+        private.unlink(missing_ok=True)
+        return
+    try:
+        os.link(private, path)  # a live sweep's lock: back in place unless a new one is there
+    except FileExistsError:
+        pass
+    private.unlink(missing_ok=True)
 
 
 def _alive(pid: Any) -> bool:

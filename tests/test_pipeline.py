@@ -4,6 +4,7 @@ batching, workers writing their own parts, resume, failures recorded as data."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import time
@@ -381,3 +382,18 @@ def test_two_sweeps_never_write_one_dataset_at_once(tmp_path: Path, client: Clie
     (directory / ".lock").write_text(json.dumps({"pid": child.pid, "host": socket.gethostname()}))
     assert run_sweep(cfg, client=client, **QUIET).n_skipped == 3  # 3 stored, 6 added
     assert not (directory / ".lock").exists()
+
+
+def test_a_stale_lock_is_taken_over_only_if_it_is_still_the_dead_sweeps(tmp_path: Path) -> None:
+    """Two sweeps may find the same dead sweep's lock; the one that comes second must not
+    remove the lock the first has written meanwhile."""
+    lock = tmp_path / ".lock"
+    dead = {"pid": 2**22 + 12345, "host": socket.gethostname()}
+    lock.write_text(json.dumps(dead))
+    store._take_over_stale(lock, dead)
+    assert not lock.exists()
+    live = {"pid": os.getpid(), "host": socket.gethostname()}
+    lock.write_text(json.dumps(live))  # the other sweep's new lock, after we read the dead one
+    store._take_over_stale(lock, dead)
+    assert json.loads(lock.read_text()) == live
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock"]
