@@ -571,8 +571,8 @@ def _simulate(
     informed_link = np.empty(n_edges, dtype=np.bool_)
     crossing = (edge_permit > 0.0).astype(np.float64)
     n_cells = n * k_goods
-    scratch = np.empty(n_cells)
     log_scratch = np.empty(n_cells)
+    supply_flat = supply.reshape(n_cells)
     stock_flat = stock.reshape(n_cells)
     incoming_flat = incoming.reshape(n_cells)
     log_p_flat = log_p.reshape(n_cells)
@@ -744,9 +744,9 @@ def _simulate(
         # 9. prices traders expect (stock plus goods on the way), remembered for stale information
         # (flat views of the (N, K) arrays: these loops vectorise)
         mem = t % memory
-        for j in range(n_cells):
-            scratch[j] = stock_flat[j] + incoming_flat[j]
-        log_into(scratch, log_scratch)
+        for j in range(n_cells):  # the supply the arbitrage then moves
+            supply_flat[j] = stock_flat[j] + incoming_flat[j]
+        log_into(supply_flat, log_scratch)
         history_now = history[mem].reshape(n_cells)
         for j in range(n_cells):
             log_p_flat[j] = (log_demand_flat[j] - log_turnover - log_scratch[j]) / elasticity
@@ -771,8 +771,6 @@ def _simulate(
                 if staple[k]:
                     share *= 1.0 - params[_SELF_RELIANCE]
                 room[i, k] = share * stock[i, k]
-            for k in range(k_goods):
-                supply[i, k] = stock[i, k] + incoming[i, k]
         exp_into(log_p_flat, price_flat)  # shipments are valued at the pre-trade prices
         for e in range(n_edges):
             for k in range(k_goods):

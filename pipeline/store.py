@@ -91,12 +91,8 @@ def staged_file(path: Path) -> Iterator[Path]:
 
 def write_table_atomic(table: pa.Table, path: Path, compression: str) -> None:
     """Write ``table`` to ``path`` via a hidden temporary file and a rename (atomic on POSIX)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with staged_file(path) as tmp:
         pq.write_table(table, tmp, compression=compression, write_page_checksum=True)
-        os.replace(tmp, path)
-    finally:
-        _remove_if_there(tmp)
 
 
 def _remove_if_there(path: Path) -> None:
@@ -169,13 +165,16 @@ class StoredRuns:
         return {run.decode() for run in self.failed_ids.tolist()}
 
 
-def verify_part(path: Path) -> None:
+def verify_part(path: Path, keep: tuple[str, ...] = ()) -> pa.Table:
     """Read every page of a part, checking the CRC-32 each page carries (parts are written with
-    page checksums), a batch at a time so memory stays flat; raises OSError or ArrowException
-    when the file is truncated or any byte of it is corrupted."""
+    page checksums), a batch at a time so memory stays flat; returns the ``keep`` columns.
+    Raises OSError or ArrowException when the file is truncated or any byte is corrupted."""
+    kept = []
     with pq.ParquetFile(path, page_checksum_verification=True) as part:
-        for _ in part.iter_batches(batch_size=65_536):
-            pass
+        for batch in part.iter_batches(batch_size=65_536):
+            kept.append(batch.select(list(keep)))
+        schema = part.schema_arrow
+    return pa.Table.from_batches(kept, schema=pa.schema([schema.field(name) for name in keep]))
 
 
 def scan(directory: Path) -> StoredRuns:
@@ -190,10 +189,9 @@ def scan(directory: Path) -> StoredRuns:
     for part in sorted((directory / SUMMARY_DIR).glob("part-*.parquet")):
         series = directory / SERIES_DIR / part.name
         try:
-            verify_part(part)
+            table = verify_part(part, keep=("run_id", "status"))
             if series.exists():
                 verify_part(series)
-            table = pq.read_table(part, columns=["run_id", "status"])
         except (OSError, pa.ArrowException):
             for path in (part, series):  # the summary part first: its runs become "not stored"
                 if path.exists():
