@@ -62,7 +62,7 @@ from .network import CAPITAL, HUB, RAIL, Network
 # Changes whenever the same parameters and seed could give different numbers; part of every
 # run's id, so runs of different model versions are never mixed in one dataset. Editing a
 # packaged scenario (conf/scenario) is a model change too.
-MODEL_VERSION = "nk-4"
+MODEL_VERSION = "nk-5"
 
 PARAMS = (
     # policy levers
@@ -136,6 +136,7 @@ SERIES = (
     "trio_dispersion",
     "gini",
     "price_level",
+    "spatial_correlation",
 )
 LEDGER = (
     "produced",
@@ -172,6 +173,7 @@ INITIAL_STATE_WEEKS = 8.0  # the state starts with this many weeks of rations
 # closes a gap to about 1%, and price surveys are no more precise than that
 BAND_SLACK = 0.01
 THRESHOLD_TOLERANCE = 1e-9
+SPATIAL_FLOOR = 1e-20  # sum of squared price changes below which a good's Moran's I is 0
 N_LEDGER = len(LEDGER)
 N_SERIES = len(SERIES)
 
@@ -444,6 +446,38 @@ def gini(values: np.ndarray, weight: np.ndarray) -> float:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def spatial_correlation(
+    log_p: np.ndarray, prev_log_p: np.ndarray, edge_u: np.ndarray, edge_v: np.ndarray
+) -> float:
+    """Moran's I of the week's log-price changes over the links (binary, symmetric weights),
+    averaged over goods: I_k = (N / E) sum_e z_u z_v / sum_i z_i^2 with z the change less its
+    mean across units; a good whose changes are all equal counts 0."""
+    n, k_goods = log_p.shape
+    n_edges = edge_u.shape[0]
+    if n_edges == 0:
+        return 0.0
+    z = np.empty(n)
+    total = 0.0
+    for k in range(k_goods):
+        mean = 0.0
+        for i in range(n):
+            z[i] = log_p[i, k] - prev_log_p[i, k]
+            mean += z[i]
+        mean /= n
+        squares = 0.0
+        for i in range(n):
+            z[i] -= mean
+            squares += z[i] * z[i]
+        if squares <= SPATIAL_FLOOR:
+            continue
+        cross = 0.0
+        for e in range(n_edges):
+            cross += z[edge_u[e]] * z[edge_v[e]]
+        total += n / n_edges * cross / squares
+    return total / k_goods
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _edge_terms(params, edge_km, edge_mode, edge_permit, cost, transport, keep, delay):
     """Per-edge cost (log-price units), its transport part alone, share arriving (not
     confiscated) and whole weeks in transit (0: the shipment arrives within the week it is
@@ -547,6 +581,7 @@ def _simulate(
     phone = np.empty(n, dtype=np.bool_)
     is_open = np.empty(n_edges, dtype=np.bool_)
     log_p = np.empty((n, k_goods))
+    prev_log_p = np.zeros((n, k_goods))  # last week's prices, kept before a sampled week
     log_market_demand = np.empty((n, k_goods))
     price = np.empty((n, k_goods))
     log_turnover = 0.0
@@ -879,6 +914,13 @@ def _simulate(
                 ever_traded[e, k] |= traded[e, k]
         counted = t >= first
         sampled = (t + 1) % sample_every == 0 and row < series.shape[0]
+        spatial = 0.0
+        if sampled and t > 0:
+            spatial = spatial_correlation(log_p, prev_log_p, edge_u, edge_v)
+        if (t + 2) % sample_every == 0:
+            for i in range(n):
+                for k in range(k_goods):
+                    prev_log_p[i, k] = log_p[i, k]
         if not (counted or sampled):
             continue
         for k in range(k_goods):
@@ -977,6 +1019,7 @@ def _simulate(
             series[row, 7] = trio_sd
             series[row, 8] = gini(welfare, population)
             series[row, 9] = level
+            series[row, 10] = spatial
             row += 1
 
     for i in range(n):

@@ -31,6 +31,7 @@ from .market import (
     NORMAL_TABLE,
     PARAMS,
     SERIES,
+    SPATIAL_FLOOR,
     THRESHOLD_TOLERANCE,
     WEALTH_MAX,
     Simulation,
@@ -67,6 +68,20 @@ def gini(values: np.ndarray, weight: np.ndarray) -> float:
     v = values[order] * weight[order] / (values * weight).sum()
     cum_v = np.concatenate([[0.0], np.cumsum(v)[:-1]])
     return 1.0 - float((w * (2.0 * cum_v + v)).sum())
+
+
+def spatial_correlation(network: Network, log_p: np.ndarray, prev_log_p: np.ndarray) -> float:
+    """Moran's I of the week's log-price changes over the links, averaged over goods."""
+    if network.n_edges == 0:
+        return 0.0
+    z = log_p - prev_log_p
+    z = z - z.mean(axis=0)
+    squares = (z**2).sum(axis=0)
+    cross = (z[network.edge_u] * z[network.edge_v]).sum(axis=0)
+    ratio = (
+        network.n_nodes / network.n_edges * cross / np.where(squares > SPATIAL_FLOOR, squares, 1)
+    )
+    return float(np.where(squares > SPATIAL_FLOOR, ratio, 0.0).mean())
 
 
 def edge_terms(network: Network, p: dict) -> tuple[np.ndarray, ...]:
@@ -139,6 +154,7 @@ def simulate(
     series = np.empty((n_samples(n_steps, sample_every), 1 + len(SERIES)))
     reached = -1.0
     row = 0
+    prev_log_p = np.zeros((n, n_goods))  # last week's prices
     for t in range(n_steps):
         np.maximum(flood_left - 1, 0, out=flood_left)
         # 1. events
@@ -350,9 +366,11 @@ def simulate(
             if reached < 0.0 and lcc >= p["integration_threshold"] - THRESHOLD_TOLERANCE:
                 reached = t + 1.0
             level = (weight_k * (network.population @ log_p) / n).sum() / weight_k.sum()
+            spatial = spatial_correlation(network, log_p, prev_log_p) if t > 0 else 0.0
             series[row] = (t + 1, dispersion, share_t, compliance, lcc, short, premium, trio_sd,
-                           gini(welfare, network.population), level)  # fmt: skip
+                           gini(welfare, network.population), level, spatial)  # fmt: skip
             row += 1
+        prev_log_p = log_p.copy()
 
     ledger["market_stock_change"] = stock.sum() - stock_start
     ledger["in_transit_change"] = arrivals.sum()

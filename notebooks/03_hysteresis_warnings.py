@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -64,6 +66,10 @@ table
 
 # %% [markdown]
 # ## Early-warning signals before tipping, and false alarms on ramps that do not tip
+#
+# Three indicators on the outbound leg: rolling variance and lag-1 autocorrelation of the
+# price-dispersion series, and the rolling mean of spatial correlation (Moran's I of weekly
+# price changes over the links). Each fires when its Kendall tau beats AR(1) surrogates.
 
 # %%
 ews = early_warnings(ds)

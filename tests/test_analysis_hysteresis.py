@@ -107,6 +107,23 @@ def test_kendall_tau_and_early_warnings_fire_on_rising_memory_not_on_white_noise
     assert fired_rising >= 14 and fired_noise <= 4
 
 
+def test_spatial_correlation_indicator_fires_on_a_rising_series_not_on_a_stationary_one() -> None:
+    rng = np.random.default_rng(9)
+    fired_rising, fired_flat = 0, 0
+    n = 200
+    for _ in range(20):
+        noise = np.zeros(n)
+        for t in range(1, n):  # weekly Moran's I has memory: AR(1) noise around its level
+            noise[t] = 0.5 * noise[t - 1] + rng.normal(0.0, 0.05)
+        dispersion = rng.normal(size=n)
+        rising = warning_test(dispersion, rng, 100, spatial=0.2 + np.linspace(0, 0.3, n) + noise)
+        flat = warning_test(dispersion, rng, 100, spatial=0.2 + noise)
+        fired_rising += rising["spatial"][1] < 0.05
+        fired_flat += flat["spatial"][1] < 0.05
+        assert set(rising) == {"variance", "autocorrelation", "spatial"}
+    assert fired_rising >= 18 and fired_flat <= 4
+
+
 @pytest.fixture(scope="session")
 def ramp_dataset(tmp_path_factory: pytest.TempPathFactory, client) -> Path:
     """sweep=ramp shrunk: the small model, ramps of 60 weeks a leg, 3 replicates."""
@@ -140,4 +157,7 @@ def test_report_on_a_ramp_sweep(ramp_dataset: Path) -> None:
     assert sorted(table["x"]) == [0.03, 0.04, 0.05, 0.06, 0.07] and (table["runs"] == 6).all()
     text = report.read_text()
     assert numbers["hysteresis"]["verdict"] in text and "## Early-warning signals" in text
-    assert len(early_warnings(ds).table) == 6
+    ews = early_warnings(ds)
+    assert len(ews.table) == 6
+    tested = ews.table.dropna(subset=["variance_p"])
+    assert tested["spatial_p"].notna().all() and tested["spatial_tau"].between(-1, 1).all()

@@ -270,3 +270,27 @@ def test_a_raised_stop_flag_ends_the_run() -> None:
     assert_array_equal(
         sim.outcomes, market.simulate(NETWORKS["ring"], vector(), 1, 2, 10, 1).outcomes
     )
+
+
+def test_spatial_correlation_is_morans_i_over_the_links() -> None:
+    net = network.grid(16)  # 4 x 4: a bipartite graph
+    rng = np.random.default_rng(3)
+    before, after = rng.normal(size=(16, 3)), rng.normal(size=(16, 3))
+    weights = np.zeros((16, 16))
+    weights[net.edge_u, net.edge_v] = weights[net.edge_v, net.edge_u] = 1.0
+    z = (after - before) - (after - before).mean(axis=0)
+    dense = [
+        16 / weights.sum() * z[:, k] @ weights @ z[:, k] / (z[:, k] @ z[:, k]) for k in range(3)
+    ]
+    fast = market.spatial_correlation(after, before, net.edge_u, net.edge_v)
+    assert fast == pytest.approx(np.mean(dense), rel=1e-12)
+    assert reference.spatial_correlation(net, after, before) == pytest.approx(fast, rel=1e-12)
+    row, col = np.divmod(np.arange(16), 4)
+    checkerboard = ((row + col) % 2 * 2.0 - 1.0)[:, None]
+    assert market.spatial_correlation(checkerboard, 0 * checkerboard, net.edge_u, net.edge_v) == (
+        pytest.approx(-1.0)
+    )
+    gradient = (row + col).astype(float)[:, None]
+    assert market.spatial_correlation(gradient, 0 * gradient, net.edge_u, net.edge_v) > 0.6
+    flat = np.ones((16, 1))
+    assert market.spatial_correlation(flat, 0 * flat, net.edge_u, net.edge_v) == 0.0

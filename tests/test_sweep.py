@@ -27,10 +27,10 @@ def test_small_sweep_run_table_literally() -> None:
     expected = pd.DataFrame(
         {
             "run_id": [
-                "b1ff9bba8a813172",
-                "4c02b12782bb6243",
-                "baa561928c6d49fa",
-                "c4da77cd4197570b",
+                "40882fcd87df822e",
+                "4e63131cd264897f",
+                "4404aab89ae8c6ef",
+                "af828f06096c3231",
             ],
             "point": [0, 0, 1, 1],
             "replicate": [0, 1, 0, 1],

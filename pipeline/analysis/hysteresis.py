@@ -14,7 +14,10 @@
   mean over a quarter of the window), and the rolling variance and lag-1 autocorrelation (window:
   half the series) get a Kendall tau against time. Each tau is tested against 200 AR(1)
   surrogates fitted to the detrended series (one-sided p < 0.05: the indicator "fires").
-  Ramps that do not tip are tested over the same number of samples: false alarms.
+  The third indicator is spatial correlation: the rolling mean (same window) of the weekly
+  Moran's I of price changes over the links (series ``spatial_correlation``), its tau tested
+  against AR(1) surrogates of that series. Ramps that do not tip are tested over the same
+  number of samples: false alarms.
 """
 
 from __future__ import annotations
@@ -30,6 +33,13 @@ from segmark.pipeline.scenarios import ramp_values
 
 ORDER = "lcc_share"
 INDICATOR_SERIES = "price_dispersion"
+SPATIAL_SERIES = "spatial_correlation"
+INDICATORS = ("variance", "autocorrelation", "spatial")
+INDICATOR_TEXT = {
+    "variance": "rolling variance\nof price dispersion",
+    "autocorrelation": "rolling lag-1 autocorrelation\nof price dispersion",
+    "spatial": "rolling mean of Moran's I\nof price changes",
+}
 N_BINS = 20
 N_SURROGATES = 200
 MIN_SAMPLES = 24
@@ -295,17 +305,34 @@ def ar1_surrogates(residual: np.ndarray, n: int, rng: np.random.Generator) -> np
     return out
 
 
-def warning_test(series: np.ndarray, rng: np.random.Generator, n_surrogates: int = N_SURROGATES):
-    """Kendall taus of rolling variance and lag-1 autocorrelation of ``series`` and their
-    one-sided p-values against AR(1) surrogates: {indicator: (tau, p)}."""
+def rolling_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Rolling mean of rows of ``values`` (M, n) over ``window`` samples."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    return sliding_window_view(np.atleast_2d(values), window, axis=1).mean(axis=2)
+
+
+def warning_test(
+    series: np.ndarray,
+    rng: np.random.Generator,
+    n_surrogates: int = N_SURROGATES,
+    spatial: np.ndarray | None = None,
+):
+    """Kendall taus of rolling variance and lag-1 autocorrelation of ``series`` (and of the
+    rolling mean of ``spatial``, a spatial-correlation series of the same length, if given)
+    and their one-sided p-values against AR(1) surrogates: {indicator: (tau, p)}."""
     n = series.size
     residual = series - _running_mean(series, max(n // 4, 3))
     window = max(n // 2, 8)
     var, ac = indicators(residual, window)
     sur = ar1_surrogates(residual, n_surrogates, rng)
     s_var, s_ac = indicators(sur, window)
+    tests = [("variance", var, s_var), ("autocorrelation", ac, s_ac)]
+    if spatial is not None:
+        spatial_null = rolling_mean(ar1_surrogates(spatial, n_surrogates, rng), window)
+        tests.append(("spatial", rolling_mean(spatial, window), spatial_null))
     out = {}
-    for name, obs, null in (("variance", var, s_var), ("autocorrelation", ac, s_ac)):
+    for name, obs, null in tests:
         tau = float(kendall_tau(obs)[0])
         taus = kendall_tau(null)
         out[name] = (tau, float((1 + (taus >= tau).sum()) / (1 + taus.size)))
@@ -322,19 +349,14 @@ class EarlyWarnings:
         """Share of runs where each indicator fires, for ramps that tip and ramps that do not."""
         t = self.table.dropna(subset=["variance_p"])
         rows = []
+        names = [name for name in INDICATORS if t[f"{name}_p"].notna().any()]
         for tipped, group in t.groupby("tipped"):
-            rows.append(
-                {
-                    "ramps": "tipping" if tipped else "not tipping",
-                    "runs": len(group),
-                    "variance fires": float((group["variance_p"] < self.alpha).mean()),
-                    "autocorrelation fires": float(
-                        (group["autocorrelation_p"] < self.alpha).mean()
-                    ),
-                    "median tau variance": float(group["variance_tau"].median()),
-                    "median tau autocorrelation": float(group["autocorrelation_tau"].median()),
-                }
-            )
+            row = {"ramps": "tipping" if tipped else "not tipping", "runs": len(group)}
+            for name in names:
+                row[f"{name} fires"] = float((group[f"{name}_p"] < self.alpha).mean())
+            for name in names:
+                row[f"median tau {name}"] = float(group[f"{name}_tau"].median())
+            rows.append(row)
         return pd.DataFrame(rows)
 
 
@@ -345,7 +367,8 @@ def early_warnings(data: Dataset | str, *, seed: int = 0, alpha: float = 0.05) -
     runs = runs[(runs["status"] == "ok") & runs["model_ramp_shape"].isin(["cycle", "one_way"])]
     if runs.empty:
         raise AnalysisError(f"{ds.name} has no cycle or one-way ramp runs.")
-    series = ds.series(list(runs["run_id"]), [ORDER, INDICATOR_SERIES])
+    series = ds.series(list(runs["run_id"]), [ORDER, INDICATOR_SERIES, SPATIAL_SERIES])
+    has_spatial = bool(series[SPATIAL_SERIES].notna().all())  # absent before model nk-5
     by_run = dict(tuple(series.groupby("run_id")))
     rng = np.random.default_rng([seed, 0xE75])
     rows, pending = [], []
@@ -356,6 +379,7 @@ def early_warnings(data: Dataset | str, *, seed: int = 0, alpha: float = 0.05) -
         leg = (t >= hold) & (t < hold + weeks)
         m = _running_mean(s[ORDER].to_numpy(dtype=float), 8)
         d = s[INDICATOR_SERIES].to_numpy(dtype=float)
+        sp = s[SPATIAL_SERIES].to_numpy(dtype=float) if has_spatial else None
         threshold = float(run["model_integration_threshold"])
         start_state = m[t < hold].mean() >= threshold if (t < hold).any() else m[0] >= threshold
         crossed = (m < threshold) if start_state else (m >= threshold)
@@ -367,25 +391,32 @@ def early_warnings(data: Dataset | str, *, seed: int = 0, alpha: float = 0.05) -
             "tip_step": int(s["step"].iloc[tip[0]]) if tip.size else -1,
         }
         if tip.size:
-            window = d[leg & (np.arange(t.size) < tip[0])]
-            row["samples"] = int(window.size)
-            if window.size >= MIN_SAMPLES:
-                row.update(_flat(warning_test(window, rng)))
+            before = leg & (np.arange(t.size) < tip[0])
+            row["samples"] = int(before.sum())
+            if before.sum() >= MIN_SAMPLES:
+                spatial = sp[before] if sp is not None else None
+                row.update(_flat(warning_test(d[before], rng, spatial=spatial)))
         else:
-            pending.append((row, d[leg]))
+            pending.append((row, d[leg], sp[leg] if sp is not None else None))
         rows.append(row)
     tipped_lengths = [r["samples"] for r in rows if r["tipped"] and "samples" in r]
     length = int(np.median(tipped_lengths)) if tipped_lengths else None
-    for row, leg_values in pending:
-        use = leg_values[:length] if length else leg_values
-        row["samples"] = int(use.size)
-        if use.size >= MIN_SAMPLES:
-            row.update(_flat(warning_test(use, rng)))
+    for row, leg_values, leg_spatial in pending:
+        use = slice(0, length) if length else slice(None)
+        row["samples"] = int(leg_values[use].size)
+        if row["samples"] >= MIN_SAMPLES:
+            spatial = leg_spatial[use] if leg_spatial is not None else None
+            row.update(_flat(warning_test(leg_values[use], rng, spatial=spatial)))
     table = pd.DataFrame(rows)
-    for col in ("variance_tau", "variance_p", "autocorrelation_tau", "autocorrelation_p"):
+    for col in [f"{name}_{part}" for name in INDICATORS for part in ("tau", "p")]:
         if col not in table:
             table[col] = np.nan
     notes = []
+    if not has_spatial:
+        notes.append(
+            f"the dataset has no {SPATIAL_SERIES} series (model before nk-5): spatial "
+            "correlation not tested."
+        )
     short = int(table["variance_p"].isna().sum())
     if short:
         notes.append(
@@ -437,9 +468,10 @@ def warnings_figure(result: EarlyWarnings, path=None):
     from matplotlib.figure import Figure
 
     t = result.table.dropna(subset=["variance_p"])
-    fig = Figure(figsize=(7, 4), dpi=110)
-    axes = fig.subplots(1, 2, sharey=True)
-    for ax, name in zip(axes, ("variance", "autocorrelation"), strict=True):
+    names = [name for name in INDICATORS if t[f"{name}_p"].notna().any()]
+    fig = Figure(figsize=(3.5 * len(names), 4), dpi=110)
+    axes = fig.subplots(1, len(names), sharey=True)
+    for ax, name in zip(axes, names, strict=True):
         for tipped, colour in ((True, "tab:red"), (False, "tab:grey")):
             g = t[t["tipped"] == tipped]
             ax.scatter(
@@ -450,7 +482,7 @@ def warnings_figure(result: EarlyWarnings, path=None):
                 label="tipping ramps" if tipped else "ramps that do not tip",
             )
         ax.axhline(result.alpha, color="black", lw=0.8, ls=":")
-        ax.set_xlabel(f"Kendall tau of rolling {name}\nof price dispersion (-)")
+        ax.set_xlabel(f"Kendall tau of {INDICATOR_TEXT[name]} (-)")
         ax.set_yscale("log")
     axes[0].set_ylabel("p-value vs AR(1) surrogates (one-sided)")
     axes[0].legend(fontsize=7)
@@ -506,9 +538,10 @@ def report_section(report: Any) -> None:
     report.add("## Early-warning signals", "")
     rates = ews.rates()
     report.add(
-        "Rolling variance and lag-1 autocorrelation of the price-dispersion series on the "
-        "outbound leg up to tipping; an indicator fires when its Kendall tau exceeds that of "
-        f"AR(1) surrogates at p < {ews.alpha:g} (docs/ANALYSIS.md).",
+        "Rolling variance and lag-1 autocorrelation of the price-dispersion series, and the "
+        "rolling mean of the spatial correlation (Moran's I of weekly price changes over the "
+        "links), on the outbound leg up to tipping; an indicator fires when its Kendall tau "
+        f"exceeds that of AR(1) surrogates at p < {ews.alpha:g} (docs/ANALYSIS.md).",
         "",
         _table(rates),
         "",

@@ -22,6 +22,7 @@ OUTCOME_LABELS = {
     "time_to_integration": "week of first integration (weeks; -1 never)",
     "lcc_share": "largest price-linked market (population share)",
     "price_level": "mean log price (log points)",
+    "spatial_correlation": "Moran's I of weekly price changes (-)",
 }
 
 
