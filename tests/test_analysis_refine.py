@@ -12,7 +12,7 @@ import pytest
 from conftest import make_config
 
 from segmark.pipeline.analysis.data import load
-from segmark.pipeline.analysis.refine import cli, refine
+from segmark.pipeline.analysis.refine import _where, cli, refine
 from segmark.pipeline.config import ConfigError
 from segmark.pipeline.driver import run_sweep
 from segmark.pipeline.store import MANIFEST_FILE, scan
@@ -94,3 +94,39 @@ def test_refinement_stops_at_max_rounds_and_refuses_another_model(tmp_path: Path
     with pytest.raises(ConfigError, match="model version"):
         refine(directory, AXIS, 1e-4, max_rounds=1, n_boot=300, client=client, echo=print)
     assert load(directory).n_stored == n
+
+
+def test_refinement_where_refines_one_slice_and_leaves_the_others(
+    tmp_path: Path, client, capsys
+) -> None:
+    cfg = make_config(
+        "sweep=smoke",
+        "sweep.replicates=4",
+        "sweep.axes.policy.permit_strictness=[0.0,0.1,0.2,0.3]",
+        "sweep.axes.policy.transport_investment=[0.0,0.3]",
+        f"storage.root={tmp_path}",
+        "storage.dataset=two-axes",
+        "progress=false",
+    )
+    directory = run_sweep(cfg, client=client, echo=lambda _: None).directory
+    before = load(directory).summary
+    where = _where(["policy.transport_investment=0.3"])
+    assert where == {"policy.transport_investment": 0.3}
+    result = refine(
+        directory, AXIS, 0.05, where=where, max_rounds=1, n_boot=200, client=client, echo=print
+    )
+    assert result.rounds and result.rounds[0].runs_added > 0
+    after = load(directory).summary
+    investment = "policy_transport_investment"
+    new = after[~after["run_id"].isin(before["run_id"])]
+    assert len(new) == result.runs_added and (new[investment] == 0.3).all()
+    untouched = after[after[investment] == 0.0]
+    assert set(untouched["run_id"]) == set(before.loc[before[investment] == 0.0, "run_id"])
+    assert scan(directory).duplicates == 0
+
+    for bad in ("policy.no_such_lever=1", "policy.transport_investment=0.9"):
+        with pytest.raises(SystemExit) as refused:  # refused before any run
+            cli([str(directory), "--axis", AXIS, "--width", "0.001", "--where", bad])
+        assert refused.value.code == 2
+        assert bad.split("=")[0] in capsys.readouterr().err
+    assert load(directory).n_stored == len(after)

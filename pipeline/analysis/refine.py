@@ -130,7 +130,15 @@ def _base_config(ds: Dataset):
 def _slice(ds: Dataset, where: dict[str, Any]) -> pd.DataFrame:
     summary = ds.summary
     for path, value in where.items():
-        summary = summary[summary[column(path)] == value]
+        if column(path) not in summary.columns:
+            raise AnalysisError(
+                f"where {path}: no such parameter in {ds.name}; it sweeps {ds.swept}."
+            )
+        values = summary[column(path)]
+        if isinstance(value, int | float) and pd.api.types.is_numeric_dtype(values):
+            summary = summary[np.isclose(values.astype(float), value, rtol=0, atol=1e-12)]
+        else:
+            summary = summary[values == value]
     if summary.empty:
         raise AnalysisError(f"no runs at {where} in {ds.name}.")
     return summary
@@ -267,6 +275,7 @@ def refine(
             "analysis needs; refine grid or list sweeps."
         )
     where = dict(where or {})
+    _slice(ds, where)  # a bad where is refused before any work
     options = {"n_boot": n_boot, "seed": seed}
     t = tipping_threshold(ds, axis, where=where or None, **options)
     record = Refinement(ds.path, axis, float(target_width), t, t)
