@@ -1,64 +1,76 @@
-"""Kernel speed on the full North Korea network, beside its NumPy twin, in one process.
+"""Kernel speed: the numba kernel, its NumPy twin and a per-agent pure-Python peer, side by side.
 
-Reports microseconds per weekly step and the cost per (node·good + edge·good) per step of the
-numba kernel (median of repeats), the same for the NumPy reference twin (fewer steps: it is
-slow), their ratio, and numba's compile time cold (empty cache, in a fresh process) and from
-the cache. Writes JSON next to this file.
+On the full North Korea network (179 units, 534 links, 6 goods) it times, in this process and
+with the same runs, the numba kernel, the NumPy reference twin and the per-agent pure-Python
+implementation of the same weekly step (benchmarks/peers/agents.py, Mesa/NetLogo style): the
+median over repeats of a run's wall time divided by its weeks, and the ratios to the kernel.
+The kernel is also timed over a full 520-week run (the headline microseconds per step).
 
-    .venv/bin/python benchmarks/kernel_speed.py [--steps 520] [--repeats 7]
+The cost per node·good and per edge·good comes from a least-squares fit of
+``step time = a·N·K + b·E·K + c`` over random geometric networks of 100 to 800 units with 2 to 8
+neighbours each (the kernel, and the per-agent peer on the smaller ones). numba's compile time
+is measured cold (empty cache, fresh process) and from the cache. Writes kernel_speed.json.
+
+    .venv/bin/python -m benchmarks.kernel_speed [--steps 520] [--peer-steps 104] [--repeats 7]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import asdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.common import HERE, default_params, median_seconds, table, write_json
+from benchmarks.peers import agents
 from segmark.kernels import market, network, reference
-from segmark.pipeline.config import ModelConfig, PolicyConfig, ShockConfig
 
-HERE = Path(__file__).parent
+K = 6  # goods
+Simulate = Callable[..., object]
+IMPLEMENTATIONS: dict[str, Simulate] = {
+    "numba kernel": market.simulate,
+    "NumPy twin": reference.simulate,
+    "per-agent Python": agents.simulate,
+}
 
 
-def default_params(**changes: float) -> np.ndarray:
-    values = {**asdict(ModelConfig()), **asdict(PolicyConfig()), **asdict(ShockConfig())}
-    values.update(changes)
-    return np.array([float(values[name]) for name in market.PARAMS])
+def per_step(simulate: Simulate, net: network.Network, steps: int, repeats: int) -> float:
+    """Median seconds per weekly step of a ``steps``-week run (default parameters, seed 1)."""
+    params = default_params()
+    return median_seconds(lambda: simulate(net, params, 1, K, steps, 4), repeats) / steps
 
 
-def per_step(fn, steps: int, repeats: int) -> float:
-    """Median seconds per step over ``repeats`` calls of ``fn(steps)``."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn(steps)
-        times.append((time.perf_counter() - start) / steps)
-    return statistics.median(times)
+def unit_costs(simulate: Simulate, sizes: list[int], steps: int, repeats: int) -> dict:
+    """Fit step seconds = a·N·K + b·E·K + c on geometric networks; a, b in ns."""
+    rows, times = [], []
+    for n in sizes:
+        for neighbours in (2, 4, 8):
+            net = network.geometric(n, neighbours=neighbours, seed=1)
+            rows.append((net.n_nodes * K, net.n_edges * K, 1.0))
+            times.append(per_step(simulate, net, steps, repeats))
+    (a, b, c), *_ = np.linalg.lstsq(np.array(rows), np.array(times), rcond=None)
+    fitted = np.array(rows) @ (a, b, c)
+    worst = float(np.max(np.abs(fitted - times) / times))
+    return {"ns_per_node_good": a * 1e9, "ns_per_edge_good": b * 1e9, "fit_max_rel_err": worst}
 
 
 def compile_seconds(cache_dir: str) -> float:
     """Seconds to import and run a 1-step simulation in a fresh process using ``cache_dir``."""
     code = (
         "import time; t = time.perf_counter();"
-        "import numpy as np;"
         "from segmark.kernels import market, network;"
-        "from benchmarks.kernel_speed import default_params;"
+        "from benchmarks.common import default_params;"
         "market.simulate(network.build('nk', 0), default_params(), 0, 6, 1, 1);"
         "print(time.perf_counter() - t)"
     )
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
     done = subprocess.run(
         [sys.executable, "-c", code],
-        env=env,
+        env={**os.environ, "NUMBA_CACHE_DIR": cache_dir},
         cwd=HERE.parent,
         capture_output=True,
         text=True,
@@ -67,46 +79,69 @@ def compile_seconds(cache_dir: str) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=520)
-    parser.add_argument("--twin-steps", type=int, default=8)
-    parser.add_argument("--repeats", type=int, default=7)
-    args = parser.parse_args()
-
+def measure(steps: int, peer_steps: int, repeats: int, quick: bool = False) -> dict:
     net = network.build("nk", 0)
-    params = default_params()
-    k = 6
-    units = (net.n_nodes + net.n_edges) * k
-    market.simulate(net, params, 0, k, 2, 1)  # compile (or load from the cache)
-
-    def fast(steps: int) -> None:
-        market.simulate(net, params, 1, k, steps, 4)
-
-    def slow(steps: int) -> None:
-        reference.simulate(net, params, 1, k, steps, 4)
-
-    kernel_s = per_step(fast, args.steps, args.repeats)
-    twin_s = per_step(slow, args.twin_steps, max(1, args.repeats // 3))
+    market.simulate(net, default_params(), 0, K, 2, 1)  # compile (or load from the cache)
+    nk_units = net.n_nodes * K, net.n_edges * K
+    rows = {}
+    for name, simulate in IMPLEMENTATIONS.items():
+        fast = simulate is market.simulate
+        rows[name] = {"us_per_step": per_step(simulate, net, peer_steps, repeats if fast else 3)}
+    kernel = rows["numba kernel"]["us_per_step"]
+    for row in rows.values():
+        row["times_kernel"] = row["us_per_step"] / kernel
+        row["ns_per_unit_step"] = row["us_per_step"] / sum(nk_units)
+        row["us_per_step"] *= 1e6
+        row["ns_per_unit_step"] *= 1e9
+    sizes = [100, 200] if quick else [100, 200, 400, 800]
+    rows["numba kernel"].update(unit_costs(market.simulate, sizes, peer_steps, repeats))
+    rows["per-agent Python"].update(unit_costs(agents.simulate, sizes[:2], 13, 1))
     with tempfile.TemporaryDirectory() as cache:
         cold = compile_seconds(cache)
         warm = compile_seconds(cache)
-    result = {
-        "network": f"nk: {net.n_nodes} units, {net.n_edges} links, {k} goods",
-        "arbitrage_rounds": int(params[market.PARAMS.index("arbitrage_rounds")]),
-        "kernel_us_per_step": kernel_s * 1e6,
-        "kernel_ns_per_unit_step": kernel_s * 1e9 / units,
-        "twin_us_per_step": twin_s * 1e6,
-        "twin_over_kernel": twin_s / kernel_s,
+    return {
+        "network": f"nk: {net.n_nodes} units, {net.n_edges} links, {K} goods",
+        "peer_steps": peer_steps,
+        "implementations": rows,
+        "kernel_us_per_step_full_run": per_step(market.simulate, net, steps, repeats) * 1e6,
+        "full_run_steps": steps,
+        "agents_over_kernel": rows["per-agent Python"]["times_kernel"],
+        "twin_over_kernel": rows["NumPy twin"]["times_kernel"],
         "compile_cold_s": cold,
         "compile_cached_s": warm,
-        "target_ns_per_unit_step": 5.0,
+        "target_agents_over_kernel": 100.0,
     }
-    width = max(map(len, result))
-    for key, value in result.items():
-        shown = f"{value:.3g}" if isinstance(value, float) else value
-        print(f"{key:<{width}}  {shown}")
-    (HERE / "kernel_speed.json").write_text(json.dumps(result, indent=2) + "\n")
+
+
+def show(result: dict) -> str:
+    header = ("implementation", "µs/step", "× kernel", "ns/(node+edge)·good",
+              "ns/node·good", "ns/edge·good")  # fmt: skip
+    keys = ("us_per_step", "times_kernel", "ns_per_unit_step", "ns_per_node_good",
+            "ns_per_edge_good")  # fmt: skip
+    rows = [(name, *map(r.get, keys)) for name, r in result["implementations"].items()]
+    return "\n".join(
+        [
+            f"{result['network']}; {result['peer_steps']}-week runs, median of repeats",
+            table(rows, header),
+            f"numba kernel over a {result['full_run_steps']}-week run: "
+            f"{result['kernel_us_per_step_full_run']:.0f} µs/step; compile cold "
+            f"{result['compile_cold_s']:.1f} s, from cache {result['compile_cached_s']:.2f} s",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=520, help="weeks of the kernel's full run")
+    parser.add_argument("--peer-steps", type=int, default=104, help="weeks of the side-by-side")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="fewer networks in the fit")
+    parser.add_argument("--json", type=Path, default=HERE / "kernel_speed.json")
+    args = parser.parse_args(argv)
+    result = measure(args.steps, args.peer_steps, args.repeats, args.quick)
+    print(show(result))
+    write_json(args.json, result)
+    return result
 
 
 if __name__ == "__main__":
