@@ -62,7 +62,7 @@ from .network import CAPITAL, HUB, RAIL, Network
 # Changes whenever the same parameters and seed could give different numbers; part of every
 # run's id, so runs of different model versions are never mixed in one dataset. Editing a
 # packaged scenario (conf/scenario) is a model change too.
-MODEL_VERSION = "nk-5"
+MODEL_VERSION = "nk-6"
 
 PARAMS = (
     # policy levers
@@ -479,18 +479,19 @@ def spatial_correlation(
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _edge_terms(params, edge_km, edge_mode, edge_permit, cost, transport, keep, delay):
-    """Per-edge cost (log-price units), its transport part alone, share arriving (not
-    confiscated) and whole weeks in transit (0: the shipment arrives within the week it is
-    sent)."""
+    """Per-edge cost (log-price units); the yardstick of price links: the link's transport
+    cost before transport investment, so that one ruler measures integration under every
+    policy; share arriving (not confiscated) and whole weeks in transit (0: the shipment
+    arrives within the week it is sent)."""
     invest = 1.0 - params[_INVESTMENT]
     seized = params[_CRACKDOWN] * params[_CONFISCATION]
     for e in range(edge_km.shape[0]):
         rail = edge_mode[e] == RAIL
         per_km = params[_RAIL_COST] if rail else params[_ROAD_COST]
         days = params[_RAIL_DAYS] if rail else params[_ROAD_DAYS]
-        transport[e] = invest * per_km * edge_km[e] / 100.0
+        transport[e] = per_km * edge_km[e] / 100.0
         cost[e] = (
-            transport[e]
+            invest * transport[e]
             + params[_STRICTNESS] * params[_PERMIT_COST] * edge_permit[e]
             - np.log(1.0 - seized)
         )

@@ -89,9 +89,9 @@ def edge_terms(network: Network, p: dict) -> tuple[np.ndarray, ...]:
     seized = p["crackdown"] * p["confiscation_max"]
     per_km = np.where(rail, p["rail_cost"], p["road_cost"])
     days = np.where(rail, p["rail_days"], p["road_days"])
-    transport = (1.0 - p["transport_investment"]) * per_km * network.edge_km / 100.0
+    transport = per_km * network.edge_km / 100.0  # before investment: the price-link ruler
     cost = (
-        transport
+        (1.0 - p["transport_investment"]) * transport
         + p["permit_strictness"] * p["permit_cost"] * network.edge_permit
         - np.log(1.0 - seized)
     )

@@ -27,10 +27,10 @@ def test_small_sweep_run_table_literally() -> None:
     expected = pd.DataFrame(
         {
             "run_id": [
-                "40882fcd87df822e",
-                "4e63131cd264897f",
-                "4404aab89ae8c6ef",
-                "af828f06096c3231",
+                "12cbd5afd943b8c7",
+                "341bd70cf71101b5",
+                "83454bf7fef1da64",
+                "abd5a6a07be9a6f3",
             ],
             "point": [0, 0, 1, 1],
             "replicate": [0, 1, 0, 1],
