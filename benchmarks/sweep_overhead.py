@@ -1,0 +1,200 @@
+"""Sweep overhead: segmark against the drivers users would use instead, on the same runs.
+
+One sweep (100 permit-strictness points x replicates) is planned once; its run table is what
+every driver runs, each in a fresh process and each with its workers already holding the kernel:
+  kernel alone   the runs back to back in one process, no driver: ideal = its time / workers
+  segmark        run_sweep on a LocalCluster, workers writing Parquet, verified and compacted
+  Pool           multiprocessing.Pool.map over the rows, results collected in the driver
+  EMA Workbench  MultiprocessingEvaluator, one Scenario per run, results collected
+  Hydra          multirun with the basic launcher, one job (and directory) per run, sequential
+and reports each driver's per-run overhead, (wall - ideal) / runs, and its throughput as a
+fraction of the ideal. With the trivial model (--trivial, ~0.2 ms a run) the overhead is
+measured directly; with the default model (~90 ms a run) the fraction of ideal is what counts.
+Hydra runs a smaller sample of the runs (--hydra-runs): it is sequential and slow per job.
+
+    .venv/bin/python -m benchmarks.sweep_overhead --runs 2000
+    .venv/bin/python -m benchmarks.sweep_overhead --runs 20000 --trivial --hydra-runs 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import HERE, sweep_config, table, write_json
+from benchmarks.peers.runs import load_rows, run, save_rows
+from segmark.pipeline import sweep as sweeps
+
+DRIVERS = ("segmark", "pool", "ema", "hydra")
+LABELS = {
+    "kernel": "kernel alone (1 process)",
+    "kernel_busy": "kernel alone, all cores busy",
+    "segmark": "segmark (Dask, Parquet)",
+    "pool": "multiprocessing.Pool",
+    "ema": "EMA Workbench",
+    "hydra": "Hydra multirun (basic)",
+}
+
+
+def time_kernel(rows: str) -> dict[str, float]:
+    """The rows run back to back in this process after one warm-up run."""
+    todo = load_rows(rows)
+    run(todo[0])
+    start = time.perf_counter()
+    for row in todo:
+        run(row)
+    wall = time.perf_counter() - start
+    return {"wall_s": wall, "runs": len(todo), "processes": 1}
+
+
+def drive(driver: str, rows: str, workers: int, trivial: bool, out: Path) -> dict:
+    """One driver on the rows; runs in a fresh process (see ``child``)."""
+    if driver == "kernel":
+        return time_kernel(rows)
+    if driver == "segmark":
+        from benchmarks.sweep_scale import segmark_sweep
+
+        result = segmark_sweep(len(load_rows(rows)), trivial, out)
+        return {"wall_s": result["wall_s"], "runs": result["runs"], "processes": workers}
+    if driver == "pool":
+        from benchmarks.peers import pool
+
+        return pool.drive(rows, workers)
+    if driver == "ema":
+        try:
+            from benchmarks.peers import ema
+        except ImportError:
+            return {"skipped": "EMA Workbench is not installed: pip install -e '.[bench]'"}
+        return ema.drive(rows, workers)
+    if driver == "hydra":
+        from benchmarks.peers import hydra_app
+
+        return hydra_app.drive(rows, workers, out)
+    raise ValueError(driver)
+
+
+def child(driver: str, rows: Path, workers: int, trivial: bool, out: Path, copies: int = 1):
+    """``drive`` in a fresh process; ``copies`` processes at once give a list of results."""
+    command = [sys.executable, "-m", "benchmarks.sweep_overhead", "--driver", driver,
+               "--rows", str(rows), "--workers", str(workers), "--out", str(out),
+               *(["--trivial"] if trivial else [])]  # fmt: skip
+    started = [
+        subprocess.Popen(command, cwd=HERE.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(copies)
+    ]
+    results = []
+    for process in started:
+        stdout, stderr = process.communicate()
+        if process.returncode:
+            lines = stderr.decode().strip().splitlines()
+            results.append({"skipped": f"failed: {lines[-1] if lines else process.returncode}"})
+        else:
+            results.append(json.loads(stdout.decode().strip().splitlines()[-1]))
+    return results if copies > 1 else results[0]
+
+
+def measure(runs: int, trivial: bool, hydra_runs: int, kernel_sample: int, drivers) -> dict:
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        cfg = sweep_config(runs, trivial, tmp / "unused")
+        plan = sweeps.plan(cfg)[1]
+        workers = cfg.cluster.n_workers or os.cpu_count() or 1
+        rows = plan.rows().to_dict("records")
+        save_rows(rows, tmp / "rows.pkl")
+        # the kernel's time per run, from an evenly spread sample (all runs of a cheap model)
+        step = 1 if trivial else max(1, len(rows) // kernel_sample)
+        save_rows(rows[::step], tmp / "sample.pkl")
+        save_rows(rows[:: max(1, len(rows) // hydra_runs)][:hydra_runs], tmp / "hydra.pkl")
+        del rows, plan
+        kernel = child("kernel", tmp / "sample.pkl", workers, trivial, tmp)
+        per_run = kernel["wall_s"] / kernel["runs"]
+        # the same, in one process per worker at once: how much a machine with every core busy
+        # slows the runs themselves (shared caches, memory bandwidth, clock), no driver involved
+        busy = child("kernel", tmp / "sample.pkl", workers, trivial, tmp, copies=workers)
+        busy_per_run = sum(r["wall_s"] / r["runs"] for r in busy) / workers
+        n = len(load_rows(str(tmp / "rows.pkl")))
+        results = {
+            "kernel": {"wall_s": per_run * n, "runs": n, "processes": 1},
+            "kernel_busy": {"wall_s": busy_per_run * n / workers, "runs": n, "processes": workers},
+        }
+        for driver in drivers:
+            rows_file = tmp / ("hydra.pkl" if driver == "hydra" else "rows.pkl")
+            out = tmp / driver
+            out.mkdir()
+            results[driver] = child(driver, rows_file, workers, trivial, out)
+    for name, result in results.items():
+        if "wall_s" in result:
+            ideal = per_run * result["runs"] / workers
+            result["ideal_s"] = ideal
+            result["fraction_of_ideal"] = ideal / result["wall_s"]
+            if result["processes"] == workers:  # against the runs alone on every core at once
+                result["fraction_of_busy_kernel"] = results["kernel_busy"]["wall_s"] / (
+                    result["wall_s"] * n / result["runs"]
+                )
+            if name != "kernel":
+                result["overhead_ms_per_run"] = (result["wall_s"] - ideal) / result["runs"] * 1e3
+    own = results.get("segmark", {}).get("overhead_ms_per_run")
+    for result in results.values():
+        if own and own > 0 and "overhead_ms_per_run" in result:
+            result["overhead_vs_segmark"] = result["overhead_ms_per_run"] / own
+    return {
+        "model": "trivial (2 regions, 1 good, 1 step)" if trivial else "default",
+        "workers": workers,
+        "kernel_ms_per_run": per_run * 1e3,
+        "kernel_ms_per_run_all_cores_busy": busy_per_run * 1e3,
+        "kernel_sample_runs": kernel["runs"],
+        "drivers": results,
+    }
+
+
+def show(report: dict) -> str:
+    header = ("driver", "runs", "procs", "wall s", "ideal s", "of ideal", "of busy kernel",
+              "overhead ms/run", "× segmark")  # fmt: skip
+    keys = ("runs", "processes", "wall_s", "ideal_s", "fraction_of_ideal",
+            "fraction_of_busy_kernel", "overhead_ms_per_run", "overhead_vs_segmark")  # fmt: skip
+    rows = []
+    for name, r in report["drivers"].items():
+        if "skipped" in r:
+            rows.append((LABELS[name], None, None, r["skipped"], *[None] * 5))
+        else:
+            rows.append((LABELS[name], *map(r.get, keys)))
+    title = (
+        f"sweep overhead, {report['model']} model: kernel {report['kernel_ms_per_run']:.3g} "
+        f"ms/run (mean of {report['kernel_sample_runs']}), {report['workers']} workers"
+    )
+    return title + "\n" + table(rows, header)
+
+
+def main(argv: list[str] | None = None) -> dict | None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--trivial", action="store_true")
+    parser.add_argument("--hydra-runs", type=int, default=200, help="runs Hydra drives")
+    parser.add_argument(
+        "--kernel-sample", type=int, default=300, help="runs timed alone (default model)"
+    )
+    parser.add_argument("--drivers", nargs="+", choices=DRIVERS, default=list(DRIVERS))
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--driver", help=argparse.SUPPRESS)  # a child: one driver
+    parser.add_argument("--rows", help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.driver:
+        result = drive(args.driver, args.rows, args.workers, args.trivial, args.out)
+        print(json.dumps(result))
+        return None
+    report = measure(args.runs, args.trivial, args.hydra_runs, args.kernel_sample, args.drivers)
+    print(show(report))
+    write_json(args.json, report)
+    return report
+
+
+if __name__ == "__main__":
+    main()
