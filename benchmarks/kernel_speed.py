@@ -3,13 +3,14 @@
 On the full North Korea network (179 units, 534 links, 6 goods) it times, in this process and
 with the same runs, the numba kernel, the NumPy reference twin and the per-agent pure-Python
 implementation of the same weekly step (benchmarks/peers/agents.py, Mesa/NetLogo style): the
-median over repeats of a run's wall time divided by its weeks, and the ratios to the kernel.
-The kernel is also timed over a full 520-week run (the headline microseconds per step).
+median of a run's wall time divided by its weeks over interleaved rounds (a load change on the
+machine hits all three), and the ratios to the kernel. The kernel is also timed over a full
+520-week run (the headline microseconds per step).
 
-The cost per node·good and per edge·good comes from a least-squares fit of
-``step time = a·N·K + b·E·K + c`` over random geometric networks of 100 to 800 units with 2 to 8
-neighbours each (the kernel, and the per-agent peer on the smaller ones). numba's compile time
-is measured cold (empty cache, fresh process) and from the cache. Writes kernel_speed.json.
+The cost per node·good is a step's time on the same units with every link removed (production,
+prices, rations, clearing, outputs: no trade) over N·K; the cost per edge·good is the rest over
+E·K (arbitrage and the link outputs). numba's compile time is measured cold (empty cache, fresh
+process) and from the cache. Writes kernel_speed.json.
 
     .venv/bin/python -m benchmarks.kernel_speed [--steps 520] [--peer-steps 104] [--repeats 7]
 """
@@ -17,7 +18,9 @@ is measured cold (empty cache, fresh process) and from the cache. Writes kernel_
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +34,7 @@ from benchmarks.peers import agents
 from segmark.kernels import market, network, reference
 
 K = 6  # goods
+PEER_ROUNDS = 3  # rounds of one twin run, one per-agent run and a median of kernel runs
 Simulate = Callable[..., object]
 IMPLEMENTATIONS: dict[str, Simulate] = {
     "numba kernel": market.simulate,
@@ -45,18 +49,21 @@ def per_step(simulate: Simulate, net: network.Network, steps: int, repeats: int)
     return median_seconds(lambda: simulate(net, params, 1, K, steps, 4), repeats) / steps
 
 
-def unit_costs(simulate: Simulate, sizes: list[int], steps: int, repeats: int) -> dict:
-    """Fit step seconds = a·N·K + b·E·K + c on geometric networks; a, b in ns."""
-    rows, times = [], []
-    for n in sizes:
-        for neighbours in (2, 4, 8):
-            net = network.geometric(n, neighbours=neighbours, seed=1)
-            rows.append((net.n_nodes * K, net.n_edges * K, 1.0))
-            times.append(per_step(simulate, net, steps, repeats))
-    (a, b, c), *_ = np.linalg.lstsq(np.array(rows), np.array(times), rcond=None)
-    fitted = np.array(rows) @ (a, b, c)
-    worst = float(np.max(np.abs(fitted - times) / times))
-    return {"ns_per_node_good": a * 1e9, "ns_per_edge_good": b * 1e9, "fit_max_rel_err": worst}
+def without_links(net: network.Network) -> network.Network:
+    """The same units with no links: a step's node-side work alone (no trade, no link
+    outputs)."""
+    none_i, none_f = np.empty(0, dtype=np.int64), np.empty(0)
+    return dataclasses.replace(
+        net,
+        edge_u=none_i,
+        edge_v=none_i,
+        edge_km=none_f,
+        edge_mode=none_i,
+        edge_permit=none_f,
+        indptr=np.zeros(net.n_nodes + 1, dtype=np.int64),
+        adj_edge=none_i,
+        adj_node=none_i,
+    )
 
 
 def compile_seconds(cache_dir: str) -> float:
@@ -79,23 +86,29 @@ def compile_seconds(cache_dir: str) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def measure(steps: int, peer_steps: int, repeats: int, quick: bool = False) -> dict:
+def measure(steps: int, peer_steps: int, repeats: int) -> dict:
     net = network.build("nk", 0)
     market.simulate(net, default_params(), 0, K, 2, 1)  # compile (or load from the cache)
-    nk_units = net.n_nodes * K, net.n_edges * K
+    bare = without_links(net)
+    # interleaved rounds, so that a change in the machine's load hits every implementation
+    times: dict[tuple[str, bool], list[float]] = {}
+    for _ in range(PEER_ROUNDS):
+        for name, simulate in IMPLEMENTATIONS.items():
+            for links in (True, False):
+                n = repeats if simulate is market.simulate else 1
+                seconds = per_step(simulate, net if links else bare, peer_steps, n)
+                times.setdefault((name, links), []).append(seconds)
+    kernel = statistics.median(times["numba kernel", True])
     rows = {}
-    for name, simulate in IMPLEMENTATIONS.items():
-        fast = simulate is market.simulate
-        rows[name] = {"us_per_step": per_step(simulate, net, peer_steps, repeats if fast else 3)}
-    kernel = rows["numba kernel"]["us_per_step"]
-    for row in rows.values():
-        row["times_kernel"] = row["us_per_step"] / kernel
-        row["ns_per_unit_step"] = row["us_per_step"] / sum(nk_units)
-        row["us_per_step"] *= 1e6
-        row["ns_per_unit_step"] *= 1e9
-    sizes = [100, 200] if quick else [100, 200, 400, 800]
-    rows["numba kernel"].update(unit_costs(market.simulate, sizes, peer_steps, repeats))
-    rows["per-agent Python"].update(unit_costs(agents.simulate, sizes[:2], 13, 1))
+    for name in IMPLEMENTATIONS:
+        step, nodes = (statistics.median(times[name, links]) for links in (True, False))
+        rows[name] = {
+            "us_per_step": step * 1e6,
+            "times_kernel": step / kernel,
+            "ns_per_unit_step": step * 1e9 / (net.n_nodes * K + net.n_edges * K),
+            "ns_per_node_good": nodes * 1e9 / (net.n_nodes * K),
+            "ns_per_edge_good": (step - nodes) * 1e9 / (net.n_edges * K),
+        }
     with tempfile.TemporaryDirectory() as cache:
         cold = compile_seconds(cache)
         warm = compile_seconds(cache)
@@ -135,10 +148,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--steps", type=int, default=520, help="weeks of the kernel's full run")
     parser.add_argument("--peer-steps", type=int, default=104, help="weeks of the side-by-side")
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--quick", action="store_true", help="fewer networks in the fit")
     parser.add_argument("--json", type=Path, default=HERE / "kernel_speed.json")
     args = parser.parse_args(argv)
-    result = measure(args.steps, args.peer_steps, args.repeats, args.quick)
+    result = measure(args.steps, args.peer_steps, args.repeats)
     print(show(result))
     write_json(args.json, result)
     return result
