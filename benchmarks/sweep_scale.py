@@ -1,137 +1,102 @@
-"""Sweep throughput and driver memory, measured side by side in one process run.
+"""Scale: segmark end to end from 10^3 to 10^6 runs, each size in a fresh process.
 
-For a sweep of N runs it measures, on this machine:
-  kernel-only   the same runs executed back to back in this process (no Dask, no Parquet);
-                ideal wall time = kernel-only time / worker threads
-  segmark       the full sweep on a LocalCluster: plan, schedule, workers writing Parquet
-and reports throughput as a fraction of the ideal, the driver's peak memory (RSS high-water mark
-of this process, which is the driver; the kernel-only timing runs in a child process) and the
-files written. Ratios only; machines are noisy.
+For each size it runs the whole sweep (plan, LocalCluster, workers writing Parquet, compaction)
+in a new Python process, so the driver's peak memory (the RSS high-water mark of the process
+that runs segmark, which also hosts the Dask scheduler) is that size's alone, and reports wall
+time, runs per second, peak and start-up memory, and the Parquet files written (before and after
+compaction). The trivial model (2 regions, 1 good, 1 step) makes runs cost ~0.2 ms, so the
+curve is the engine's own.
 
-  python benchmarks/sweep_scale.py --runs 10000                # the default model
-  python benchmarks/sweep_scale.py --runs 1000000 --trivial    # a one-step, two-region model
+    .venv/bin/python -m benchmarks.sweep_scale --trivial --runs 1000 10000 100000 1000000
+    .venv/bin/python -m benchmarks.sweep_scale --runs 2000        # the default model
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
-import os
-import resource
+import re
+import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import numpy as np
-from hydra import compose, initialize_config_module
-from omegaconf import OmegaConf
-
-from segmark.pipeline import cli  # noqa: F401  (registers the config schema)
+from benchmarks.common import HERE, peak_rss_mb, sweep_config, table, write_json
 from segmark.pipeline import sweep as sweeps
 from segmark.pipeline.driver import run_sweep
 from segmark.pipeline.run import run_one
 from segmark.pipeline.schedule import connect, total_threads
 
-TRIVIAL = (
-    "model.network=ring",
-    "model.n_regions=2",
-    "model.n_goods=1",
-    "model.n_steps=1",
-    "model.sample_every=1",
-)
 
-
-def config(runs: int, trivial: bool, root: Path):
-    points = 100
-    overrides = [
-        f"sweep.axes.policy.permit_strictness=${{linspace:0,1,{points}}}",
-        f"sweep.replicates={max(1, runs // points)}",
-        "progress=false",
-        "cluster.dashboard_address=127.0.0.1:0",
-        f"storage.root={root}",
-        "storage.dataset=bench",
-        *(TRIVIAL if trivial else ()),
-    ]
-    with initialize_config_module(config_module="segmark.conf", version_base="1.3"):
-        return OmegaConf.to_object(compose(config_name="config", overrides=overrides))
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=10_000)
-    parser.add_argument("--trivial", action="store_true")
-    parser.add_argument("--kernel-sample", type=int, default=500, help="runs timed kernel-only")
-    parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument("--no-compact", action="store_true", help="keep the per-task parts")
-    args = parser.parse_args()
-
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = config(args.runs, args.trivial, Path(tmp))
-        if args.no_compact:
-            cfg.storage.compact_mb = 0.0
-        _, plan = sweeps.plan(cfg)
-        rss_after_plan = peak_rss_mb()
-        picks = np.random.default_rng(0).choice(len(plan), min(args.kernel_sample, len(plan)))
-        rows = plan.rows(np.sort(picks)).to_dict("records")
-        del plan
-        # Kernel-only timing in a child process, so the driver's memory is the sweep's alone.
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(1, mp_context=spawn) as pool:
-            kernel_per_run = pool.submit(time_kernel, rows).result()
-        # The same runs in as many processes as there will be workers, at once: how much the
-        # machine itself slows runs that share it (not segmark's overhead).
-        n_parallel = cfg.cluster.n_workers or os.cpu_count() or 1
-        with ProcessPoolExecutor(n_parallel, mp_context=spawn) as pool:
-            shared = [pool.submit(time_kernel, rows) for _ in range(n_parallel)]
-            parallel_per_run = sum(f.result() for f in shared) / n_parallel
-        del rows
-
-        with connect(cfg.cluster) as client:
-            workers = total_threads(client)
-            client.run(run_one, {**_first_row(cfg)})  # every worker compiles/loads first
-            started = time.perf_counter()
-            result = run_sweep(cfg, echo=lambda _: None, client=client)
-            wall = time.perf_counter() - started
-        files = sum(1 for _ in (result.directory).rglob("part-*.parquet"))
-
-    ideal = kernel_per_run * result.n_runs / workers
-    report = {
+def segmark_sweep(runs: int, trivial: bool, root: Path) -> dict:
+    """One sweep of ``runs`` runs into ``root`` on a fresh LocalCluster whose workers have loaded
+    the kernel; the clock covers run_sweep (plan, schedule, store, verify, compact)."""
+    rss_start = peak_rss_mb()
+    cfg = sweep_config(runs, trivial, root)
+    first = sweeps.plan(cfg)[1].rows(slice(0, 1)).iloc[0].to_dict()
+    lines: list[str] = []
+    with connect(cfg.cluster) as client:
+        workers = total_threads(client)
+        client.run(run_one, first)  # every worker compiles or loads the kernel first
+        rss_ready = peak_rss_mb()
+        started = time.perf_counter()
+        result = run_sweep(cfg, echo=lines.append, client=client)
+        wall = time.perf_counter() - started
+    compacted = [re.findall(r"\d+", line) for line in lines if line.startswith("compacted")]
+    files = sum(1 for _ in result.directory.rglob("part-*.parquet"))
+    return {
         "runs": result.n_runs,
-        "model": "trivial (2 regions, 1 good, 1 step)" if args.trivial else "default",
+        "failed": result.n_failed,
         "workers": workers,
-        "kernel_ms_per_run": round(kernel_per_run * 1000, 4),
-        "kernel_ms_per_run_all_cores_busy": round(parallel_per_run * 1000, 4),
-        "ideal_wall_s": round(ideal, 2),
-        "segmark_wall_s": round(wall, 2),
-        "fraction_of_ideal": round(ideal / wall, 3),
-        "driver_peak_rss_mb": round(peak_rss_mb(), 1),
-        "driver_rss_after_plan_mb": round(rss_after_plan, 1),
+        "wall_s": wall,
+        "runs_per_s": result.n_runs / wall,
+        "driver_peak_rss_mb": peak_rss_mb(),
+        "driver_rss_at_start_mb": rss_start,
+        "driver_rss_cluster_ready_mb": rss_ready,
+        "parts_written": int(compacted[0][0]) if compacted else files // 2,
         "parquet_files": files,
     }
-    print(json.dumps(report, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
 
 
-def time_kernel(rows: list[dict]) -> float:
-    """Seconds per run for ``rows`` run back to back in this process, after one warm-up."""
-    run_one(rows[0])  # compile or load the kernel
-    started = time.perf_counter()
-    for row in rows:
-        run_one(row)
-    return (time.perf_counter() - started) / len(rows)
+def fresh_process(runs: int, trivial: bool) -> dict:
+    """``segmark_sweep`` in a new Python process (its own memory high-water mark)."""
+    command = [sys.executable, "-m", "benchmarks.sweep_scale", "--one", str(runs)]
+    done = subprocess.run(
+        [*command, *(["--trivial"] if trivial else [])],
+        cwd=HERE.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _first_row(cfg) -> dict:
-    return sweeps.plan(cfg)[1].rows(slice(0, 1)).iloc[0].to_dict()
+def show(report: dict) -> str:
+    header = ("runs", "wall s", "runs/s", "driver peak MB", "at start MB", "parts", "files")
+    keys = ("runs", "wall_s", "runs_per_s", "driver_peak_rss_mb", "driver_rss_at_start_mb",
+            "parts_written", "parquet_files")  # fmt: skip
+    rows = [tuple(map(point.get, keys)) for point in report["curve"]]
+    return f"segmark end to end, {report['model']} model\n" + table(rows, header)
+
+
+def main(argv: list[str] | None = None) -> dict | None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, nargs="+", default=[1000, 10_000, 100_000])
+    parser.add_argument("--trivial", action="store_true")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child: one size
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    if args.one:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(json.dumps(segmark_sweep(args.one, args.trivial, Path(tmp))))
+        return None
+    model = "trivial (2 regions, 1 good, 1 step)" if args.trivial else "default"
+    report = {"model": model, "curve": [fresh_process(n, args.trivial) for n in args.runs]}
+    print(show(report))
+    write_json(args.json, report)
+    return report
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
