@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+BENCH_STAMP := $(VENV)/.bench-stamp
 
 .PHONY: run smoke test bench lint format clean
 
@@ -24,10 +25,13 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/kernel_speed.py
-	$(BIN)/python benchmarks/sweep_scale.py --runs 2000 --json benchmarks/sweep_scale_default.json
-	$(BIN)/python benchmarks/sweep_scale.py --runs 100000 --trivial --json benchmarks/sweep_scale_trivial.json
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@touch $(BENCH_STAMP)
+
+# all benchmarks side by side (about 30 minutes on 2 cores): a table, benchmarks/results.json
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
