@@ -29,6 +29,7 @@ CASES = {
         "flood_weeks": 2,
         "harvest_sd": 0.8,
         "crackdown": 0.5,
+        "transport_investment": 0.4,
     },
 }
 # (week, code, value, over): a ramp, a set, a harvest cut, a flood and a capital loss

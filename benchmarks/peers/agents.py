@@ -53,6 +53,7 @@ SERIES = (
     "trio_dispersion",
     "gini",
     "price_level",
+    "spatial_correlation",
 )
 
 # Counter-based draws (kernels.draws) with Python integers.
@@ -113,6 +114,7 @@ class County:
         self.market_demand = [0.0] * k
         self.supply = [0.0] * k
         self.log_p = [0.0] * k
+        self.prev_log_p = [0.0] * k  # last week's, kept before a sampled week
         self.price = [0.0] * k
         self.room = [0.0] * k
         self.consumed = [0.0] * k
@@ -151,14 +153,14 @@ class Trader:
         self.linked_steps = [0] * n_goods
 
     def set_terms(self, p: dict) -> None:
-        """Cost (transport + permit + confiscation risk), transport alone, share arriving and
-        whole weeks in transit."""
+        """Cost (transport after investment + permit + confiscation risk), transport before
+        investment (the ruler of price links), share arriving and whole weeks in transit."""
         seized = p["crackdown"] * p["confiscation_max"]
         per_km = p["rail_cost"] if self.rail else p["road_cost"]
         days = p["rail_days"] if self.rail else p["road_days"]
-        self.transport = (1.0 - p["transport_investment"]) * per_km * self.km / 100.0
+        self.transport = per_km * self.km / 100.0
         self.cost = (
-            self.transport
+            (1.0 - p["transport_investment"]) * self.transport
             + p["permit_strictness"] * p["permit_cost"] * self.permit
             - math.log(1.0 - seized)
         )
@@ -321,6 +323,9 @@ class Model:
             c.wealth = min(max(w, 0.0), M.WEALTH_MAX)
         self.clear()  # 12
         self.outputs()  # 13
+        if (t + 2) % self.sample_every == 0:
+            for c in counties:
+                c.prev_log_p = list(c.log_p)
         self.t += 1
 
     def level(self, c: County, pds: float) -> float:
@@ -548,10 +553,27 @@ class Model:
             lcc /= self.n_goods
             if self.reached < 0.0 and lcc >= p["integration_threshold"] - M.THRESHOLD_TOLERANCE:
                 self.reached = t + 1.0
+            spatial = self.spatial_correlation() if t > 0 else 0.0
             row = (t + 1.0, dispersion, share, compliance, lcc, short, premium, trio_sd,
-                   gini([c.welfare for c in counties], counties), level)  # fmt: skip
+                   gini([c.welfare for c in counties], counties), level, spatial)  # fmt: skip
             for name, value in zip(SERIES, row, strict=True):
                 self.series[name].append(value)
+
+    def spatial_correlation(self) -> float:
+        """Moran's I of the week's log-price changes over the links, averaged over goods."""
+        counties, n, n_links = self.counties, len(self.counties), len(self.traders)
+        if n_links == 0:
+            return 0.0
+        total = 0.0
+        for k in range(self.n_goods):
+            z = [c.log_p[k] - c.prev_log_p[k] for c in counties]
+            mean = sum(z) / n
+            z = [x - mean for x in z]
+            squares = sum(x * x for x in z)
+            if squares > M.SPATIAL_FLOOR:
+                cross = sum(z[tr.a.index] * z[tr.b.index] for tr in self.traders)
+                total += n / n_links * cross / squares
+        return total / self.n_goods
 
     # -- the end of a run -------------------------------------------------------------------
 
