@@ -61,7 +61,8 @@ def drive(driver: str, rows: str, workers: int, trivial: bool, out: Path) -> dic
         from benchmarks.sweep_scale import segmark_sweep
 
         result = segmark_sweep(len(load_rows(rows)), trivial, out)
-        return {"wall_s": result["wall_s"], "runs": result["runs"], "processes": workers}
+        keep = ("wall_s", "runs", "run_ms_in_workers", "workers_busy_with_runs")
+        return {"processes": workers, **{key: result[key] for key in keep}}
     if driver == "pool":
         from benchmarks.peers import pool
 

@@ -22,11 +22,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
 from benchmarks.common import HERE, peak_rss_mb, sweep_config, table, write_json
 from segmark.pipeline import sweep as sweeps
 from segmark.pipeline.driver import run_sweep
 from segmark.pipeline.run import run_one
 from segmark.pipeline.schedule import connect, total_threads
+from segmark.pipeline.store import SUMMARY_DIR
 
 
 def segmark_sweep(runs: int, trivial: bool, root: Path) -> dict:
@@ -43,18 +47,25 @@ def segmark_sweep(runs: int, trivial: bool, root: Path) -> dict:
         started = time.perf_counter()
         result = run_sweep(cfg, echo=lines.append, client=client)
         wall = time.perf_counter() - started
+    rss_peak = peak_rss_mb()  # before this process reads anything back
     compacted = [re.findall(r"\d+", line) for line in lines if line.startswith("compacted")]
     files = sum(1 for _ in result.directory.rglob("part-*.parquet"))
+    # the runs' own time as the workers measured it (elapsed_s): the rest of the workers' time
+    # is segmark's (batches, Parquet, Dask) or idle
+    summary = ds.dataset(result.directory / SUMMARY_DIR, format="parquet")
+    run_s = pc.sum(summary.to_table(columns=["elapsed_s"]).column("elapsed_s")).as_py()
     return {
         "runs": result.n_runs,
         "failed": result.n_failed,
         "workers": workers,
         "wall_s": wall,
         "runs_per_s": result.n_runs / wall,
-        "driver_peak_rss_mb": peak_rss_mb(),
+        "driver_peak_rss_mb": rss_peak,
         "driver_rss_at_start_mb": rss_start,
         "driver_rss_cluster_ready_mb": rss_ready,
         "parts_written": int(compacted[0][0]) if compacted else files // 2,
+        "run_ms_in_workers": run_s / result.n_runs * 1e3,
+        "workers_busy_with_runs": run_s / (wall * workers),
         "parquet_files": files,
     }
 
