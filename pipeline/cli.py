@@ -26,7 +26,7 @@ from segmark.pipeline.config import (
     register_resolvers,
 )
 from segmark.pipeline.driver import SweepResult, dry_run, run_sweep
-from segmark.pipeline.finding import describe, describe_sampled
+from segmark.pipeline.finding import FINDING_OUTCOMES, describe, describe_sampled
 from segmark.pipeline.params import BY_PATH
 from segmark.pipeline.schedule import SchedulerLost
 from segmark.pipeline.store import STATUS_OK, DatasetBusy, read_summary
@@ -208,8 +208,13 @@ def _app(cfg: DictConfig) -> None:
 
 def report(result: SweepResult) -> None:
     """Print the finding and save the tipping curve along the first axis, if it is numeric."""
-    summary = read_summary(result.directory).to_pandas()
     grid = result.design.grid
+    paths = list(grid) if grid is not None else list(result.design.paths)
+    columns = ["point", "status", *FINDING_OUTCOMES, *(BY_PATH[p].column for p in paths)]
+    # only what the finding needs: a million runs' full summary would not fit a small driver
+    table = read_summary(result.directory, list(dict.fromkeys(columns)))
+    summary = table.to_pandas(strings_to_categorical=True)
+    del table
     if grid is None:
         print(describe_sampled(summary, result.design.paths))
         return

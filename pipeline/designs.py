@@ -28,8 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
-from scipy.stats import qmc
 
 from segmark.pipeline.config import (
     GROUPS,
@@ -153,6 +151,8 @@ class _Marginal:
                 raise ConfigError(f"{where}.values must list distinct values, at least one.")
             self.kind = "values"
         elif "dist" in keys:
+            from scipy import stats  # only distributions and sampled designs need scipy.stats
+
             name = self.spec.pop("dist")
             dist = getattr(stats, str(name), None)
             if not isinstance(dist, stats.rv_continuous):
@@ -205,6 +205,8 @@ def _unit_sample(kind: str, n: int, d: int, rng: np.random.Generator) -> np.ndar
     """Points in [0, 1)^d of the given design."""
     if kind == "random":
         return rng.random((n, d))
+    from scipy.stats import qmc  # (a 50 MB import a grid sweep's driver does without)
+
     if kind == "lhs":
         return qmc.LatinHypercube(d, seed=rng).random(n)
     if kind == "sobol":

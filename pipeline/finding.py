@@ -16,6 +16,10 @@ def swept_axes(summary: pd.DataFrame) -> list[str]:
     return [c.path for c in PARAMETER_COLUMNS if summary[c.column].nunique() > 1]
 
 
+# the summary columns the finding and its figure read, besides the swept parameters
+FINDING_OUTCOMES = ("integrated", "price_dispersion", "trade_share", "integration_index")
+
+
 def _ok_runs(summary: pd.DataFrame) -> pd.DataFrame:
     """The runs with status ok; ``integrated`` as plain bool (it is nullable for failed runs)."""
     ok = summary[summary["status"] == STATUS_OK]

@@ -171,10 +171,31 @@ def verify_part(path: Path, keep: tuple[str, ...] = ()) -> pa.Table:
     Raises OSError or ArrowException when the file is truncated or any byte is corrupted."""
     kept = []
     with pq.ParquetFile(path, page_checksum_verification=True) as part:
-        for batch in part.iter_batches(batch_size=65_536):
+        for batch in part.iter_batches(batch_size=65_536, use_threads=False):
             kept.append(batch.select(list(keep)))
         schema = part.schema_arrow
     return pa.Table.from_batches(kept, schema=pa.schema([schema.field(name) for name in keep]))
+
+
+def release_arrow_memory() -> None:
+    """Hand Arrow's freed buffers back to the system (its allocator keeps them otherwise), so
+    the driver's memory after reading or writing a large table returns to where it was."""
+    pa.default_memory_pool().release_unused()
+
+
+def fixed_width_ids(column: pa.ChunkedArray) -> np.ndarray:
+    """Run ids (16-character strings) as numpy ``S16``, straight from the Arrow buffers when
+    every id has 16 bytes (no Python string per run), else through Python objects."""
+    out = []
+    for chunk in column.chunks:
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)
+        offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
+        if chunk.null_count == 0 and (np.diff(offsets) == 16).all():
+            data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+            out.append(data.view("S16").copy())
+        else:
+            out.append(chunk.to_numpy(zero_copy_only=False).astype("S16"))
+    return np.concatenate(out) if out else np.empty(0, dtype="S16")
 
 
 def scan(directory: Path) -> StoredRuns:
@@ -199,11 +220,13 @@ def scan(directory: Path) -> StoredRuns:
                     os.replace(path, aside)
                     corrupt.append(aside)
             continue
-        run_ids = table.column("run_id").to_numpy(zero_copy_only=False).astype("S16")
+        run_ids = fixed_width_ids(table.column("run_id"))
         ok = pc.equal(table.column("status"), STATUS_OK).to_numpy(zero_copy_only=False)
         ids.append(run_ids)
         failed.append(run_ids[~ok])
     every = np.concatenate(ids) if ids else np.empty(0, dtype="S16")
+    del ids
+    release_arrow_memory()
     unique = np.unique(every)
     failed_ids = np.unique(np.concatenate(failed)) if failed else np.empty(0, dtype="S16")
     return StoredRuns(unique, failed_ids, corrupt, int(every.shape[0] - unique.shape[0]))
@@ -249,6 +272,7 @@ def compact(directory: Path, compression: str, target_mb: float) -> tuple[int, i
     for group in groups:
         if len(group) > 1:
             _merge(directory, group, compression)
+            release_arrow_memory()
     return len(summaries), len(list((directory / SUMMARY_DIR).glob("part-*.parquet")))
 
 
@@ -269,7 +293,8 @@ def _merge(directory: Path, parts: list[Path], compression: str) -> None:
                 tmp, schema.with_metadata(meta), compression=compression, write_page_checksum=True
             ) as out:
                 for path in sources:
-                    out.write_table(pq.read_table(path).cast(schema).replace_schema_metadata(meta))
+                    table = pq.read_table(path, use_threads=False)  # one thread: less memory
+                    out.write_table(table.cast(schema).replace_schema_metadata(meta))
     except BaseException:
         for tmp, _, _ in staged:
             _remove_if_there(tmp)
@@ -394,6 +419,7 @@ def prepare_dataset(
     ):
         for chunk in plan:
             writer.write_table(chunk.cast(PLAN_SCHEMA))
+    release_arrow_memory()
 
 
 LOCK_FILE = ".lock"
@@ -483,10 +509,10 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     return json.loads((Path(directory) / MANIFEST_FILE).read_text())
 
 
-def read_summary(directory: Path) -> pa.Table:
-    """The whole summary table (one row per stored run)."""
+def read_summary(directory: Path, columns: list[str] | None = None) -> pa.Table:
+    """The summary table (one row per stored run): every column, or ``columns``."""
     path = Path(directory) / SUMMARY_DIR
-    return ds.dataset(path, schema=SUMMARY_SCHEMA, format="parquet").to_table()
+    return ds.dataset(path, schema=SUMMARY_SCHEMA, format="parquet").to_table(columns=columns)
 
 
 def read_series(directory: Path) -> pa.Table:

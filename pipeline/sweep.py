@@ -83,7 +83,7 @@ class RunTable:
         table.insert(0, "run_id", np.char.decode(self.run_id[index], "ascii").astype(object))
         return table
 
-    def chunks(self, size: int = 100_000) -> Iterator[pd.DataFrame]:
+    def chunks(self, size: int = 10_000) -> Iterator[pd.DataFrame]:
         for start in range(0, len(self), size):
             yield self.rows(slice(start, start + size))
 
