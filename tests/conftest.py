@@ -9,17 +9,40 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
+from segmark.kernels import market
 from segmark.pipeline import cli  # also registers the schema in Hydra's ConfigStore
-from segmark.pipeline.config import Config
+from segmark.pipeline.config import Config, ModelConfig, PolicyConfig, ShockConfig
 from segmark.pipeline.store import read_series, read_summary
+
+DEFAULTS = {**asdict(ModelConfig()), **asdict(PolicyConfig()), **asdict(ShockConfig())}
+
+
+def vector(**changes: float) -> np.ndarray:
+    """The kernel's parameter vector at the config defaults, with ``changes``."""
+    values = {**DEFAULTS, **changes}
+    return np.array([float(values[name]) for name in market.PARAMS])
+
+
+# (week, code, value, over): a ramp, a set, a harvest cut, a flood and a capital loss
+EVENTS = np.array(
+    [
+        [2.0, market.PARAMS.index("permit_strictness"), 0.1, 5.0],
+        [4.0, market.PARAMS.index("pds_level"), 0.9, 1.0],
+        [6.0, market.EVENT_HARVEST, 0.5, 1.0],
+        [7.0, market.EVENT_FLOOD, 1.0, 1.0],
+        [9.0, market.EVENT_CAPITAL_LOSS, 0.7, 1.0],
+    ]
+)
 
 SEGMARK = str(Path(sys.executable).with_name("segmark"))
 

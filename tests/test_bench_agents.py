@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import EVENTS, vector
 from numpy.testing import assert_allclose
 
 from segmark.kernels import market, network, reference
-from segmark.pipeline.config import ModelConfig, PolicyConfig, ShockConfig
 
 sys.path.insert(0, str(Path(__file__).parents[1]))  # benchmarks/ is not an installed package
 from benchmarks.peers import agents
 
-DEFAULTS = {**asdict(ModelConfig()), **asdict(PolicyConfig()), **asdict(ShockConfig())}
 CASES = {
     "baseline": {},
     # stale news, shipments weeks in transit, floods, a harvest shock, crackdowns
@@ -32,21 +30,6 @@ CASES = {
         "transport_investment": 0.4,
     },
 }
-# (week, code, value, over): a ramp, a set, a harvest cut, a flood and a capital loss
-EVENTS = np.array(
-    [
-        [2.0, market.PARAMS.index("permit_strictness"), 0.1, 5.0],
-        [4.0, market.PARAMS.index("pds_level"), 0.9, 1.0],
-        [6.0, market.EVENT_HARVEST, 0.5, 1.0],
-        [7.0, market.EVENT_FLOOD, 1.0, 1.0],
-        [9.0, market.EVENT_CAPITAL_LOSS, 0.7, 1.0],
-    ]
-)
-
-
-def vector(**changes: float) -> np.ndarray:
-    values = {**DEFAULTS, **changes}
-    return np.array([float(values[name]) for name in market.PARAMS])
 
 
 def same(peer: agents.Result, twin: market.Simulation) -> None:

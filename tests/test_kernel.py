@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import numpy as np
 import pytest
+from conftest import EVENTS, vector
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from segmark.kernels import goods, market, network, reference
-from segmark.pipeline.config import ModelConfig, PolicyConfig, ShockConfig
-
-DEFAULTS = {**asdict(ModelConfig()), **asdict(PolicyConfig()), **asdict(ShockConfig())}
-
-
-def vector(**changes: float) -> np.ndarray:
-    values = {**DEFAULTS, **changes}
-    return np.array([float(values[name]) for name in market.PARAMS])
-
 
 NETWORKS = {
     "pair": network.ring(2),
@@ -38,16 +28,6 @@ CASES = {
     "famine": {"pds_level": 1.0, "capital_pds": 1.0, "harvest_sd": 1.0, "market_ban": 0.5},
     "elastic": {"demand_elasticity": 3.0, "turnover": 1.0, "specialization": 1.5},
 }
-# (week, code, value, over): a ramp, a set, a harvest cut, a flood and a capital loss
-EVENTS = np.array(
-    [
-        [2.0, market.PARAMS.index("permit_strictness"), 0.1, 5.0],
-        [4.0, market.PARAMS.index("pds_level"), 0.9, 1.0],
-        [6.0, market.EVENT_HARVEST, 0.5, 1.0],
-        [7.0, market.EVENT_FLOOD, 1.0, 1.0],
-        [9.0, market.EVENT_CAPITAL_LOSS, 0.7, 1.0],
-    ]
-)
 
 
 def same(fast: market.Simulation, slow: market.Simulation) -> None:

@@ -6,16 +6,13 @@ North Korea network and the schema defaults (the mid-2010s baseline, docs/MODEL.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import numpy as np
 import pytest
+from conftest import vector
 
 from segmark.kernels import goods, market, network
 from segmark.pipeline import scenarios
-from segmark.pipeline.config import ModelConfig, PolicyConfig, ShockConfig
 
-DEFAULTS = {**asdict(ModelConfig()), **asdict(PolicyConfig()), **asdict(ShockConfig())}
 NK = network.build("nk", 0)
 SEEDS = (0, 1)
 RICE = goods.GOODS.index("rice")
@@ -29,11 +26,6 @@ FREE = {
     "phone_penetration": 1.0,
     "trader_capital": 10.0,
 }
-
-
-def vector(**changes: float) -> np.ndarray:
-    values = {**DEFAULTS, **changes}
-    return np.array([float(values[name]) for name in market.PARAMS])
 
 
 def outcomes(seed: int, n_steps: int = 520, **changes: float) -> dict[str, float]:

@@ -25,36 +25,8 @@ from segmark.kernels.network import RAIL, Network
 M = market  # the model's constants
 RING = M.MAX_DELAY + 1
 MEMORY = M.MAX_LAG + 1
-OUTCOMES = (
-    "price_dispersion",
-    "price_cv",
-    "trade_share",
-    "band_compliance",
-    "shortage",
-    "remote_premium",
-    "trio_dispersion",
-    "gini",
-    "market_income_share",
-    "marginal_trade_share",
-    "crossing_trade_share",
-    "hub_integration",
-    "time_to_integration",
-    "integration_index",
-    "integrated",
-)
-SERIES = (
-    "step",
-    "price_dispersion",
-    "trade_share",
-    "band_compliance",
-    "lcc_share",
-    "shortage",
-    "remote_premium",
-    "trio_dispersion",
-    "gini",
-    "price_level",
-    "spatial_correlation",
-)
+OUTCOMES = M.OUTCOMES  # what the peer computes: every output of the model, in its order
+SERIES = ("step", *M.SERIES)
 
 # Counter-based draws (kernels.draws) with Python integers.
 _MASK = (1 << 64) - 1
