@@ -64,6 +64,8 @@ def check_overrides(args: list[str]) -> None:
             kind, _, path = rest.partition(".")
             _check_axis_key(key, ".".join(path.split(".")[:2]), kind)
             continue
+        if section == "cluster" and rest.startswith("dask_config."):
+            continue  # Dask's own keys: validation checks them against Dask's settings
         known = {f.name: f for f in fields(_SECTIONS[section])}
         head, _, tail = rest.partition(".")
         nested = get_type_hints(_SECTIONS[section]).get(head) if tail else None

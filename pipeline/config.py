@@ -9,6 +9,7 @@ never Hydra objects.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import shutil
@@ -25,6 +26,15 @@ GROUPS = ("model", "policy", "shock")
 CLUSTER_KINDS = ("local", "address", "slurm", "pbs")
 COMPRESSIONS = ("zstd", "snappy", "gzip", "none")
 MAX_RUNS = 10_000_000
+# Dask's periodic work, made rarer: its statistical profiler (every 10 ms in each worker) and
+# event-loop ticks (every 20 ms in each process) took ~9% of a 2-core machine's CPU and made
+# runs ~15% slower (docs/PERFORMANCE.md); the dashboard still works, without its profile page.
+QUIET_DASK: dict[str, Any] = {
+    "distributed": {
+        "worker": {"profile": {"enabled": False}, "memory": {"monitor-interval": "500ms"}},
+        "admin": {"tick": {"interval": "1s"}, "system-monitor": {"interval": "2s"}},
+    }
+}
 
 
 class ConfigError(ValueError):
@@ -361,6 +371,9 @@ class ClusterConfig:
     tls_cert: str = ""
     tls_key: str = ""
     jobqueue: JobqueueConfig = field(default_factory=JobqueueConfig)
+    # Dask settings for the client, the scheduler and the workers segmark starts, as Dask's
+    # nested keys (distributed: {worker: {profile: {enabled: true}}}); merged over QUIET_DASK
+    dask_config: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(QUIET_DASK))
 
 
 @dataclass
@@ -524,6 +537,7 @@ def validate_settings(cfg: Config) -> None:
             f"cluster.jobqueue.walltime = {queue.walltime!r}: give HH:MM:SS (or D-HH:MM:SS)."
         )
     _check_int("cluster.threads_per_worker", cfg.cluster.threads_per_worker, 1, 1024)
+    _check_dask_config(cfg.cluster.dask_config)
     _check_int("cluster.max_in_flight", cfg.cluster.max_in_flight, 0, 1_000_000)
     seconds = cfg.cluster.task_seconds
     if (
@@ -558,6 +572,44 @@ def validate_settings(cfg: Config) -> None:
             "on this machine's PATH: run segmark on a login node of that cluster, or use "
             "cluster=local or cluster=address."
         )
+
+
+def dask_settings(nested: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``cluster.dask_config`` as Dask's dotted keys (``dask.config.set`` replaces a whole
+    subtree when given a nested mapping; dotted keys change only the leaves)."""
+    flat: dict[str, Any] = {}
+    for key, value in nested.items():
+        if isinstance(value, dict):
+            flat.update(dask_settings(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _check_dask_config(nested: dict[str, Any]) -> None:
+    """Every key of cluster.dask_config is a Dask setting and every value a plain one."""
+    import dask
+    import distributed  # noqa: F401  (registers the distributed.* settings and defaults)
+
+    for key, value in dask_settings(nested).items():
+        try:
+            default = dask.config.get(key)
+        except KeyError:
+            raise ConfigError(
+                f"cluster.dask_config.{key} is not a Dask setting: use the nested keys of "
+                "Dask's configuration reference (https://docs.dask.org/en/stable/configuration"
+                ".html), e.g. cluster.dask_config.distributed.worker.profile.enabled=true."
+            ) from None
+        if isinstance(default, dict):
+            raise ConfigError(
+                f"cluster.dask_config.{key} is a group of Dask settings ({', '.join(default)}), "
+                "not one: set its settings one by one."
+            )
+        if not isinstance(value, str | int | float | bool | type(None)):
+            raise ConfigError(
+                f"cluster.dask_config.{key} = {value!r}: give a plain value (text, number, "
+                "true/false or null)."
+            )
 
 
 def _check_scenario(cfg: Config) -> None:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import dask
 from distributed import Client, LocalCluster, Security, as_completed
 from distributed.comm.core import CommClosedError
 
-from segmark.pipeline.config import ClusterConfig
+from segmark.pipeline.config import ClusterConfig, dask_settings
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -24,8 +26,16 @@ R = TypeVar("R")
 
 @contextmanager
 def connect(cluster: ClusterConfig) -> Iterator[Client]:
-    """A Dask client for ``cluster``; a cluster started here is closed (its jobs cancelled) on
+    """A Dask client for ``cluster``, with ``cluster.dask_config`` set for it, the scheduler
+    and the workers started here; a cluster started here is closed (its jobs cancelled) on
     exit."""
+    with dask.config.set(dask_settings(cluster.dask_config)):
+        with _connect(cluster) as client:
+            yield client
+
+
+@contextmanager
+def _connect(cluster: ClusterConfig) -> Iterator[Client]:
     if cluster.numba_cache_dir:
         # LocalCluster workers inherit the driver's environment; jobs get it in their script
         os.environ["NUMBA_CACHE_DIR"] = cluster.numba_cache_dir
@@ -82,6 +92,7 @@ def jobqueue_cluster(cluster: ClusterConfig) -> Any:
     prologue = list(queue.job_script_prologue)
     if cluster.numba_cache_dir:
         prologue.append(f"export NUMBA_CACHE_DIR={cluster.numba_cache_dir}")
+    prologue += dask_exports(cluster.dask_config)
     worker_args: list[str] = []  # threads per worker process: cores / processes
     if queue.lifetime:
         worker_args += ["--lifetime", queue.lifetime, "--lifetime-stagger", queue.lifetime_stagger]
@@ -109,6 +120,17 @@ def jobqueue_cluster(cluster: ClusterConfig) -> Any:
         options.update(security=security, protocol="tls://")
     kind = SLURMCluster if cluster.kind == "slurm" else PBSCluster
     return kind(**options)
+
+
+def dask_exports(nested: dict[str, Any]) -> list[str]:
+    """Shell lines giving a job's workers ``cluster.dask_config`` as DASK_* variables (Dask
+    reads them at start-up, parsing values as Python literals)."""
+    lines = []
+    for key, value in dask_settings(nested).items():
+        name = "DASK_" + "__".join(part.upper().replace("-", "_") for part in key.split("."))
+        text = repr(value) if isinstance(value, bool | int | float | type(None)) else str(value)
+        lines.append(f"export {name}={shlex.quote(text)}")
+    return lines
 
 
 class SchedulerLost(RuntimeError):

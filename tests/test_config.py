@@ -111,6 +111,14 @@ BAD_INPUTS = [
     (["cluster.jobqueue.bogus=1"], "cluster.jobqueue.bogus is not a setting: cluster.jobqueue has"),
     (["cluster.jobqueue.cores=many"], "cluster.jobqueue.cores = 'many' is not allowed"),
     (["nosuch=1"], "nosuch is neither a config group nor a setting"),
+    (
+        ["+cluster.dask_config.distributed.worker.profil=true"],
+        "cluster.dask_config.distributed.worker.profil is not a Dask setting",
+    ),
+    (
+        ["cluster.dask_config.distributed.worker=off"],
+        "cluster.dask_config.distributed.worker is a group of Dask settings",
+    ),
     (["sweep.time_budget_s=-1"], "sweep.time_budget_s = -1.0: allowed is a number of seconds"),
     (["model.demand_elasticity=0.01"], "model.demand_elasticity = 0.01 is out of range"),
     (["sweep.name=../../elsewhere"], "sweep.name = '../../elsewhere': a sweep name becomes"),

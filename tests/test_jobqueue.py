@@ -56,6 +56,9 @@ def test_job_script_carries_the_site_settings(
     assert "--nworkers 4" in script or "--nprocs 4" in script  # one worker process per core
     assert "--interface lo" in script
     assert "--dashboard-address 127.0.0.1:0" in script  # worker_extra_args
+    # cluster.dask_config reaches the workers as DASK_* variables Dask reads at start-up
+    assert "export DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False" in script
+    assert "export DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL=1s" in script
 
 
 @pytest.mark.parametrize(

@@ -397,3 +397,24 @@ def test_a_stale_lock_is_taken_over_only_if_it_is_still_the_dead_sweeps(tmp_path
     store._take_over_stale(lock, dead)
     assert json.loads(lock.read_text()) == live
     assert sorted(p.name for p in tmp_path.iterdir()) == [".lock"]
+
+
+def _worker_timers(dask_worker) -> dict[str, float]:
+    return {name: pc.callback_time for name, pc in dask_worker.periodic_callbacks.items()}
+
+
+def test_dask_config_reaches_the_workers_segmark_starts() -> None:
+    """cluster.dask_config (defaults: no worker profiler, ticks every second) is set in the
+    workers' processes and only for the sweep's cluster."""
+    import dask
+
+    from segmark.pipeline.schedule import connect
+
+    cfg = make_config(*SWEEP, "cluster.n_workers=1", "cluster.dask_config.distributed.admin.tick.interval=2s")
+    with connect(cfg.cluster) as client:
+        (timers,) = client.run(_worker_timers).values()
+        assert dask.config.get("distributed.admin.tick.interval") == "2s"
+    assert "profile" not in timers and "profile-cycle" not in timers
+    assert timers["tick"] == 2000
+    assert timers["memory_monitor"] == 500
+    assert dask.config.get("distributed.admin.tick.interval") == "20ms"  # Dask's own again
