@@ -410,7 +410,9 @@ def test_dask_config_reaches_the_workers_segmark_starts() -> None:
 
     from segmark.pipeline.schedule import connect
 
-    cfg = make_config(*SWEEP, "cluster.n_workers=1", "cluster.dask_config.distributed.admin.tick.interval=2s")
+    cfg = make_config(
+        *SWEEP, "cluster.n_workers=1", "cluster.dask_config.distributed.admin.tick.interval=2s"
+    )
     with connect(cfg.cluster) as client:
         (timers,) = client.run(_worker_timers).values()
         assert dask.config.get("distributed.admin.tick.interval") == "2s"
