@@ -208,13 +208,24 @@ def test_scheduler_killed_then_resumed_on_a_new_one(tmp_path: Path, undisturbed)
 
 
 @pytest.mark.timeout(240)
-def test_a_full_disk_stops_cleanly_and_the_rerun_finishes(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("limit_kb", "sweep", "runs"),
+    [
+        (28, ("sweep=smoke",), 6),  # a worker's summary part (~32 KB) fails
+        # parts (<= 32 KB) land; compaction's merged series part (> 40 KB) fails
+        (40, ("sweep=smoke", "sweep.replicates=10", "sweep.batch_size=1"), 30),
+    ],
+    ids=["worker-write", "compaction"],
+)
+def test_a_full_disk_stops_cleanly_and_the_rerun_finishes(
+    tmp_path: Path, limit_kb: int, sweep: tuple[str, ...], runs: int
+) -> None:
     """A file-size limit (as a full disk would) makes a write fail mid-sweep: one clear line,
     exit 5, no half-written file left, only whole parts readable; lifted, the same command
     finishes the sweep with every run exactly once."""
-    args = ("sweep=smoke", f"storage.root={tmp_path}", "storage.dataset=full", "progress=false")
+    args = (*sweep, f"storage.root={tmp_path}", "storage.dataset=full", "progress=false")
     limited = subprocess.run(
-        ["bash", "-c", 'ulimit -f 40; exec "$0" "$@"', SEGMARK, *args],
+        ["bash", "-c", f'ulimit -f {limit_kb}; exec "$0" "$@"', SEGMARK, *args],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -227,12 +238,12 @@ def test_a_full_disk_stops_cleanly_and_the_rerun_finishes(tmp_path: Path) -> Non
     assert "Traceback" not in limited.stderr
     directory = tmp_path / "full"
     assert not [p for p in directory.rglob("*") if p.name.endswith(".tmp")]
-    if (directory / "summary").exists():
+    if list(directory.glob("summary/part-*.parquet")):
         visible = pd.read_parquet(directory / "summary")  # whatever landed is whole
-        assert visible["run_id"].is_unique and len(visible) <= 6
+        assert visible["run_id"].is_unique and len(visible) <= runs
 
     done = run_cli(*args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     stored = scan(directory)
-    assert len(stored) == 6 and stored.duplicates == 0 and not stored.corrupt
+    assert len(stored) == runs and stored.duplicates == 0 and not stored.corrupt
     assert read_manifest(directory)["status"] == "complete"

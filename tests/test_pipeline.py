@@ -321,6 +321,8 @@ def test_small_parts_are_compacted_after_the_sweep(
     assert_same(frames(directory), reference)
     part = next((directory / "summary").glob("part-*.parquet"))
     assert read_provenance(part)["model_version"]
+    for sub in ("summary", "timeseries"):  # the nine parts' rows in one row group, not nine
+        assert pq.ParquetFile(next((directory / sub).glob("part-*.parquet"))).num_row_groups == 1
     # A later sweep into the compacted dataset finds every run stored.
     again = run_sweep(cfg, echo=lines.append, client=client)
     assert again.n_skipped == 9
