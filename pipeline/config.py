@@ -28,7 +28,7 @@ COMPRESSIONS = ("zstd", "snappy", "gzip", "none")
 MAX_RUNS = 10_000_000
 # Dask's periodic work, made rarer: its statistical profiler (every 10 ms in each worker) and
 # event-loop ticks (every 20 ms in each process) took ~9% of a 2-core machine's CPU and made
-# runs ~15% slower (docs/PERFORMANCE.md); the dashboard still works, without its profile page.
+# runs ~15% slower (docs/CLUSTERS.md); the dashboard still works, without its profile page.
 QUIET_DASK: dict[str, Any] = {
     "distributed": {
         "worker": {"profile": {"enabled": False}, "memory": {"monitor-interval": "500ms"}},
