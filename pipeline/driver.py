@@ -35,6 +35,7 @@ from segmark.pipeline.store import (
     compact,
     drop_duplicates,
     drop_runs,
+    held_in,
     prepare_dataset,
     read_manifest,
     remove_leftovers,
@@ -278,7 +279,7 @@ def _sweep_into(
             dropped = drop_duplicates(directory, cfg.storage.compression)
             echo(f"removed {dropped} second copies of runs stored twice (identical numbers)")
             stored = scan(directory, verify=False)
-        missing = int((~np.isin(plan.run_id, stored.run_ids)).sum())
+        missing = int((~held_in(plan.run_id, stored.run_ids)).sum())
         if missing or stored.duplicates:
             raise RuntimeError(
                 f"{directory}: {missing} planned runs missing, {stored.duplicates} stored twice"
@@ -298,7 +299,7 @@ def _sweep_into(
             f"storage.root={directory.parent} storage.dataset={directory.name}"
         )
         raise
-    n_failed_total = int(np.isin(plan.run_id, stored.failed_ids).sum())
+    n_failed_total = int(held_in(plan.run_id, stored.failed_ids).sum())
     write_manifest(
         directory,
         status="complete",
@@ -326,9 +327,9 @@ def _runs_to_do(
         echo(f"removed {orphans} time-series parts whose summary never landed")
     done = stored.run_ids
     if cfg.retry_failed:
-        failed = stored.failed_ids[np.isin(stored.failed_ids, plan.run_id)]
+        failed = stored.failed_ids[held_in(stored.failed_ids, np.sort(plan.run_id))]
         ids = {run.decode() for run in failed.tolist()}
         dropped = drop_runs(directory, ids, cfg.storage.compression)
         echo(f"retry_failed: rerunning {dropped} failed runs with their seeds")
         done = np.setdiff1d(done, failed)
-    return np.flatnonzero(~np.isin(plan.run_id, done))
+    return np.flatnonzero(~held_in(plan.run_id, done))

@@ -422,3 +422,13 @@ def test_dask_config_reaches_the_workers_segmark_starts() -> None:
     assert timers["tick"] == 2000
     assert timers["memory_monitor"] == 500
     assert dask.config.get("distributed.admin.tick.interval") == "20ms"  # Dask's own again
+
+
+def test_held_in_agrees_with_isin() -> None:
+    rng = np.random.default_rng(3)
+    pool = np.array([f"{value:016x}".encode() for value in rng.integers(0, 2**60, 400)], "S16")
+    stored = np.unique(pool[:250])
+    ids = np.concatenate([pool, np.array([b"0" * 16, b"f" * 16], dtype="S16")])
+    assert (store.held_in(ids, stored) == np.isin(ids, stored)).all()
+    assert store.held_in(ids, stored).sum() == 250
+    assert not store.held_in(ids, stored[:0]).any()
