@@ -132,6 +132,8 @@ def measure(runs: int, trivial: bool, hydra_runs: int, kernel_sample: int, drive
             out = tmp / driver
             out.mkdir()
             results[driver] = child(driver, rows_file, workers, trivial, out)
+            if "skipped" in results[driver]:
+                continue
             # the kernel alone again: each driver's ideal is from the timings just before and
             # just after it, so a machine that speeds up or slows down over the benchmark's
             # minutes (it does, by 10% and more) moves the driver and its ideal together

@@ -327,7 +327,7 @@ def _runs_to_do(
         echo(f"removed {orphans} time-series parts whose summary never landed")
     done = stored.run_ids
     if cfg.retry_failed:
-        failed = stored.failed_ids[held_in(stored.failed_ids, np.sort(plan.run_id))]
+        failed = np.unique(plan.run_id[held_in(plan.run_id, stored.failed_ids)])
         ids = {run.decode() for run in failed.tolist()}
         dropped = drop_runs(directory, ids, cfg.storage.compression)
         echo(f"retry_failed: rerunning {dropped} failed runs with their seeds")
