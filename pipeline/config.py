@@ -361,7 +361,7 @@ class ClusterConfig:
     dashboard_address: str = "127.0.0.1:8787"
     address: str = ""  # kind=address: e.g. tcp://127.0.0.1:8786
     max_in_flight: int = 0  # batches submitted at once; 0 = 4 per worker
-    task_seconds: float = 2.0  # target work per task when sweep.batch_size is 0 (adaptive)
+    task_seconds: float = 5.0  # target work per task when sweep.batch_size is 0 (adaptive)
     # numba's compiled-kernel cache for the workers; empty = numba's default (beside the code,
     # or a per-user cache when that is read-only). Point it at node-local disk on clusters.
     numba_cache_dir: str = ""

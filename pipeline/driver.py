@@ -18,7 +18,6 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from omegaconf import OmegaConf
@@ -93,8 +92,7 @@ class Batcher:
         self.todo = todo
         self.fixed_size = fixed_size
         self.task_seconds = task_seconds
-        # never so large that workers idle at the end: at most an equal share of what is left
-        self.share = max(1, math.ceil(len(todo) / (2 * workers)))
+        self.workers = workers
         self.position = 0
         self.run_seconds: float | None = None
 
@@ -105,7 +103,11 @@ class Batcher:
         if self.run_seconds is None:
             return FIRST_BATCH
         wanted = round(self.task_seconds / max(self.run_seconds, 1e-6))
-        return max(1, min(wanted, self.share, MAX_BATCH))
+        # tapered towards the end (guided self-scheduling): at most a quarter of a worker's
+        # share of the runs not yet submitted, so the last tasks are short and the workers
+        # finish together instead of one idling while another runs a full-size task
+        share = math.ceil((len(self.todo) - self.position) / (4 * self.workers))
+        return max(1, min(wanted, share, MAX_BATCH))
 
     def observe(self, n_runs: int, run_seconds: float) -> None:
         """Fold a receipt's mean run time into the running estimate."""
@@ -115,11 +117,11 @@ class Batcher:
                 mean if self.run_seconds is None else 0.7 * self.run_seconds + 0.3 * mean
             )
 
-    def __iter__(self) -> Iterator[pd.DataFrame]:
+    def __iter__(self) -> Iterator[pa.Table]:
         while self.position < len(self.todo):
             index = self.todo[self.position : self.position + self.size]
             self.position += len(index)
-            yield self.table.rows(index)
+            yield self.table.batch(index)
 
 
 def plan_sweep(cfg: Config) -> tuple[Design, RunTable, Path]:
@@ -161,8 +163,8 @@ def dry_run(cfg: Config, echo: Callable[[str], None] = print) -> dict[str, float
     nothing written."""
     design, plan, directory = plan_sweep(cfg)
     echo(describe_plan(cfg, design))
-    pilot = plan.rows(np.unique([0, len(plan) // 2, len(plan) - 1]))
-    run_batch(pilot.head(1))  # compile or load the kernel
+    pilot = plan.batch(np.unique([0, len(plan) // 2, len(plan) - 1]))
+    run_batch(pilot.slice(0, 1))  # compile or load the kernel
     started = time.perf_counter()
     result = run_batch(pilot)
     per_run = (time.perf_counter() - started) / len(pilot)
@@ -240,7 +242,7 @@ def _sweep_into(
     record = provenance.collect(cfg.sweep.root_seed, config_yaml)
     prepare_dataset(
         directory,
-        (pa.Table.from_pandas(chunk, preserve_index=False) for chunk in plan.chunks()),
+        plan.chunks(),
         len(plan),
         config_yaml,
         cfg.storage.compression,

@@ -139,23 +139,25 @@ class Watchdog:
                 current[1][0] = 1
 
 
-def run_batch(plan: pd.DataFrame, time_budget: float = 0.0) -> BatchResult:
-    """Run every row of ``plan`` (a slice of the run table). A run that raises, returns
-    non-finite outcomes or runs longer than ``time_budget`` seconds (if > 0) is recorded with
-    status ``failed`` and a message; the batch goes on."""
+def run_batch(plan: pa.Table | pd.DataFrame, time_budget: float = 0.0) -> BatchResult:
+    """Run every row of ``plan`` (a slice of the run table, ``RunTable.batch`` or ``.rows``). A
+    run that raises, returns non-finite outcomes or runs longer than ``time_budget`` seconds
+    (if > 0) is recorded with status ``failed`` and a message; the batch goes on."""
+    if isinstance(plan, pd.DataFrame):
+        plan = pa.Table.from_pandas(plan, preserve_index=False)
     with Watchdog(time_budget) if time_budget > 0 else nullcontext() as watchdog:
         return _run_rows(plan, watchdog, time_budget)
 
 
-def _run_rows(plan: pd.DataFrame, watchdog: Watchdog | None, time_budget: float) -> BatchResult:
-    n = len(plan)
+def _run_rows(plan: pa.Table, watchdog: Watchdog | None, time_budget: float) -> BatchResult:
+    n = plan.num_rows
     outcomes = np.full((n, len(market.OUTCOMES)), np.nan)
     status = np.full(n, STATUS_OK, dtype=object)
     message = np.full(n, None, dtype=object)
     elapsed = np.empty(n)
     run_ids: list[np.ndarray] = []
     series: list[np.ndarray] = []
-    for i, row in enumerate(plan.to_dict("records")):
+    for i, row in enumerate(plan.to_pylist()):
         start = time.perf_counter()
         try:
             sim = run_one(row, watchdog.start_run() if watchdog else None)
@@ -186,15 +188,15 @@ def _run_rows(plan: pd.DataFrame, watchdog: Watchdog | None, time_budget: float)
 
 
 def _summary_table(
-    plan: pd.DataFrame,
+    plan: pa.Table,
     status: np.ndarray,
     message: np.ndarray,
     elapsed: np.ndarray,
     outcomes: np.ndarray,
 ) -> pa.Table:
     """The batch's summary rows, built column by column in the declared schema."""
-    columns: dict[str, pa.Array] = {
-        f.name: pa.array(plan[f.name].to_numpy(), type=f.type) for f in PLAN_SCHEMA
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {
+        f.name: plan.column(f.name).cast(f.type) for f in PLAN_SCHEMA
     }
     columns["status"] = pa.array(status, type=pa.string())
     columns["message"] = pa.array(message, type=pa.string())
@@ -223,7 +225,7 @@ def _series_table(run_ids: list[np.ndarray], series: list[np.ndarray]) -> pa.Tab
 
 
 def run_and_store(
-    plan: pd.DataFrame,
+    plan: pa.Table | pd.DataFrame,
     directory: str,
     compression: str,
     provenance: dict[str, Any] | None = None,

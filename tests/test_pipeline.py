@@ -269,12 +269,19 @@ def test_an_interrupted_sweep_is_marked_incomplete(
 def test_batcher_sizes_tasks_from_run_times() -> None:
     table = sweeps.plan(make_config(*SWEEP, "sweep.replicates=1000"))[1]
     todo = np.arange(len(table) // 3)  # the first 1000 runs still to do
-    batcher = Batcher(table, todo, fixed_size=0, task_seconds=2.0, workers=2)
+    batcher = Batcher(table, todo, fixed_size=0, task_seconds=0.5, workers=2)
     batches = iter(batcher)
     assert len(next(batches)) == 2  # no measurement yet
-    batcher.observe(2, 0.02)  # 10 ms a run -> 200 runs make 2 s
-    assert len(next(batches)) == 200
-    assert sum(len(b) for b in batches) == 1000 - 202
+    batcher.observe(2, 0.02)  # 10 ms a run -> 50 runs make 0.5 s
+    assert len(next(batches)) == 50
+    sizes = [len(b) for b in batches]
+    assert sum(sizes) == 1000 - 52
+    # the end is tapered: each batch at most a quarter of a worker's share of what is left
+    left = 1000 - 52
+    for size in sizes:
+        assert size == min(50, -(-left // 8))
+        left -= size
+    assert sizes[-4:] == [1, 1, 1, 1] and sizes.count(50) > 10
     assert Batcher(table, todo, fixed_size=7, task_seconds=2.0, workers=2).size == 7
 
 
