@@ -47,6 +47,7 @@ from segmark.pipeline.sweep import plan as plan_runs
 
 FIRST_BATCH = 2  # runs per task until the first receipts tell what a run costs
 MAX_BATCH = 10_000
+TAPER_FLOOR = 10  # the last tasks hold at least task_seconds / TAPER_FLOOR of work
 
 
 @dataclass(frozen=True)
@@ -102,12 +103,15 @@ class Batcher:
             return self.fixed_size
         if self.run_seconds is None:
             return FIRST_BATCH
-        wanted = round(self.task_seconds / max(self.run_seconds, 1e-6))
-        # tapered towards the end (guided self-scheduling): at most a quarter of a worker's
-        # share of the runs not yet submitted, so the last tasks are short and the workers
-        # finish together instead of one idling while another runs a full-size task
-        share = math.ceil((len(self.todo) - self.position) / (4 * self.workers))
-        return max(1, min(wanted, share, MAX_BATCH))
+        per_run = max(self.run_seconds, 1e-6)
+        wanted = round(self.task_seconds / per_run)
+        # tapered towards the end (guided self-scheduling): at most half a worker's share of
+        # the runs not yet submitted, so the last tasks are short and the workers finish
+        # together; never below a tenth of task_seconds, where a task's fixed costs (its rows,
+        # two Parquet parts, the scheduler's round trip) would start to count
+        share = math.ceil((len(self.todo) - self.position) / (2 * self.workers))
+        floor = round(self.task_seconds / TAPER_FLOOR / per_run)
+        return max(1, min(wanted, max(share, floor), MAX_BATCH))
 
     def observe(self, n_runs: int, run_seconds: float) -> None:
         """Fold a receipt's mean run time into the running estimate."""
