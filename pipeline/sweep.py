@@ -73,34 +73,30 @@ class RunTable:
     def __len__(self) -> int:
         return int(self.point.shape[0])
 
-    def rows(self, index: np.ndarray | slice | None = None) -> pd.DataFrame:
-        """The runs at ``index`` (all by default) as a DataFrame: ``run_id, point, replicate,
-        seed`` then every parameter column."""
-        index = slice(None) if index is None else index
-        point = self.point[index]
-        table = self.points.iloc[point].reset_index(drop=True)
-        table.insert(0, "seed", self.seed[index])
-        table.insert(0, "replicate", self.replicate[index])
-        table.insert(0, "point", point)
-        table.insert(0, "run_id", np.char.decode(self.run_id[index], "ascii").astype(object))
-        return table
-
     @cached_property
     def _points_arrow(self) -> pa.Table:
         return pa.Table.from_pandas(self.points, preserve_index=False)
 
     def batch(self, index: np.ndarray | slice | None = None) -> pa.Table:
-        """The same rows as ``rows`` as an Arrow table: what a task is shipped (cheaper than a
-        DataFrame to build, pickle and turn into per-run records)."""
+        """The runs at ``index`` (all by default) as an Arrow table: ``run_id, point, replicate,
+        seed`` then every parameter column. What a task is shipped: cheaper than a DataFrame to
+        build, pickle and turn into per-run records."""
         index = slice(None) if index is None else index
         point = self.point[index]
         table = self._points_arrow.take(point)
-        ids = np.char.decode(self.run_id[index], "ascii")
-        columns = {"run_id": ids, "point": point}
-        columns |= {"replicate": self.replicate[index], "seed": self.seed[index]}
-        for position, (name, values) in enumerate(columns.items()):
+        front = [
+            ("run_id", np.char.decode(self.run_id[index], "ascii")),
+            ("point", point),
+            ("replicate", self.replicate[index]),
+            ("seed", self.seed[index]),
+        ]
+        for position, (name, values) in enumerate(front):
             table = table.add_column(position, name, pa.array(values))
         return table
+
+    def rows(self, index: np.ndarray | slice | None = None) -> pd.DataFrame:
+        """``batch`` as a DataFrame."""
+        return self.batch(index).to_pandas()
 
     def chunks(self, size: int = 10_000) -> Iterator[pa.Table]:
         for start in range(0, len(self), size):
