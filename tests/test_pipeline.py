@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from distributed import Client
 from pandas.testing import assert_frame_equal
 
 from segmark.pipeline import driver, store
+from segmark.pipeline import run as run_module
 from segmark.pipeline import sweep as sweeps
 from segmark.pipeline.cli import report
 from segmark.pipeline.config import ConfigError
@@ -440,3 +442,49 @@ def test_held_in_agrees_with_isin() -> None:
     assert (store.held_in(ids, stored) == np.isin(ids, stored)).all()
     assert store.held_in(ids, stored).sum() == 250
     assert not store.held_in(ids, stored[:0]).any()
+
+
+FAULTS_PER_RUN = """
+import resource, sys
+from dataclasses import asdict
+import numpy as np
+from segmark.kernels import market, network
+from segmark.pipeline import run
+from segmark.pipeline.config import ModelConfig, PolicyConfig, ShockConfig
+
+values = {**asdict(ModelConfig()), **asdict(PolicyConfig()), **asdict(ShockConfig())}
+params = np.array([float(values[name]) for name in market.PARAMS])
+net = network.build("nk", 0)
+
+
+def faults_per_run():
+    market.simulate(net, params, 0, 6, 2, 1)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for seed in range(1, 4):
+        market.simulate(net, params, seed, 6, 2, 1)
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 3
+
+
+print(faults_per_run())
+assert run.keep_run_arrays_on_the_heap()
+print(faults_per_run())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+def test_run_arrays_stay_on_the_heap_in_dask_workers(client: Client) -> None:
+    """Dask's nanny sets MALLOC_TRIM_THRESHOLD_, which pins glibc's mmap threshold at 128 KiB:
+    without keep_run_arrays_on_the_heap every NK run maps and unmaps its price memory (about
+    140 page faults); with it, a run's arrays are reused from the heap."""
+    assert all(client.run(lambda: "MALLOC_TRIM_THRESHOLD_" in os.environ).values())
+    assert all(client.run(run_module.keep_run_arrays_on_the_heap).values())
+    done = subprocess.run(
+        [sys.executable, "-c", FAULTS_PER_RUN],
+        env={**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    pinned, on_heap = map(float, done.stdout.split())
+    assert pinned > 100  # the 455 KB price memory alone is 112 pages
+    assert on_heap < 10
