@@ -7,6 +7,7 @@ and returns a small receipt, so results never travel through the driver. No Dask
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
 import threading
 import time
@@ -40,7 +41,8 @@ RUN_HEAP_BYTES = 4 << 20
 @lru_cache(maxsize=1)
 def keep_run_arrays_on_the_heap() -> bool:
     """Serve allocations up to RUN_HEAP_BYTES from the heap, and keep that much free at its
-    top, in this process (glibc only); returns whether the settings took.
+    top, in this process (glibc, with MALLOC_TRIM_THRESHOLD_ set); returns whether the settings
+    took.
 
     Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_ set, which also freezes glibc's
     mmap threshold at 128 KiB (any explicit malloc setting turns the adaptive one off). Each
@@ -48,8 +50,8 @@ def keep_run_arrays_on_the_heap() -> bool:
     mapped and unmapped, or trimmed off the heap's top and grown again, every run: about 140
     page faults and 0.6 ms of system time. With both settings they are reused. Dask's trim
     threshold (freed memory goes back to the system) is left as it is."""
-    if not sys.platform.startswith("linux"):
-        return False
+    if not sys.platform.startswith("linux") or "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+        return False  # without it glibc adapts by itself
     try:
         libc = ctypes.CDLL("libc.so.6")
         return bool(
