@@ -8,8 +8,9 @@ every driver runs, each in a fresh process and each with its workers already hol
   EMA Workbench  MultiprocessingEvaluator, one Scenario per run, results collected
   Hydra          multirun with the basic launcher, one job (and directory) per run, sequential
 and reports each driver's per-run overhead, (wall - ideal) / runs, and its throughput as a
-fraction of the ideal. The kernel alone is timed again after every driver, and each driver's
-ideal is the mean of the timings just before and after it (this machine's speed drifts). With
+fraction of the ideal. The kernel alone, in one process and in one process per worker at once
+("busy kernel"), is timed again after every driver, and each driver's references are the means
+of the timings just before and after it (this machine's speed drifts). With
 the trivial model (--trivial, ~0.2 ms a run) the overhead is measured directly; with the
 default model (~120 ms a run) the fraction of ideal is what counts.
 Hydra runs a smaller sample of the runs (--hydra-runs): it is sequential and slow per job.
@@ -118,14 +119,19 @@ def measure(runs: int, trivial: bool, hydra_runs: int, kernel_sample: int, drive
         del rows, plan
         kernel = child("kernel", tmp / "sample.pkl", workers, trivial, tmp)
         kernel_ms = [kernel["wall_s"] / kernel["runs"] * 1e3]
-        # the same, in one process per worker at once: how much a machine with every core busy
-        # slows the runs themselves (shared caches, memory bandwidth, clock), no driver involved
-        busy = child("kernel", tmp / "sample.pkl", workers, trivial, tmp, copies=workers)
-        busy_per_run = sum(r["wall_s"] / r["runs"] for r in busy) / workers
+
+        def busy_ms() -> float:
+            """The same, in one process per worker at once: how much a machine with every core
+            busy slows the runs themselves (shared caches, memory bandwidth, each vCPU's own
+            speed), no driver involved."""
+            busy = child("kernel", tmp / "sample.pkl", workers, trivial, tmp, copies=workers)
+            return sum(r["wall_s"] / r["runs"] for r in busy) / workers * 1e3
+
+        busy_ms_each = [busy_ms()]
         n = len(load_rows(str(tmp / "rows.pkl")))
-        results = {
-            "kernel": {"wall_s": kernel_ms[0] / 1e3 * n, "runs": n, "processes": 1},
-            "kernel_busy": {"wall_s": busy_per_run * n / workers, "runs": n, "processes": workers},
+        results: dict[str, dict] = {
+            "kernel": {"runs": n, "processes": 1},
+            "kernel_busy": {"runs": n, "processes": workers},
         }
         for driver in drivers:
             rows_file = tmp / ("hydra.pkl" if driver == "hydra" else "rows.pkl")
@@ -134,21 +140,29 @@ def measure(runs: int, trivial: bool, hydra_runs: int, kernel_sample: int, drive
             results[driver] = child(driver, rows_file, workers, trivial, out)
             if "skipped" in results[driver]:
                 continue
-            # the kernel alone again: each driver's ideal is from the timings just before and
-            # just after it, so a machine that speeds up or slows down over the benchmark's
-            # minutes (it does, by 10% and more) moves the driver and its ideal together
+            # the kernel alone again, on one core and on all: each driver's references are the
+            # means of the timings just before and just after it, so a machine that speeds up
+            # or slows down over the benchmark's minutes (it does, by 10% and more) moves the
+            # driver and its references together
             again = child("kernel", tmp / "sample.pkl", workers, trivial, tmp)
             kernel_ms.append(again["wall_s"] / again["runs"] * 1e3)
+            busy_ms_each.append(busy_ms())
             results[driver]["kernel_ms_per_run"] = (kernel_ms[-2] + kernel_ms[-1]) / 2
+            results[driver]["busy_kernel_ms_per_run"] = (busy_ms_each[-2] + busy_ms_each[-1]) / 2
+        kernel_median = statistics.median(kernel_ms)
+        busy_median = statistics.median(busy_ms_each)
+        results["kernel"]["wall_s"] = kernel_median / 1e3 * n
+        results["kernel_busy"]["wall_s"] = busy_median / 1e3 * n / workers
     for name, result in results.items():
         if "wall_s" in result:
-            per_run = result.get("kernel_ms_per_run", kernel_ms[0]) / 1e3
+            per_run = result.get("kernel_ms_per_run", kernel_median) / 1e3
             ideal = per_run * result["runs"] / workers
             result["ideal_s"] = ideal
             result["fraction_of_ideal"] = ideal / result["wall_s"]
             if result["processes"] == workers:  # against the runs alone on every core at once
-                result["fraction_of_busy_kernel"] = results["kernel_busy"]["wall_s"] / (
-                    result["wall_s"] * n / result["runs"]
+                busy = result.get("busy_kernel_ms_per_run", busy_median) / 1e3
+                result["fraction_of_busy_kernel"] = (
+                    busy * result["runs"] / workers / result["wall_s"]
                 )
             if name != "kernel":
                 result["overhead_ms_per_run"] = (result["wall_s"] - ideal) / result["runs"] * 1e3
@@ -159,9 +173,10 @@ def measure(runs: int, trivial: bool, hydra_runs: int, kernel_sample: int, drive
     return {
         "model": "trivial (2 regions, 1 good, 1 step)" if trivial else "default",
         "workers": workers,
-        "kernel_ms_per_run": statistics.median(kernel_ms),
+        "kernel_ms_per_run": kernel_median,
         "kernel_ms_per_run_each_timing": kernel_ms,
-        "kernel_ms_per_run_all_cores_busy": busy_per_run * 1e3,
+        "kernel_ms_per_run_all_cores_busy": busy_median,
+        "kernel_ms_per_run_all_cores_busy_each_timing": busy_ms_each,
         "kernel_sample_runs": kernel["runs"],
         "drivers": results,
     }
@@ -178,12 +193,16 @@ def show(report: dict) -> str:
             rows.append((LABELS[name], None, None, r["skipped"], *[None] * 5))
         else:
             rows.append((LABELS[name], *map(r.get, keys)))
+
+    def timings(key: str) -> str:
+        return ", ".join(f"{ms:.3g}" for ms in report[key])
+
     title = (
         f"sweep overhead, {report['model']} model: kernel {report['kernel_ms_per_run']:.3g} "
         f"ms/run (median of {len(report['kernel_ms_per_run_each_timing'])} timings of "
         f"{report['kernel_sample_runs']} runs, before and after each driver: "
-        f"{', '.join(f'{ms:.3g}' for ms in report['kernel_ms_per_run_each_timing'])}), "
-        f"{report['workers']} workers"
+        f"{timings('kernel_ms_per_run_each_timing')}; with all cores busy: "
+        f"{timings('kernel_ms_per_run_all_cores_busy_each_timing')}), {report['workers']} workers"
     )
     return title + "\n" + table(rows, header)
 
