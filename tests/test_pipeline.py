@@ -444,16 +444,14 @@ def test_held_in_agrees_with_isin() -> None:
     assert not store.held_in(ids, stored[:0]).any()
 
 
-FAULTS_PER_RUN = """
+FAULTS_PER_RUN = f"""
 import resource, sys
-from dataclasses import asdict
-import numpy as np
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from conftest import vector
 from segmark.kernels import market, network
 from segmark.pipeline import run
-from segmark.pipeline.config import ModelConfig, PolicyConfig, ShockConfig
 
-values = {**asdict(ModelConfig()), **asdict(PolicyConfig()), **asdict(ShockConfig())}
-params = np.array([float(values[name]) for name in market.PARAMS])
+params = vector()
 net = network.build("nk", 0)
 
 
