@@ -12,11 +12,13 @@ fraction of the ideal. The kernel alone, in one process and in one process per w
 ("busy kernel"), is timed again after every driver, and each driver's references are the means
 of the timings just before and after it (this machine's speed drifts). With
 the trivial model (--trivial, ~0.2 ms a run) the overhead is measured directly; with the
-default model (~120 ms a run) the fraction of ideal is what counts.
+default model (~120 ms a run) the fraction of ideal is what counts. With --repeats R every
+driver runs R times, the order reversed every other time, and each number is the median.
 Hydra runs a smaller sample of the runs (--hydra-runs): it is sequential and slow per job.
 
     .venv/bin/python -m benchmarks.sweep_overhead --runs 2000
     .venv/bin/python -m benchmarks.sweep_overhead --runs 20000 --trivial --hydra-runs 500
+    .venv/bin/python -m benchmarks.sweep_overhead --runs 10000 --drivers segmark pool --repeats 3
 """
 
 from __future__ import annotations
@@ -104,7 +106,12 @@ def child(driver: str, rows: Path, workers: int, trivial: bool, out: Path, copie
     return results if copies > 1 else results[0]
 
 
-def measure(runs: int, trivial: bool, hydra_runs: int, kernel_sample: int, drivers) -> dict:
+def measure(
+    runs: int, trivial: bool, hydra_runs: int, kernel_sample: int, drivers, repeats: int = 1
+) -> dict:
+    """Every driver ``repeats`` times, in alternating order (forward, then backward), each with
+    the kernel timed alone and on all cores just before and after it; a driver's numbers are
+    the medians over its repeats."""
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         cfg = sweep_config(runs, trivial, tmp / "unused")
@@ -129,43 +136,45 @@ def measure(runs: int, trivial: bool, hydra_runs: int, kernel_sample: int, drive
 
         busy_ms_each = [busy_ms()]
         n = len(load_rows(str(tmp / "rows.pkl")))
-        results: dict[str, dict] = {
-            "kernel": {"runs": n, "processes": 1},
-            "kernel_busy": {"runs": n, "processes": workers},
-        }
-        for driver in drivers:
-            rows_file = tmp / ("hydra.pkl" if driver == "hydra" else "rows.pkl")
-            out = tmp / driver
-            out.mkdir()
-            results[driver] = child(driver, rows_file, workers, trivial, out)
-            if "skipped" in results[driver]:
-                continue
-            # the kernel alone again, on one core and on all: each driver's references are the
-            # means of the timings just before and just after it, so a machine that speeds up
-            # or slows down over the benchmark's minutes (it does, by 10% and more) moves the
-            # driver and its references together
-            again = child("kernel", tmp / "sample.pkl", workers, trivial, tmp)
-            kernel_ms.append(again["wall_s"] / again["runs"] * 1e3)
-            busy_ms_each.append(busy_ms())
-            results[driver]["kernel_ms_per_run"] = (kernel_ms[-2] + kernel_ms[-1]) / 2
-            results[driver]["busy_kernel_ms_per_run"] = (busy_ms_each[-2] + busy_ms_each[-1]) / 2
-        kernel_median = statistics.median(kernel_ms)
-        busy_median = statistics.median(busy_ms_each)
-        results["kernel"]["wall_s"] = kernel_median / 1e3 * n
-        results["kernel_busy"]["wall_s"] = busy_median / 1e3 * n / workers
-    for name, result in results.items():
-        if "wall_s" in result:
-            per_run = result.get("kernel_ms_per_run", kernel_median) / 1e3
-            ideal = per_run * result["runs"] / workers
-            result["ideal_s"] = ideal
-            result["fraction_of_ideal"] = ideal / result["wall_s"]
-            if result["processes"] == workers:  # against the runs alone on every core at once
-                busy = result.get("busy_kernel_ms_per_run", busy_median) / 1e3
-                result["fraction_of_busy_kernel"] = (
-                    busy * result["runs"] / workers / result["wall_s"]
-                )
-            if name != "kernel":
-                result["overhead_ms_per_run"] = (result["wall_s"] - ideal) / result["runs"] * 1e3
+        each: dict[str, list[dict]] = {driver: [] for driver in drivers}
+        for repeat in range(repeats):
+            for driver in drivers if repeat % 2 == 0 else drivers[::-1]:
+                if any("skipped" in r for r in each[driver]):
+                    continue
+                rows_file = tmp / ("hydra.pkl" if driver == "hydra" else "rows.pkl")
+                out = tmp / f"{driver}-{repeat}"
+                out.mkdir()
+                result = child(driver, rows_file, workers, trivial, out)
+                each[driver].append(result)
+                if "skipped" in result:
+                    continue
+                # the kernel alone again, on one core and on all: each driver's references are
+                # the means of the timings just before and just after it, so a machine that
+                # speeds up or slows down over the benchmark's minutes (it does, by 10% and
+                # more) moves the driver and its references together
+                again = child("kernel", tmp / "sample.pkl", workers, trivial, tmp)
+                kernel_ms.append(again["wall_s"] / again["runs"] * 1e3)
+                busy_ms_each.append(busy_ms())
+                result["kernel_ms_per_run"] = (kernel_ms[-2] + kernel_ms[-1]) / 2
+                result["busy_kernel_ms_per_run"] = (busy_ms_each[-2] + busy_ms_each[-1]) / 2
+                score(result, workers)
+    kernel_median = statistics.median(kernel_ms)
+    busy_median = statistics.median(busy_ms_each)
+    results: dict[str, dict] = {
+        "kernel": {"runs": n, "processes": 1, "wall_s": kernel_median / 1e3 * n},
+        "kernel_busy": {
+            "runs": n,
+            "processes": workers,
+            "wall_s": busy_median / 1e3 * n / workers,
+            "kernel_ms_per_run": kernel_median,
+            "busy_kernel_ms_per_run": busy_median,
+        },
+    }
+    results["kernel"]["kernel_ms_per_run"] = kernel_median
+    for name in ("kernel", "kernel_busy"):
+        score(results[name], workers, overhead=name != "kernel")
+    for driver, done in each.items():
+        results[driver] = median_result(done)
     own = results.get("segmark", {}).get("overhead_ms_per_run")
     for result in results.values():
         if own and own > 0 and "overhead_ms_per_run" in result:
@@ -173,6 +182,7 @@ def measure(runs: int, trivial: bool, hydra_runs: int, kernel_sample: int, drive
     return {
         "model": "trivial (2 regions, 1 good, 1 step)" if trivial else "default",
         "workers": workers,
+        "repeats": repeats,
         "kernel_ms_per_run": kernel_median,
         "kernel_ms_per_run_each_timing": kernel_ms,
         "kernel_ms_per_run_all_cores_busy": busy_median,
@@ -180,6 +190,34 @@ def measure(runs: int, trivial: bool, hydra_runs: int, kernel_sample: int, drive
         "kernel_sample_runs": kernel["runs"],
         "drivers": results,
     }
+
+
+def score(result: dict, workers: int, overhead: bool = True) -> None:
+    """Adds the ideal (the kernel alone, over ``workers``), the fractions of it and of the
+    busy kernel, and the overhead per run to a timed result."""
+    ideal = result["kernel_ms_per_run"] / 1e3 * result["runs"] / workers
+    result["ideal_s"] = ideal
+    result["fraction_of_ideal"] = ideal / result["wall_s"]
+    if result["processes"] == workers:  # against the runs alone on every core at once
+        busy = result["busy_kernel_ms_per_run"] / 1e3
+        result["fraction_of_busy_kernel"] = busy * result["runs"] / workers / result["wall_s"]
+    if overhead:
+        result["overhead_ms_per_run"] = (result["wall_s"] - ideal) / result["runs"] * 1e3
+
+
+def median_result(done: list[dict]) -> dict:
+    """One driver's repeats as one result: each number the median over the repeats, and the
+    repeats themselves under ``each_repeat`` (a skipped driver: its reason)."""
+    if not done or "skipped" in done[-1]:
+        return done[-1] if done else {"skipped": "not run"}
+    if len(done) == 1:
+        return done[0]
+    merged: dict = {}
+    for key, value in done[0].items():
+        values = [r[key] for r in done if isinstance(r.get(key), (int, float))]
+        merged[key] = statistics.median(values) if len(values) == len(done) else value
+    merged["each_repeat"] = done
+    return merged
 
 
 def show(report: dict) -> str:
@@ -197,14 +235,22 @@ def show(report: dict) -> str:
     def timings(key: str) -> str:
         return ", ".join(f"{ms:.3g}" for ms in report[key])
 
+    repeats = report.get("repeats", 1)
     title = (
-        f"sweep overhead, {report['model']} model: kernel {report['kernel_ms_per_run']:.3g} "
+        f"sweep overhead, {report['model']} model"
+        + (f", medians of {repeats} repeats (order alternated)" if repeats > 1 else "")
+        + f": kernel {report['kernel_ms_per_run']:.3g} "
         f"ms/run (median of {len(report['kernel_ms_per_run_each_timing'])} timings of "
         f"{report['kernel_sample_runs']} runs, before and after each driver: "
         f"{timings('kernel_ms_per_run_each_timing')}; with all cores busy: "
         f"{timings('kernel_ms_per_run_all_cores_busy_each_timing')}), {report['workers']} workers"
     )
-    return title + "\n" + table(rows, header)
+    lines = [title, table(rows, header)]
+    for name, r in report["drivers"].items():
+        if len(r.get("each_repeat", [])) > 1:
+            of_ideal = ", ".join(f"{e['fraction_of_ideal']:.3f}" for e in r["each_repeat"])
+            lines.append(f"{LABELS[name]}, of ideal in each repeat: {of_ideal}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> dict | None:
@@ -216,6 +262,9 @@ def main(argv: list[str] | None = None) -> dict | None:
         "--kernel-sample", type=int, default=300, help="runs timed alone (default model)"
     )
     parser.add_argument("--drivers", nargs="+", choices=DRIVERS, default=list(DRIVERS))
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="times each driver runs (medians reported)"
+    )
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--driver", help=argparse.SUPPRESS)  # a child: one driver
     parser.add_argument("--rows", help=argparse.SUPPRESS)
@@ -226,7 +275,11 @@ def main(argv: list[str] | None = None) -> dict | None:
         result = drive(args.driver, args.rows, args.workers, args.trivial, args.out)
         print(json.dumps(result))
         return None
-    report = measure(args.runs, args.trivial, args.hydra_runs, args.kernel_sample, args.drivers)
+    if args.repeats < 1:
+        parser.error(f"--repeats = {args.repeats}: allowed is an integer >= 1")
+    report = measure(
+        args.runs, args.trivial, args.hydra_runs, args.kernel_sample, args.drivers, args.repeats
+    )
     print(show(report))
     write_json(args.json, report)
     return report
