@@ -7,6 +7,7 @@ issue 7 and writes results.json (machine, versions, settings, every part, the su
 
     .venv/bin/python -m benchmarks                 # make bench: about 30 minutes on 2 cores
     .venv/bin/python -m benchmarks --runs 10000    # the issue's 10,000 default runs (+15 min)
+    .venv/bin/python -m benchmarks --runs 10000 --repeats 3   # medians of 3 (about 2 hours)
     .venv/bin/python -m benchmarks --quick
 """
 
@@ -38,7 +39,9 @@ PACKAGES = (
 )
 FULL = {
     "runs": 5000,
+    "repeats": 1,
     "trivial_runs": 20_000,
+    "trivial_repeats": 3,
     "hydra_runs": 200,
     "hydra_trivial_runs": 500,
     "scale": [1000, 10_000, 100_000, 1_000_000],
@@ -47,7 +50,9 @@ FULL = {
 QUICK_KERNEL = ["--peer-steps", "26", "--repeats", "3"]
 QUICK = {
     "runs": 200,
+    "repeats": 1,
     "trivial_runs": 2000,
+    "trivial_repeats": 1,
     "hydra_runs": 10,
     "hydra_trivial_runs": 50,
     "scale": [1000, 10_000],
@@ -57,8 +62,10 @@ QUICK = {
 
 def parts(s: dict, quick: bool) -> dict[str, list[str]]:
     """Each part's command line (a module of this package and its arguments)."""
-    default = ["--runs", str(s["runs"]), "--hydra-runs", str(s["hydra_runs"])]
-    trivial = ["--runs", str(s["trivial_runs"]), "--hydra-runs", str(s["hydra_trivial_runs"])]
+    default = ["--runs", str(s["runs"]), "--hydra-runs", str(s["hydra_runs"]),
+               "--repeats", str(s["repeats"])]  # fmt: skip
+    trivial = ["--runs", str(s["trivial_runs"]), "--hydra-runs", str(s["hydra_trivial_runs"]),
+               "--repeats", str(s["trivial_repeats"])]  # fmt: skip
     return {
         "kernel_speed": ["benchmarks.kernel_speed", *(QUICK_KERNEL if quick else [])],
         "sweep_overhead_default": ["benchmarks.sweep_overhead", *default],
@@ -153,12 +160,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the suite")
     parser.add_argument("--runs", type=int, help="default-model runs (sweep overhead)")
+    parser.add_argument(
+        "--repeats", type=int, help="times each driver runs the default model (medians)"
+    )
     parser.add_argument("--only", nargs="+", help="some parts: kernel_speed sweep_scale ...")
     parser.add_argument("--out", type=Path, help="where the JSON files go")
     args = parser.parse_args(argv)
     settings = dict(QUICK if args.quick else FULL)
     if args.runs:
         settings["runs"] = args.runs
+    if args.repeats:
+        settings["repeats"] = args.repeats
     out = args.out or (Path("/tmp/segmark-bench-quick") if args.quick else HERE)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()

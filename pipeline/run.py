@@ -186,21 +186,15 @@ def _run_rows(plan: pa.Table, watchdog: Watchdog | None, time_budget: float) -> 
     status = np.full(n, STATUS_OK, dtype=object)
     message = np.full(n, None, dtype=object)
     elapsed = np.empty(n)
-    run_ids: list[np.ndarray] = []
     series: list[np.ndarray] = []
+    series_rows = np.zeros(n, dtype=np.int64)
     for i, row in enumerate(plan.to_pylist()):
         start = time.perf_counter()
         try:
             sim = run_one(row, watchdog.start_run() if watchdog else None)
             outcomes[i] = sim.outcomes
-            # series are stored as float32: a value finite in float64 may not be there
-            if (
-                not np.isfinite(sim.outcomes).all()
-                or not np.isfinite(sim.series.astype(np.float32)).all()
-            ):
-                status[i], message[i] = STATUS_FAILED, "non-finite outcome or series value"
-            run_ids.append(np.full(sim.series.shape[0], row["run_id"], dtype=object))
             series.append(sim.series)
+            series_rows[i] = sim.series.shape[0]
         except market.Stopped:
             outcomes[i] = np.nan
             status[i] = STATUS_FAILED
@@ -212,9 +206,17 @@ def _run_rows(plan: pa.Table, watchdog: Watchdog | None, time_budget: float) -> 
             if watchdog:
                 watchdog.end_run()
         elapsed[i] = time.perf_counter() - start
+    values = np.concatenate(series) if series else np.empty((0, len(market.SERIES) + 1))
+    owner = np.repeat(np.arange(n), series_rows)  # each series row's run (batch position)
+    with np.errstate(over="ignore"):  # stored as float32: too large a value becomes inf
+        stored = values.astype(np.float32)
+    finite = np.isfinite(outcomes).all(axis=1)
+    finite[owner[~np.isfinite(stored).all(axis=1)]] = False
+    nonfinite = (status == STATUS_OK) & ~finite
+    status[nonfinite], message[nonfinite] = STATUS_FAILED, "non-finite outcome or series value"
     return BatchResult(
         _summary_table(plan, status, message, elapsed, outcomes),
-        _series_table(run_ids, series),
+        _series_table(plan.column("run_id").take(owner), values[:, 0], stored[:, 1:]),
     )
 
 
@@ -242,16 +244,11 @@ def _summary_table(
     return pa.table(columns, schema=SUMMARY_SCHEMA)
 
 
-def _series_table(run_ids: list[np.ndarray], series: list[np.ndarray]) -> pa.Table:
-    if not series:
-        return SERIES_SCHEMA.empty_table()
-    values = np.concatenate(series)
-    columns = {
-        "run_id": pa.array(np.concatenate(run_ids), type=pa.string()),
-        "step": pa.array(values[:, 0].astype(np.int32)),
-    }
-    for j, name in enumerate(market.SERIES, start=1):
-        columns[name] = pa.array(values[:, j].astype(np.float32))
+def _series_table(run_ids: pa.ChunkedArray, steps: np.ndarray, series: np.ndarray) -> pa.Table:
+    """Series rows in the declared schema: run id, step, then a column per market.SERIES."""
+    columns = {"run_id": run_ids.cast(pa.string()), "step": pa.array(steps.astype(np.int32))}
+    for j, name in enumerate(market.SERIES):
+        columns[name] = pa.array(series[:, j])
     return pa.table(columns, schema=SERIES_SCHEMA)
 
 

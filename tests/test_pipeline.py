@@ -220,6 +220,35 @@ def test_failed_run_is_recorded_and_retry_failed_reruns_it(tmp_path: Path) -> No
     assert set(result.series.column("run_id").to_pylist()) == {plan.run_id[0], plan.run_id[2]}
 
 
+def test_non_finite_outcomes_and_series_are_failed_runs_with_their_series_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cfg = make_config(*SWEEP)
+    plan = sweeps.plan(cfg)[1].rows(slice(0, 4))
+    real_run = run_module.run_one
+    # run 1: a NaN outcome; run 2: a series value finite in float64 but not in float32
+    spoil = {plan.run_id[1]: ("outcomes", np.nan), plan.run_id[2]: ("series", 1e39)}
+
+    def spoiled(row: dict, stop: np.ndarray | None = None):
+        sim = real_run(row, stop)
+        if row["run_id"] in spoil:
+            field, value = spoil[row["run_id"]]
+            getattr(sim, field).flat[-1] = value
+        return sim
+
+    monkeypatch.setattr(run_module, "run_one", spoiled)
+    result = run_batch(plan)
+    summary = result.summary.to_pandas()
+    assert summary["status"].tolist() == ["ok", "failed", "failed", "ok"]
+    assert summary["message"].tolist()[1:3] == ["non-finite outcome or series value"] * 2
+    # every run's series is stored, each row under its own run's id, in run order
+    ids = result.series.column("run_id").to_pylist()
+    rows = len(ids) // 4
+    assert ids == [run for run in plan.run_id for _ in range(rows)]
+    steps = result.series.column("step").to_pylist()
+    assert steps == sorted(set(steps)) * 4
+
+
 def test_retry_failed_reruns_failed_runs_with_their_seeds(tmp_path: Path, client: Client) -> None:
     directory = sweep(tmp_path, "retry", "sweep.replicates=1", client=client)
     good = frames(directory)
