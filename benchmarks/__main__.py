@@ -7,7 +7,7 @@ issue 7 and writes results.json (machine, versions, settings, every part, the su
 
     .venv/bin/python -m benchmarks                 # make bench: about 30 minutes on 2 cores
     .venv/bin/python -m benchmarks --runs 10000    # the issue's 10,000 default runs (+15 min)
-    .venv/bin/python -m benchmarks --runs 10000 --repeats 3   # medians of 3 (about 2 hours)
+    .venv/bin/python -m benchmarks --runs 10000 --repeats 3   # medians of 3 (about 2.5 hours)
     .venv/bin/python -m benchmarks --quick
 """
 
