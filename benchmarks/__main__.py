@@ -122,6 +122,8 @@ def summary(results: dict) -> list[tuple]:
         for name, label in PEERS.items():
             if (r := default["drivers"].get(name, {})).get("fraction_of_ideal") is not None:
                 measure = f"default model, {r['runs']:,} runs: {label}, fraction of ideal"
+                if default.get("repeats", 1) > 1:
+                    measure += f" (median of {default['repeats']})"
                 if name == "segmark":
                     add(measure, r["fraction_of_ideal"], "≥ 0.95", r["fraction_of_ideal"] >= 0.95)
                 else:
@@ -129,7 +131,8 @@ def summary(results: dict) -> list[tuple]:
     if trivial := results.get("sweep_overhead_trivial"):
         for name, label in PEERS.items():
             if (r := trivial["drivers"].get(name, {})).get("overhead_ms_per_run") is not None:
-                add(f"trivial model, {r['runs']:,} runs: {label}, overhead ms/run",
+                median = f" (median of {n})" if (n := trivial.get("repeats", 1)) > 1 else ""
+                add(f"trivial model, {r['runs']:,} runs: {label}, overhead ms/run{median}",
                     r["overhead_ms_per_run"])  # fmt: skip
         for name in ("ema", "hydra"):
             if (ratio := trivial["drivers"].get(name, {}).get("overhead_vs_segmark")) is not None:
