@@ -5,7 +5,7 @@ each writing its JSON next to this file, then prints one summary table against t
 issue 7 and writes results.json (machine, versions, settings, every part, the summary).
 ``--quick`` runs everything small (a few minutes) into a scratch directory, to check the suite.
 
-    .venv/bin/python -m benchmarks                 # make bench: about 30 minutes on 2 cores
+    .venv/bin/python -m benchmarks                 # make bench: 35-40 minutes on 2 cores
     .venv/bin/python -m benchmarks --runs 10000    # the issue's 10,000 default runs (+15 min)
     .venv/bin/python -m benchmarks --runs 10000 --repeats 3   # medians of 3 (about 2.5 hours)
     .venv/bin/python -m benchmarks --quick

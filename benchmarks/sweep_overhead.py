@@ -161,7 +161,12 @@ def measure(
     kernel_median = statistics.median(kernel_ms)
     busy_median = statistics.median(busy_ms_each)
     results: dict[str, dict] = {
-        "kernel": {"runs": n, "processes": 1, "wall_s": kernel_median / 1e3 * n},
+        "kernel": {
+            "runs": n,
+            "processes": 1,
+            "wall_s": kernel_median / 1e3 * n,
+            "kernel_ms_per_run": kernel_median,
+        },
         "kernel_busy": {
             "runs": n,
             "processes": workers,
@@ -170,7 +175,6 @@ def measure(
             "busy_kernel_ms_per_run": busy_median,
         },
     }
-    results["kernel"]["kernel_ms_per_run"] = kernel_median
     for name in ("kernel", "kernel_busy"):
         score(results[name], workers, overhead=name != "kernel")
     for driver, done in each.items():
@@ -208,10 +212,8 @@ def score(result: dict, workers: int, overhead: bool = True) -> None:
 def median_result(done: list[dict]) -> dict:
     """One driver's repeats as one result: each number the median over the repeats, and the
     repeats themselves under ``each_repeat`` (a skipped driver: its reason)."""
-    if not done or "skipped" in done[-1]:
-        return done[-1] if done else {"skipped": "not run"}
-    if len(done) == 1:
-        return done[0]
+    if len(done) == 1 or "skipped" in done[-1]:
+        return done[-1]
     merged: dict = {}
     for key, value in done[0].items():
         values = [r[key] for r in done if isinstance(r.get(key), (int, float))]
