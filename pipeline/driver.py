@@ -20,12 +20,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from omegaconf import OmegaConf
 from tqdm import tqdm
 
 from segmark.kernels.market import MODEL_VERSION
 from segmark.pipeline import provenance
-from segmark.pipeline.config import Config, ConfigError
+from segmark.pipeline.config import Config, ConfigError, to_yaml
 from segmark.pipeline.designs import Design
 from segmark.pipeline.run import run_and_store, run_batch
 from segmark.pipeline.schedule import Client, connect, map_batches, total_threads
@@ -42,12 +41,12 @@ from segmark.pipeline.store import (
     write_manifest,
     writer_lock,
 )
-from segmark.pipeline.sweep import RunTable
+from segmark.pipeline.sweep import RunTable, Shipment
 from segmark.pipeline.sweep import plan as plan_runs
 
 FIRST_BATCH = 2  # runs per task until the first receipts tell what a run costs
 MAX_BATCH = 10_000
-TAPER_FLOOR = 10  # the last tasks hold at least task_seconds / TAPER_FLOOR of work
+TAPER_FLOOR = 50  # the last tasks hold at least task_seconds / TAPER_FLOOR of work
 
 
 @dataclass(frozen=True)
@@ -76,10 +75,10 @@ def dataset_directory(cfg: Config, now: datetime | None = None) -> Path:
 
 
 class Batcher:
-    """Slices the runs still to do into batches, made into rows only when a task is submitted.
-    With a fixed size it is a plain splitter; with size 0 it starts small and then sizes batches
-    to about ``task_seconds`` of work from the run times the receipts report, so thousands of
-    short runs never become thousands of tasks."""
+    """Slices the runs still to do into batches, made into shipments (``RunTable.shipment``)
+    only when a task is submitted. With a fixed size it is a plain splitter; with size 0 it
+    starts small and then sizes batches to about ``task_seconds`` of work from the run times
+    the receipts report, so thousands of short runs never become thousands of tasks."""
 
     def __init__(
         self,
@@ -107,11 +106,19 @@ class Batcher:
         wanted = round(self.task_seconds / per_run)
         # tapered towards the end (guided self-scheduling): at most half a worker's share of
         # the runs not yet submitted, so the last tasks are short and the workers finish
-        # together; never below a tenth of task_seconds, where a task's fixed costs (its rows,
-        # two Parquet parts, the scheduler's round trip) would start to count
+        # together; never below task_seconds / TAPER_FLOOR (0.1 s of the default 5 s), where a
+        # task's fixed costs (its rows, two Parquet parts, the scheduler's round trip: about
+        # 15 ms) would start to count
         share = math.ceil((len(self.todo) - self.position) / (2 * self.workers))
         floor = round(self.task_seconds / TAPER_FLOOR / per_run)
         return max(1, min(wanted, max(share, floor), MAX_BATCH))
+
+    def in_flight(self, limit: int) -> int:
+        """Tasks to keep submitted: ``limit``, but while adaptive batches still wait for their
+        first receipt only one probe per worker thread (more small probes would only queue)."""
+        if self.fixed_size or self.run_seconds is not None:
+            return limit
+        return min(limit, self.workers)
 
     def observe(self, n_runs: int, run_seconds: float) -> None:
         """Fold a receipt's mean run time into the running estimate."""
@@ -121,11 +128,11 @@ class Batcher:
                 mean if self.run_seconds is None else 0.7 * self.run_seconds + 0.3 * mean
             )
 
-    def __iter__(self) -> Iterator[pa.Table]:
+    def __iter__(self) -> Iterator[Shipment]:
         while self.position < len(self.todo):
             index = self.todo[self.position : self.position + self.size]
             self.position += len(index)
-            yield self.table.batch(index)
+            yield self.table.shipment(index)
 
 
 def plan_sweep(cfg: Config) -> tuple[Design, RunTable, Path]:
@@ -242,7 +249,7 @@ def _sweep_into(
     """Run what ``directory`` lacks of ``plan``, check it, compact it; the caller holds the
     dataset's lock. Returns (runs skipped as already stored, planned runs that failed)."""
     todo = _runs_to_do(cfg, plan, directory, echo) if existing else np.arange(len(plan))
-    config_yaml = OmegaConf.to_yaml(OmegaConf.structured(cfg))
+    config_yaml = to_yaml(cfg)
     record = provenance.collect(cfg.sweep.root_seed, config_yaml)
     prepare_dataset(
         directory,
@@ -274,7 +281,9 @@ def _sweep_into(
             disable=not cfg.progress,
             smoothing=0.1,
         ) as bar:
-            for receipt in map_batches(client, task, batcher, in_flight):
+            for receipt in map_batches(
+                client, task, batcher, partial(batcher.in_flight, in_flight)
+            ):
                 batcher.observe(receipt.n_runs, receipt.run_seconds)
                 n_failed += receipt.n_failed
                 bar.update(receipt.n_runs)

@@ -11,6 +11,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +34,7 @@ from segmark.pipeline.store import (
     SUMMARY_SCHEMA,
     write_batch,
 )
+from segmark.pipeline.sweep import Shipment
 
 M_TOP_PAD, M_MMAP_THRESHOLD = -2, -3  # glibc's mallopt parameters
 RUN_HEAP_BYTES = 4 << 20
@@ -169,18 +171,29 @@ class Watchdog:
                 current[1][0] = 1
 
 
-def run_batch(plan: pa.Table | pd.DataFrame, time_budget: float = 0.0) -> BatchResult:
-    """Run every row of ``plan`` (a slice of the run table, ``RunTable.batch`` or ``.rows``). A
+def run_batch(plan: pa.Table | pd.DataFrame | Shipment, time_budget: float = 0.0) -> BatchResult:
+    """Run every row of ``plan`` (a slice of the run table: ``RunTable.batch``, ``.rows`` or
+    ``.shipment``). A
     run that raises, returns non-finite outcomes or runs longer than ``time_budget`` seconds
     (if > 0) is recorded with status ``failed`` and a message; the batch goes on."""
     keep_run_arrays_on_the_heap()
-    if isinstance(plan, pd.DataFrame):
-        plan = pa.Table.from_pandas(plan, preserve_index=False)
+    if isinstance(plan, Shipment):
+        records = plan.records()
+        plan = plan.table()
+    else:
+        if isinstance(plan, pd.DataFrame):
+            plan = pa.Table.from_pandas(plan, preserve_index=False)
+        records = iter(plan.to_pylist())
     with Watchdog(time_budget) if time_budget > 0 else nullcontext() as watchdog:
-        return _run_rows(plan, watchdog, time_budget)
+        return _run_rows(plan, records, watchdog, time_budget)
 
 
-def _run_rows(plan: pa.Table, watchdog: Watchdog | None, time_budget: float) -> BatchResult:
+def _run_rows(
+    plan: pa.Table,
+    records: Iterator[dict[str, Any]],
+    watchdog: Watchdog | None,
+    time_budget: float,
+) -> BatchResult:
     n = plan.num_rows
     outcomes = np.full((n, len(market.OUTCOMES)), np.nan)
     status = np.full(n, STATUS_OK, dtype=object)
@@ -188,7 +201,7 @@ def _run_rows(plan: pa.Table, watchdog: Watchdog | None, time_budget: float) -> 
     elapsed = np.empty(n)
     series: list[np.ndarray] = []
     series_rows = np.zeros(n, dtype=np.int64)
-    for i, row in enumerate(plan.to_pylist()):
+    for i, row in enumerate(records):
         start = time.perf_counter()
         try:
             sim = run_one(row, watchdog.start_run() if watchdog else None)
@@ -253,7 +266,7 @@ def _series_table(run_ids: pa.ChunkedArray, steps: np.ndarray, series: np.ndarra
 
 
 def run_and_store(
-    plan: pa.Table | pd.DataFrame,
+    plan: pa.Table | pd.DataFrame | Shipment,
     directory: str,
     compression: str,
     provenance: dict[str, Any] | None = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shlex
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -153,22 +153,27 @@ def total_threads(client: Client) -> int:
 
 
 def map_batches(
-    client: Client, fn: Callable[[T], R], batches: Sequence[T], max_in_flight: int
+    client: Client,
+    fn: Callable[[T], R],
+    batches: Iterable[T],
+    max_in_flight: int | Callable[[], int],
 ) -> Iterator[R]:
     """Yield ``fn(batch)`` for every batch, in completion order, with at most ``max_in_flight``
-    tasks submitted at any time. A task lost with its worker is retried by Dask."""
+    tasks submitted at any time (a callable is asked again after every result, so the limit can
+    grow). A task lost with its worker is retried by Dask."""
     pending = iter(batches)
     futures = as_completed()
     submitted = set()
 
-    def submit(batch: T) -> None:
-        future = client.submit(fn, batch, pure=False)
-        submitted.add(future)
-        futures.add(future)
+    def fill() -> None:
+        limit = max_in_flight() if callable(max_in_flight) else max_in_flight
+        for batch in _take(pending, limit - len(submitted)):
+            future = client.submit(fn, batch, pure=False)
+            submitted.add(future)
+            futures.add(future)
 
     try:
-        for batch in _take(pending, max_in_flight):
-            submit(batch)
+        fill()
         for future in futures:
             try:
                 result = future.result()
@@ -181,9 +186,8 @@ def map_batches(
                 raise
             submitted.discard(future)
             future.release()
-            for batch in _take(pending, 1):
-                submit(batch)
             yield result
+            fill()
     finally:
         if submitted and client.status == "running":  # stopped early: tasks still queued or
             client.cancel(list(submitted), force=True)  # running must not land later

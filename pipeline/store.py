@@ -19,6 +19,7 @@ import json
 import os
 import socket
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -298,41 +299,52 @@ def compact(directory: Path, compression: str, target_mb: float) -> tuple[int, i
 def _merge(directory: Path, parts: list[Path], compression: str) -> None:
     key = part_key([part.stem for part in parts])  # parts are named by their runs already
     meta = pq.read_schema(parts[0]).metadata
-    staged = []
-    try:
-        for sub, schema in ((SERIES_DIR, SERIES_SCHEMA), (SUMMARY_DIR, SUMMARY_SCHEMA)):
-            sources = [directory / sub / part.name for part in parts]
-            sources = [path for path in sources if path.exists()]
-            if not sources:
-                continue
+    jobs = []
+    for sub, schema in ((SERIES_DIR, SERIES_SCHEMA), (SUMMARY_DIR, SUMMARY_SCHEMA)):
+        sources = [directory / sub / part.name for part in parts]
+        sources = [path for path in sources if path.exists()]
+        if sources:
             final = directory / sub / f"part-{key}.parquet"
             tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
-            staged.append((tmp, final, sources))
-            with pq.ParquetWriter(
-                tmp, schema.with_metadata(meta), compression=compression, write_page_checksum=True
-            ) as out:
-                pending: list[pa.Table] = []  # parts read, gathered into row groups of up
-                rows = size = 0  # to ROW_GROUP_ROWS rows or ROW_GROUP_BYTES: many tiny row
-                for i, path in enumerate(sources):  # groups slow every reader
-                    # one thread: less memory; checksums: a damaged part is never merged
-                    with pq.ParquetFile(path, page_checksum_verification=True) as part:
-                        table = part.read(use_threads=False)
-                    pending.append(table.cast(schema).replace_schema_metadata(meta))
-                    rows += table.num_rows
-                    size += table.nbytes
-                    full = rows >= ROW_GROUP_ROWS or size >= ROW_GROUP_BYTES
-                    if full or i == len(sources) - 1:
-                        out.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP_ROWS)
-                        pending, rows, size = [], 0, 0
+            jobs.append((tmp, final, sources, schema.with_metadata(meta)))
+    # the series and the summary merge at once (Arrow reads, encodes and compresses without
+    # the GIL): the workers are idle while the driver compacts
+    try:
+        with ThreadPoolExecutor(max_workers=len(jobs) or 1) as pool:
+            done = [pool.submit(_write_merged, tmp, sources, schema, compression)
+                    for tmp, _, sources, schema in jobs]  # fmt: skip
+        for job in done:
+            job.result()  # the first failure, after both have stopped
     except BaseException:
-        for tmp, _, _ in staged:
+        for tmp, _, _, _ in jobs:
             _remove_if_there(tmp)
         raise
     for sub in (SUMMARY_DIR, SERIES_DIR):  # summary parts first: their runs become "not stored"
         for part in parts:
             (directory / sub / part.name).unlink(missing_ok=True)
-    for tmp, final, _ in staged:  # series first, summary last, as when a batch is written
+    for tmp, final, _, _ in jobs:  # series first, summary last, as when a batch is written
         os.replace(tmp, final)
+
+
+def _write_merged(tmp: Path, sources: list[Path], schema: pa.Schema, compression: str) -> None:
+    """The parts ``sources`` as one file ``tmp``, in row groups of up to ROW_GROUP_ROWS rows or
+    ROW_GROUP_BYTES (many tiny row groups slow every reader)."""
+    meta = schema.metadata
+    with pq.ParquetWriter(tmp, schema, compression=compression, write_page_checksum=True) as out:
+        pending: list[pa.Table] = []
+        rows = size = 0
+        for i, path in enumerate(sources):
+            # one thread per file: less memory; checksums: a damaged part is never merged
+            with pq.ParquetFile(path, page_checksum_verification=True) as part:
+                table = part.read(use_threads=False)
+            if not table.schema.equals(schema):  # a part of an older layout
+                table = table.cast(schema)
+            pending.append(table.replace_schema_metadata(meta))
+            rows += table.num_rows
+            size += table.nbytes
+            if rows >= ROW_GROUP_ROWS or size >= ROW_GROUP_BYTES or i == len(sources) - 1:
+                out.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP_ROWS)
+                pending, rows, size = [], 0, 0
 
 
 def drop_runs(directory: Path, run_ids: set[str], compression: str) -> int:

@@ -79,20 +79,33 @@ class RunTable:
 
     def batch(self, index: np.ndarray | slice | None = None) -> pa.Table:
         """The runs at ``index`` (all by default) as an Arrow table: ``run_id, point, replicate,
-        seed`` then every parameter column. What a task is shipped: cheaper than a DataFrame to
-        build, pickle and turn into per-run records."""
+        seed`` then every parameter column. Cheaper than a DataFrame to build and to turn into
+        per-run records."""
         index = slice(None) if index is None else index
         point = self.point[index]
-        table = self._points_arrow.take(point)
-        front = [
-            ("run_id", np.char.decode(self.run_id[index], "ascii")),
-            ("point", point),
-            ("replicate", self.replicate[index]),
-            ("seed", self.seed[index]),
-        ]
-        for position, (name, values) in enumerate(front):
-            table = table.add_column(position, name, pa.array(values))
-        return table
+        return _rows(
+            self._points_arrow,
+            point,
+            self.run_id[index],
+            point,
+            self.replicate[index],
+            self.seed[index],
+        )
+
+    def shipment(self, index: np.ndarray | slice) -> Shipment:
+        """The runs at ``index`` as a task ships them: the design points they use, once, and
+        per run its point, replicate, seed and id. A grid point's replicates share one row:
+        for 5,000 runs of 25 points, 0.2 MB to pickle instead of 2.4 MB."""
+        point = self.point[index]
+        used, local = np.unique(point, return_inverse=True)
+        return Shipment(
+            self._points_arrow.take(used),
+            local.astype(np.int32),
+            point,
+            self.replicate[index],
+            self.seed[index],
+            self.run_id[index],
+        )
 
     def rows(self, index: np.ndarray | slice | None = None) -> pd.DataFrame:
         """``batch`` as a DataFrame."""
@@ -101,6 +114,61 @@ class RunTable:
     def chunks(self, size: int = 10_000) -> Iterator[pa.Table]:
         for start in range(0, len(self), size):
             yield self.batch(slice(start, start + size))
+
+
+@dataclass(frozen=True, eq=False)
+class Shipment:
+    """A task's runs (``RunTable.shipment``); ``table()``, where they run, gives the rows
+    ``RunTable.batch`` would."""
+
+    points: pa.Table  # the design points these runs use
+    local_point: np.ndarray  # int32 (n,): each run's row of ``points``
+    point: np.ndarray  # int64 (n,): each run's point in the design
+    replicate: np.ndarray
+    seed: np.ndarray
+    run_id: np.ndarray  # S16
+
+    def __len__(self) -> int:
+        return int(self.point.shape[0])
+
+    def table(self) -> pa.Table:
+        return _rows(
+            self.points, self.local_point, self.run_id, self.point, self.replicate, self.seed
+        )
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """``table().to_pylist()``, one run at a time, each point's values converted once."""
+        points = self.points.to_pylist()
+        for run_id, local, point, replicate, seed in zip(
+            self.run_id.tolist(),
+            self.local_point.tolist(),
+            self.point.tolist(),
+            self.replicate.tolist(),
+            self.seed.tolist(),
+            strict=True,
+        ):
+            ids = {"run_id": run_id.decode(), "point": point, "replicate": replicate, "seed": seed}
+            yield {**ids, **points[local]}
+
+
+def _rows(
+    points: pa.Table,
+    take: np.ndarray,
+    run_id: np.ndarray,
+    point: np.ndarray,
+    replicate: np.ndarray,
+    seed: np.ndarray,
+) -> pa.Table:
+    table = points.take(take)
+    front = [
+        ("run_id", pa.array(run_id).cast(pa.string())),
+        ("point", pa.array(point)),
+        ("replicate", pa.array(replicate)),
+        ("seed", pa.array(seed)),
+    ]
+    for position, (name, values) in enumerate(front):
+        table = table.add_column(position, name, values)
+    return table
 
 
 def expand(cfg: Config, design: Design) -> RunTable:

@@ -3,6 +3,7 @@ before anything is written."""
 
 from __future__ import annotations
 
+import io
 import shutil
 import sys
 from pathlib import Path
@@ -11,13 +12,16 @@ import pytest
 from conftest import make_config, run_cli
 from hydra import compose, initialize_config_module
 from hydra.errors import ConfigCompositionException
+from omegaconf import OmegaConf
 
 from segmark.kernels import market
 from segmark.pipeline import cli
 from segmark.pipeline import sweep as sweeps
-from segmark.pipeline.config import ConfigError, geomspace, linspace
+from segmark.pipeline.config import ConfigError, geomspace, linspace, to_yaml
 from segmark.pipeline.driver import plan_sweep
 from segmark.pipeline.params import KERNEL_COLUMNS, PARAMETER_COLUMNS
+
+CONF = Path(__file__).parents[1] / "conf"
 
 
 def _options(group: str) -> list[str]:
@@ -195,3 +199,27 @@ def test_every_config_group_is_packaged() -> None:
     groups = {p.name for p in (root / "conf").iterdir() if p.is_dir() and p.name != "__pycache__"}
     assert {f"segmark.conf.{g}" for g in groups} <= set(packages["packages"])
     assert all(packages["package-data"][f"segmark.conf.{g}"] == ["*.yaml"] for g in groups)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        *([f"sweep={p.stem}"] for p in sorted(CONF.glob("sweep/*.yaml"))),
+        *([f"cluster={p.stem}"] for p in sorted(CONF.glob("cluster/*.yaml"))),
+        ["sweep.name=yes", "policy.crackdown=1e-3", "storage.dataset=x"],
+        ["sweep.axes.model.network=[grid,ring]", "model.scenario=crackdown_2009"],
+    ],
+)
+def test_fast_config_yaml_is_what_omegaconf_writes(overrides: list[str]) -> None:
+    cfg = make_config(*overrides)
+    assert to_yaml(cfg) == OmegaConf.to_yaml(OmegaConf.structured(cfg))
+
+
+def test_fast_config_yaml_quotes_strings_as_omegaconf_does() -> None:
+    cfg = make_config()
+    cfg.storage.root = "~/odd: path 'quoted' ü"
+    cfg.storage.dataset = "1e3"
+    cfg.sweep.name = "off"
+    cfg.cluster.address = "null"
+    assert to_yaml(cfg) == OmegaConf.to_yaml(OmegaConf.structured(cfg))
+    assert OmegaConf.load(io.StringIO(to_yaml(cfg))).storage.dataset == "1e3"

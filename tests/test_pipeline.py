@@ -301,20 +301,25 @@ def test_batcher_sizes_tasks_from_run_times() -> None:
     table = sweeps.plan(make_config(*SWEEP, "sweep.replicates=1000"))[1]
     todo = np.arange(len(table) // 3)  # the first 1000 runs still to do
     batcher = Batcher(table, todo, fixed_size=0, task_seconds=0.5, workers=2)
+    assert batcher.in_flight(8) == 2  # one probe per worker thread until a receipt
     batches = iter(batcher)
     assert len(next(batches)) == 2  # no measurement yet
-    batcher.observe(2, 0.02)  # 10 ms a run -> 50 runs make 0.5 s
-    assert len(next(batches)) == 50
+    batcher.observe(2, 0.002)  # 1 ms a run -> 500 runs make 0.5 s
+    assert batcher.in_flight(8) == 8
+    assert len(next(batches)) == 250  # half a worker's share of the 998 left
     sizes = [len(b) for b in batches]
-    assert sum(sizes) == 1000 - 52
+    assert sum(sizes) == 1000 - 252
     # the end is tapered: each batch at most half a worker's share of what is left, but not
-    # below a tenth of the target (5 runs)
-    left = 1000 - 52
+    # below task_seconds / TAPER_FLOOR of work (10 runs)
+    floor = round(0.5 / driver.TAPER_FLOOR / 0.001)
+    assert floor == 10
+    left = 1000 - 252
     for size in sizes:
-        assert size == min(50, max(-(-left // 4), 5), left)
+        assert size == min(500, max(-(-left // 4), floor), left)
         left -= size
-    assert sizes[-3:] == [5, 5, 3] and sizes.count(50) > 10 and min(sizes) == 3
-    assert Batcher(table, todo, fixed_size=7, task_seconds=2.0, workers=2).size == 7
+    assert sizes[-3:] == [10, 10, 10] and min(sizes) == 10 and max(sizes) == 187
+    fixed = Batcher(table, todo, fixed_size=7, task_seconds=2.0, workers=2)
+    assert fixed.size == 7 and fixed.in_flight(8) == 8
 
 
 def test_categorical_axis_is_reported_without_a_curve(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pandas as pd
 from conftest import make_config
@@ -100,3 +102,24 @@ def test_root_seed_changes_every_seed() -> None:
 def test_no_axes_is_one_point() -> None:
     got = table("~sweep.axes.policy", "sweep.replicates=3")
     assert len(got) == 3 and got["point"].eq(0).all()
+
+
+def test_a_shipment_makes_the_rows_of_its_runs_and_ships_each_point_once() -> None:
+    grid = sweeps.plan(make_config(*SMALL, "sweep.replicates=300"))[1]
+    index = np.arange(150, 450)  # point 0's last 150 runs, point 1's first 150
+    shipment = grid.shipment(index)
+    assert shipment.points.num_rows == 2 and len(shipment) == 300
+    assert shipment.table().equals(grid.batch(index))
+    records, rows = list(shipment.records()), grid.batch(index).to_pylist()
+    assert records == rows
+    assert [list(map(type, r.values())) for r in records] == [
+        list(map(type, r.values())) for r in rows
+    ]
+    assert len(pickle.dumps(shipment)) < len(pickle.dumps(grid.batch(index))) / 5
+    everything = grid.shipment(slice(None))
+    assert everything.table().equals(grid.batch())
+    sampled = sweeps.plan(make_config("sweep=screening", "sweep.replicates=1"))[1]
+    picked = np.array([7, 3, 3, 0])  # any order, a run twice
+    assert sampled.shipment(picked).table().equals(sampled.batch(picked))
+    assert list(sampled.shipment(picked).records()) == sampled.batch(picked).to_pylist()
+    assert sampled.shipment(picked).points.num_rows == 3
