@@ -388,6 +388,8 @@ class StorageConfig:
     dataset: str = ""
     compression: str = "zstd"
     compact_mb: float = 64.0  # after a sweep, merge small parts into files of about this size
+    # ... once the dataset holds at least this many parts (fewer are no burden to readers)
+    compact_min_parts: int = 50
 
 
 @dataclass
@@ -592,6 +594,7 @@ def validate_settings(cfg: Config) -> None:
         raise ConfigError(
             f"storage.compact_mb = {compact!r}: allowed is a size in MB in [0, 1e6] (0: never)."
         )
+    _check_int("storage.compact_min_parts", cfg.storage.compact_min_parts, 1, 1_000_000_000)
     if cfg.storage.compression not in COMPRESSIONS:
         raise ConfigError(
             f"storage.compression = {cfg.storage.compression!r}: choose one of "

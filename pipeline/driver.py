@@ -11,6 +11,7 @@ import io
 import math
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,11 +35,12 @@ from segmark.pipeline.store import (
     drop_duplicates,
     drop_runs,
     held_in,
-    prepare_dataset,
+    open_dataset,
     read_manifest,
     remove_leftovers,
     scan,
     write_manifest,
+    write_plan,
     writer_lock,
 )
 from segmark.pipeline.sweep import RunTable, Shipment
@@ -251,15 +253,7 @@ def _sweep_into(
     todo = _runs_to_do(cfg, plan, directory, echo) if existing else np.arange(len(plan))
     config_yaml = to_yaml(cfg)
     record = provenance.collect(cfg.sweep.root_seed, config_yaml)
-    prepare_dataset(
-        directory,
-        plan.chunks(),
-        len(plan),
-        config_yaml,
-        cfg.storage.compression,
-        model_version=MODEL_VERSION,
-        provenance=record,
-    )
+    open_dataset(directory, len(plan), model_version=MODEL_VERSION, provenance=record)
     n_skipped = len(plan) - len(todo)
     if n_skipped:
         echo(f"resuming {directory.name}: {n_skipped} of {len(plan)} runs already stored")
@@ -274,20 +268,30 @@ def _sweep_into(
     in_flight = cfg.cluster.max_in_flight or 4 * workers
     n_failed = 0
     try:
-        with tqdm(
-            total=len(plan),
-            initial=n_skipped,
-            unit="run",
-            disable=not cfg.progress,
-            smoothing=0.1,
-        ) as bar:
+        # the plan and config are written while the first tasks run (the workers would wait)
+        with (
+            ThreadPoolExecutor(max_workers=1) as background,
+            tqdm(
+                total=len(plan),
+                initial=n_skipped,
+                unit="run",
+                disable=not cfg.progress,
+                smoothing=0.1,
+            ) as bar,
+        ):
+            planned = background.submit(
+                write_plan, directory, plan.chunks(), config_yaml, cfg.storage.compression
+            )
             for receipt in map_batches(
                 client, task, batcher, partial(batcher.in_flight, in_flight)
             ):
+                if planned.done():
+                    planned.result()  # its error (a full disk) ends the sweep now
                 batcher.observe(receipt.n_runs, receipt.run_seconds)
                 n_failed += receipt.n_failed
                 bar.update(receipt.n_runs)
                 bar.set_postfix(failed=n_failed, batch=batcher.size, refresh=False)
+        planned.result()
         remove_leftovers(directory)  # temporary files of tasks that died with their worker
         stored = scan(directory, verify=False)  # parts scanned at the start or written since
         if stored.duplicates:  # a part landed late by a task of an earlier, dead driver
@@ -300,7 +304,12 @@ def _sweep_into(
                 f"{directory}: {missing} planned runs missing, {stored.duplicates} stored twice"
             )
         if cfg.storage.compact_mb:
-            before, after = compact(directory, cfg.storage.compression, cfg.storage.compact_mb)
+            before, after = compact(
+                directory,
+                cfg.storage.compression,
+                cfg.storage.compact_mb,
+                cfg.storage.compact_min_parts,
+            )
             if after < before:
                 echo(f"compacted {before} part files into {after}")
     except BaseException as error:

@@ -269,9 +269,14 @@ def remove_leftovers(directory: Path) -> int:
     return len(orphans)
 
 
-def compact(directory: Path, compression: str, target_mb: float) -> tuple[int, int]:
-    """Merge small part pairs into pairs of about ``target_mb`` (time-series size) each; returns
-    the number of summary parts before and after. Only while no task writes into the dataset.
+def compact(
+    directory: Path, compression: str, target_mb: float, min_parts: int = 1
+) -> tuple[int, int]:
+    """Merge small part pairs into pairs of about ``target_mb`` (time-series size) each, if the
+    dataset holds at least ``min_parts`` summary parts (Delta Lake's auto compaction likewise
+    waits for 50 files: merging a handful buys readers nothing and costs the sweep a rewrite);
+    returns the number of summary parts before and after. Only while no task writes into the
+    dataset.
 
     Crash-safe without ever storing a run twice: the merged pair is written under hidden names,
     then the small summary parts (the commit markers) and series parts are deleted, then the
@@ -280,6 +285,8 @@ def compact(directory: Path, compression: str, target_mb: float) -> tuple[int, i
     """
     directory = Path(directory)
     summaries = sorted((directory / SUMMARY_DIR).glob("part-*.parquet"))
+    if len(summaries) < min_parts:
+        return len(summaries), len(summaries)
     groups: list[list[Path]] = [[]]
     size = 0.0
     for part in summaries:
@@ -438,20 +445,20 @@ def _replace_or_remove(table: pa.Table, path: Path, compression: str) -> None:
         path.unlink()
 
 
-def prepare_dataset(
-    directory: Path,
-    plan: Iterable[pa.Table],
-    n_runs: int,
-    config_yaml: str,
-    compression: str,
-    **manifest: Any,
-) -> None:
-    """Fill in (or update) a dataset directory: its manifest, this invocation's plan (written
-    chunk by chunk) and config."""
+def open_dataset(directory: Path, n_runs: int, **manifest: Any) -> None:
+    """Make (or reopen) a dataset directory for a sweep: its part folders and its manifest,
+    marked running."""
     directory = Path(directory)
     for sub in (SUMMARY_DIR, SERIES_DIR):
         (directory / sub).mkdir(parents=True, exist_ok=True)
     write_manifest(directory, status="running", runs_planned=n_runs, **manifest)
+
+
+def write_plan(
+    directory: Path, plan: Iterable[pa.Table], config_yaml: str, compression: str
+) -> None:
+    """This invocation's config and plan (written chunk by chunk) into the dataset."""
+    directory = Path(directory)
     with staged_file(directory / CONFIG_FILE) as tmp:
         tmp.write_text(config_yaml)
     with (

@@ -204,16 +204,26 @@ def expand(cfg: Config, design: Design) -> RunTable:
             dtype=np.int64,
             count=n_runs,
         )
-    ids = np.fromiter(
-        (
-            run_id(digests[p], r, int(seed[p * replicates + r]), repeats[p]).encode()
-            for p in range(len(digests))
+    return RunTable(points, point, replicate, seed, _run_ids(digests, repeats, replicates, seed))
+
+
+def _run_ids(
+    digests: list[bytes], repeats: list[int], replicates: int, seed: np.ndarray
+) -> np.ndarray:
+    """``run_id`` of every run (S16), the per-point parts of its payload formatted once."""
+    seeds = seed.tolist()
+    ids = np.empty(len(seeds), dtype="S16")
+    for p, (digest, repeat) in enumerate(zip(digests, repeats, strict=True)):
+        head = f"{digest.hex()}|"
+        tail = f"|{MODEL_VERSION}" + (f"|{repeat}" if repeat else "")
+        first = p * replicates
+        ids[first : first + replicates] = [
+            hashlib.blake2b(f"{head}{r}|{seeds[first + r]}{tail}".encode(), digest_size=8)
+            .hexdigest()
+            .encode()
             for r in range(replicates)
-        ),
-        dtype="S16",
-        count=n_runs,
-    )
-    return RunTable(points, point, replicate, seed, ids)
+        ]
+    return ids
 
 
 def _columns(values: dict[str, Any]) -> dict[str, Any]:

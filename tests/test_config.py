@@ -110,6 +110,10 @@ BAD_INPUTS = [
     (["cluster=address"], "cluster.address is empty"),
     (["storage.compression=lzma"], "storage.compression = 'lzma': choose one of"),
     (["storage.dataset=../elsewhere"], "storage.dataset = '../elsewhere'"),
+    (
+        ["storage.compact_min_parts=0"],
+        "storage.compact_min_parts = 0: allowed is an integer in [1,",
+    ),
     (["progress=maybe"], "progress = 'maybe' is not allowed: it takes true or false"),
     (["nosuch.key=1"], "there is no config section 'nosuch'"),
     (["cluster.jobqueue.bogus=1"], "cluster.jobqueue.bogus is not a setting: cluster.jobqueue has"),

@@ -213,7 +213,16 @@ def test_scheduler_killed_then_resumed_on_a_new_one(tmp_path: Path, undisturbed)
     [
         (28, ("sweep=smoke",), 6),  # a worker's summary part (~32 KB) fails
         # parts (<= 32 KB) land; compaction's merged series part (> 40 KB) fails
-        (40, ("sweep=smoke", "sweep.replicates=10", "sweep.batch_size=1"), 30),
+        (
+            40,
+            (
+                "sweep=smoke",
+                "sweep.replicates=10",
+                "sweep.batch_size=1",
+                "storage.compact_min_parts=2",
+            ),
+            30,
+        ),
     ],
     ids=["worker-write", "compaction"],
 )

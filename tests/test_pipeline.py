@@ -354,6 +354,7 @@ def test_small_parts_are_compacted_after_the_sweep(
         *SWEEP,
         "sweep.batch_size=1",
         "storage.compact_mb=64",
+        "storage.compact_min_parts=9",
         f"storage.root={tmp_path}",
         "storage.dataset=compact",
     )
@@ -370,6 +371,16 @@ def test_small_parts_are_compacted_after_the_sweep(
     # A later sweep into the compacted dataset finds every run stored.
     again = run_sweep(cfg, echo=lines.append, client=client)
     assert again.n_skipped == 9
+
+
+def test_compaction_waits_for_enough_parts(tmp_path: Path, client: Client) -> None:
+    directory = sweep(tmp_path, "few", "sweep.batch_size=3", client=client)
+    parts = sorted((directory / "summary").glob("part-*.parquet"))
+    assert len(parts) == 3
+    assert store.compact(directory, "zstd", target_mb=64, min_parts=4) == (3, 3)
+    assert sorted((directory / "summary").glob("part-*.parquet")) == parts
+    assert store.compact(directory, "zstd", target_mb=64, min_parts=3) == (3, 1)
+    assert len(scan(directory)) == 9
 
 
 def test_a_compaction_cut_short_loses_runs_to_redo_never_doubles_them(

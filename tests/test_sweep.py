@@ -123,3 +123,16 @@ def test_a_shipment_makes_the_rows_of_its_runs_and_ships_each_point_once() -> No
     assert sampled.shipment(picked).table().equals(sampled.batch(picked))
     assert list(sampled.shipment(picked).records()) == sampled.batch(picked).to_pylist()
     assert sampled.shipment(picked).points.num_rows == 3
+
+
+def test_run_ids_of_the_table_are_run_id_of_each_run() -> None:
+    digests = [bytes(range(16)), bytes(range(16)), bytes(range(1, 17))]
+    repeats = [0, 1, 0]  # a point the design holds twice
+    seed = np.array([11, 12, 11, 12, 11, 12], dtype=np.int64)
+    got = sweeps._run_ids(digests, repeats, 2, seed).tolist()
+    expected = [
+        sweeps.run_id(digests[p], r, int(seed[2 * p + r]), repeats[p]).encode()
+        for p in range(3)
+        for r in range(2)
+    ]
+    assert got == expected and len(set(got)) == 6
