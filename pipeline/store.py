@@ -19,7 +19,6 @@ import json
 import os
 import socket
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -314,14 +313,9 @@ def _merge(directory: Path, parts: list[Path], compression: str) -> None:
             final = directory / sub / f"part-{key}.parquet"
             tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
             jobs.append((tmp, final, sources, schema.with_metadata(meta)))
-    # the series and the summary merge at once (Arrow reads, encodes and compresses without
-    # the GIL): the workers are idle while the driver compacts
     try:
-        with ThreadPoolExecutor(max_workers=len(jobs) or 1) as pool:
-            done = [pool.submit(_write_merged, tmp, sources, schema, compression)
-                    for tmp, _, sources, schema in jobs]  # fmt: skip
-        for job in done:
-            job.result()  # the first failure, after both have stopped
+        for tmp, _, sources, schema in jobs:  # one at a time: the driver's memory stays flat
+            _write_merged(tmp, sources, schema, compression)
     except BaseException:
         for tmp, _, _, _ in jobs:
             _remove_if_there(tmp)

@@ -211,17 +211,14 @@ def _run_ids(
     digests: list[bytes], repeats: list[int], replicates: int, seed: np.ndarray
 ) -> np.ndarray:
     """``run_id`` of every run (S16), the per-point parts of its payload formatted once."""
-    seeds = seed.tolist()
-    ids = np.empty(len(seeds), dtype="S16")
+    ids = np.empty(seed.shape[0], dtype="S16")
     for p, (digest, repeat) in enumerate(zip(digests, repeats, strict=True)):
         head = f"{digest.hex()}|"
         tail = f"|{MODEL_VERSION}" + (f"|{repeat}" if repeat else "")
         first = p * replicates
         ids[first : first + replicates] = [
-            hashlib.blake2b(f"{head}{r}|{seeds[first + r]}{tail}".encode(), digest_size=8)
-            .hexdigest()
-            .encode()
-            for r in range(replicates)
+            hashlib.blake2b(f"{head}{r}|{s}{tail}".encode(), digest_size=8).hexdigest().encode()
+            for r, s in enumerate(seed[first : first + replicates].tolist())
         ]
     return ids
 
