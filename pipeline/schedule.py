@@ -162,7 +162,9 @@ def map_batches(
     tasks submitted at any time (a callable is asked again after every result, so the limit can
     grow). A task lost with its worker is retried by Dask."""
     pending = iter(batches)
-    futures = as_completed()
+    # results are fetched as tasks finish, not on request: the driver submits the next batch
+    # without a round trip to the worker first
+    futures = as_completed(with_results=True, raise_errors=False)
     submitted = set()
 
     def fill() -> None:
@@ -174,16 +176,17 @@ def map_batches(
 
     try:
         fill()
-        for future in futures:
-            try:
-                result = future.result()
-            except Exception as error:
-                if _scheduler_gone(client, error):
-                    raise SchedulerLost(
-                        f"lost the connection to the Dask scheduler at {client.scheduler.address} "
-                        f"({type(error).__name__})"
-                    ) from error
-                raise
+        for future, result in futures:
+            if future.status != "finished":  # failed, or lost with the scheduler
+                try:
+                    future.result()
+                except Exception as error:
+                    if _scheduler_gone(client, error):
+                        raise SchedulerLost(
+                            "lost the connection to the Dask scheduler at "
+                            f"{client.scheduler.address} ({type(error).__name__})"
+                        ) from error
+                    raise
             submitted.discard(future)
             future.release()
             yield result
