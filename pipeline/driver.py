@@ -123,12 +123,15 @@ class Batcher:
         return min(limit, self.workers)
 
     def observe(self, n_runs: int, run_seconds: float) -> None:
-        """Fold a receipt's mean run time into the running estimate."""
+        """Fold a receipt's mean run time into the running estimate: a lower mean is taken at
+        once (a worker's first runs also load the kernel, seconds that never come again), a
+        higher one smoothed."""
         if n_runs:
             mean = run_seconds / n_runs
-            self.run_seconds = (
-                mean if self.run_seconds is None else 0.7 * self.run_seconds + 0.3 * mean
-            )
+            if self.run_seconds is None or mean < self.run_seconds:
+                self.run_seconds = mean
+            else:
+                self.run_seconds = 0.7 * self.run_seconds + 0.3 * mean
 
     def __iter__(self) -> Iterator[Shipment]:
         while self.position < len(self.todo):

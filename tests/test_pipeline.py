@@ -318,6 +318,12 @@ def test_batcher_sizes_tasks_from_run_times() -> None:
         assert size == min(500, max(-(-left // 4), floor), left)
         left -= size
     assert sizes[-3:] == [10, 10, 10] and min(sizes) == 10 and max(sizes) == 187
+    slow_start = Batcher(table, todo, fixed_size=0, task_seconds=0.5, workers=2)
+    slow_start.observe(2, 2.0)  # the first runs loaded the kernel: 1 s a run
+    slow_start.observe(4, 0.004)  # then 1 ms a run: believed at once
+    assert slow_start.run_seconds == 0.001
+    slow_start.observe(10, 0.02)  # slower runs count for 0.3
+    assert slow_start.run_seconds == pytest.approx(0.7 * 0.001 + 0.3 * 0.002)
     fixed = Batcher(table, todo, fixed_size=7, task_seconds=2.0, workers=2)
     assert fixed.size == 7 and fixed.in_flight(8) == 8
 
