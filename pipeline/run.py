@@ -173,9 +173,9 @@ class Watchdog:
 
 def run_batch(plan: pa.Table | pd.DataFrame | Shipment, time_budget: float = 0.0) -> BatchResult:
     """Run every row of ``plan`` (a slice of the run table: ``RunTable.batch``, ``.rows`` or
-    ``.shipment``). A
-    run that raises, returns non-finite outcomes or runs longer than ``time_budget`` seconds
-    (if > 0) is recorded with status ``failed`` and a message; the batch goes on."""
+    ``.shipment``). A run that raises, returns non-finite outcomes or runs longer than
+    ``time_budget`` seconds (if > 0) is recorded with status ``failed`` and a message; the
+    batch goes on."""
     keep_run_arrays_on_the_heap()
     if isinstance(plan, Shipment):
         records = plan.records()

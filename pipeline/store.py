@@ -335,7 +335,7 @@ def _write_merged(tmp: Path, sources: list[Path], schema: pa.Schema, compression
         pending: list[pa.Table] = []
         rows = size = 0
         for i, path in enumerate(sources):
-            # one thread per file: less memory; checksums: a damaged part is never merged
+            # one thread: less memory; checksums: a damaged part is never merged
             with pq.ParquetFile(path, page_checksum_verification=True) as part:
                 table = part.read(use_threads=False)
             if not table.schema.equals(schema):  # a part of an older layout
