@@ -162,9 +162,7 @@ def map_batches(
     tasks submitted at any time (a callable is asked again after every result, so the limit can
     grow). A task lost with its worker is retried by Dask."""
     pending = iter(batches)
-    # results are fetched as tasks finish, not on request: the driver submits the next batch
-    # without a round trip to the worker first
-    futures = as_completed(with_results=True, raise_errors=False)
+    futures = as_completed()
     submitted = set()
 
     def fill() -> None:
@@ -176,17 +174,16 @@ def map_batches(
 
     try:
         fill()
-        for future, result in futures:
-            if future.status != "finished":  # failed, or lost with the scheduler
-                try:
-                    future.result()
-                except Exception as error:
-                    if _scheduler_gone(client, error):
-                        raise SchedulerLost(
-                            "lost the connection to the Dask scheduler at "
-                            f"{client.scheduler.address} ({type(error).__name__})"
-                        ) from error
-                    raise
+        for future in futures:
+            try:
+                result = future.result()
+            except Exception as error:
+                if _scheduler_gone(client, error):
+                    raise SchedulerLost(
+                        f"lost the connection to the Dask scheduler at {client.scheduler.address} "
+                        f"({type(error).__name__})"
+                    ) from error
+                raise
             submitted.discard(future)
             future.release()
             yield result
