@@ -273,15 +273,9 @@ def compact(
 ) -> tuple[int, int]:
     """Merge small part pairs into pairs of about ``target_mb`` (time-series size) each, if the
     dataset holds at least ``min_parts`` summary parts (Delta Lake's auto compaction likewise
-    waits for 50 files: merging a handful buys readers nothing and costs the sweep a rewrite);
-    returns the number of summary parts before and after. Only while no task writes into the
-    dataset.
-
-    Crash-safe without ever storing a run twice: the merged pair is written under hidden names,
-    then the small summary parts (the commit markers) and series parts are deleted, then the
-    merged pair is renamed into place. A crash in between leaves runs missing, never doubled,
-    and a resume reruns them with the same seeds.
-    """
+    waits for autoCompact.minNumFiles small files: merging a handful buys readers nothing and
+    costs the sweep a rewrite); returns the number of summary parts before and after. Only
+    while no task writes into the dataset."""
     directory = Path(directory)
     summaries = sorted((directory / SUMMARY_DIR).glob("part-*.parquet"))
     if len(summaries) < min_parts:

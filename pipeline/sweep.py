@@ -53,9 +53,13 @@ def run_id(point: bytes, replicate: int, seed: int, repeat: int = 0) -> str:
     """16 hex characters naming the run by its content: the point's digest, replicate, seed and
     the model version; ``repeat`` counts earlier occurrences of the same point in the design
     (Morris trajectories and lists can repeat a point), so every planned run has its own id."""
-    again = f"|{repeat}" if repeat else ""
-    payload = f"{point.hex()}|{replicate}|{seed}|{MODEL_VERSION}{again}".encode()
-    return hashlib.blake2b(payload, digest_size=8).hexdigest()
+    head, tail = _id_ends(point, repeat)
+    return hashlib.blake2b(f"{head}{replicate}|{seed}{tail}".encode(), digest_size=8).hexdigest()
+
+
+def _id_ends(point: bytes, repeat: int) -> tuple[str, str]:
+    """The parts of a run id's payload before and after ``replicate|seed``."""
+    return f"{point.hex()}|", f"|{MODEL_VERSION}" + (f"|{repeat}" if repeat else "")
 
 
 @dataclass(frozen=True, eq=False)
@@ -213,8 +217,7 @@ def _run_ids(
     """``run_id`` of every run (S16), the per-point parts of its payload formatted once."""
     ids = np.empty(seed.shape[0], dtype="S16")
     for p, (digest, repeat) in enumerate(zip(digests, repeats, strict=True)):
-        head = f"{digest.hex()}|"
-        tail = f"|{MODEL_VERSION}" + (f"|{repeat}" if repeat else "")
+        head, tail = _id_ends(digest, repeat)
         first = p * replicates
         ids[first : first + replicates] = [
             hashlib.blake2b(f"{head}{r}|{s}{tail}".encode(), digest_size=8).hexdigest().encode()
