@@ -424,6 +424,57 @@ def largest_component_share(
     return largest_component(n, edge_u, edge_v, active, np.ones(n))[0]
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _find_in(parent: np.ndarray, k: int, i: int) -> int:
+    while parent[k, i] != i:
+        parent[k, i] = parent[k, parent[k, i]]
+        i = parent[k, i]
+    return i
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def mean_component_share(
+    edge_u: np.ndarray,
+    edge_v: np.ndarray,
+    active: np.ndarray,
+    weight: np.ndarray,
+    parent: np.ndarray,
+    mass: np.ndarray,
+) -> float:
+    """The weight share of the heaviest component of each good's graph of active edges
+    (active: bool (E, K)), averaged over goods; the same numbers as ``largest_component`` good
+    by good, in one pass over the links. parent: int64 (K, N) and mass: float64 (N,) are
+    scratch."""
+    k_goods, n = parent.shape
+    for k in range(k_goods):
+        for i in range(n):
+            parent[k, i] = i
+    for e in range(edge_u.shape[0]):
+        u = edge_u[e]
+        v = edge_v[e]
+        for k in range(k_goods):
+            if active[e, k]:
+                a = _find_in(parent, k, u)
+                b = _find_in(parent, k, v)
+                if a < b:  # the smaller index is the root: roots do not depend on the order
+                    parent[k, b] = a
+                elif b < a:
+                    parent[k, a] = b
+    total = weight.sum()
+    shares = 0.0
+    for k in range(k_goods):
+        for i in range(n):
+            mass[i] = 0.0
+        for i in range(n):
+            mass[_find_in(parent, k, i)] += weight[i]
+        best = 0
+        for i in range(n):
+            if mass[i] > mass[best] + 1e-12:
+                best = i
+        shares += mass[best] / total
+    return shares / k_goods
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def gini(values: np.ndarray, weight: np.ndarray) -> float:
     """Weighted Gini coefficient of non-negative values (0 equal, towards 1 unequal)."""
@@ -456,24 +507,29 @@ def spatial_correlation(
     n_edges = edge_u.shape[0]
     if n_edges == 0:
         return 0.0
-    z = np.empty(n)
-    total = 0.0
+    z = np.empty((n, k_goods))
+    squares = np.empty(k_goods)
+    cross = np.zeros(k_goods)
     for k in range(k_goods):
         mean = 0.0
         for i in range(n):
-            z[i] = log_p[i, k] - prev_log_p[i, k]
-            mean += z[i]
+            z[i, k] = log_p[i, k] - prev_log_p[i, k]
+            mean += z[i, k]
         mean /= n
-        squares = 0.0
+        sum_squares = 0.0
         for i in range(n):
-            z[i] -= mean
-            squares += z[i] * z[i]
-        if squares <= SPATIAL_FLOOR:
-            continue
-        cross = 0.0
-        for e in range(n_edges):
-            cross += z[edge_u[e]] * z[edge_v[e]]
-        total += n / n_edges * cross / squares
+            z[i, k] -= mean
+            sum_squares += z[i, k] * z[i, k]
+        squares[k] = sum_squares
+    for e in range(n_edges):  # the goods' sums advance side by side
+        u = edge_u[e]
+        v = edge_v[e]
+        for k in range(k_goods):
+            cross[k] += z[u, k] * z[v, k]
+    total = 0.0
+    for k in range(k_goods):
+        if squares[k] > SPATIAL_FLOOR:
+            total += n / n_edges * cross[k] / squares[k]
     return total / k_goods
 
 
@@ -614,6 +670,16 @@ def _simulate(
     log_p_flat = log_p.reshape(n_cells)
     log_demand_flat = log_market_demand.reshape(n_cells)
     price_flat = price.reshape(n_cells)
+    arrivals_flat = arrivals.reshape(ring, n_cells)
+    base_flat = base.reshape(n_cells)
+    output = np.empty(n_cells)  # the week's production before staple factors
+    room_share = np.empty(k_goods)  # share of a stock a unit may ship out in a week
+    last_share = np.full(k_goods, np.nan)  # the PDS's last ration share, per good
+    last_pds = np.nan
+    last_capital_level = np.nan
+    gap_i = np.empty(n)
+    parent = np.empty((k_goods, n), dtype=np.int64)  # union-find scratch
+    mass = np.empty(n)
     welfare_sum = np.zeros(n)
     province_z = np.empty(n_prov)
     noise_factor = np.empty(normal_table.shape[0])  # log-normal production noise, mean one
@@ -670,11 +736,11 @@ def _simulate(
 
         # 2. arrivals
         slot = t % ring
-        for i in range(n):
-            for k in range(k_goods):
-                stock[i, k] += arrivals[slot, i, k]
-                incoming[i, k] -= arrivals[slot, i, k]
-                arrivals[slot, i, k] = 0.0
+        for j in range(n_cells):
+            arriving = arrivals_flat[slot, j]
+            stock_flat[j] += arriving
+            incoming_flat[j] -= arriving
+            arrivals_flat[slot, j] = 0.0
 
         # 3. production
         if t == 0 or t % 52 == HARVEST_WEEK:
@@ -707,19 +773,25 @@ def _simulate(
                 noise_factor[j] *= noise_factor.shape[0] / total
         grow = season(t, params[_SEASONAL])
         key_production = draws.week_key(key, draws.PRODUCTION, t)
+        for j in range(n_cells):  # the draws vectorise apart from the staples' branches
+            output[j] = base_flat[j] * noise_factor[draws.table_index(key_production, j)]
+        procurement = min(pds, MAX_PROCUREMENT)
+        flood_keep = 1.0 - params[_FLOOD_LOSS]
+        produced = ledger[0]
         for i in range(n):
             for k in range(k_goods):
-                y = base[i, k] * noise_factor[draws.table_index(key_production, i * k_goods + k)]
+                y = output[i * k_goods + k]
                 if staple[k]:
                     y *= grow * harvest[i, k]
                     if flood_left[i] > 0:
-                        y *= 1.0 - params[_FLOOD_LOSS]
-                    procured = min(pds, MAX_PROCUREMENT) * y
+                        y *= flood_keep
+                    procured = procurement * y
                     state_stock[k] += procured
                     stock[i, k] += y - procured
                 else:
                     stock[i, k] += y
-                ledger[0] += y
+                produced += y
+        ledger[0] = produced
 
         # 4. floods
         key_flood = draws.week_key(key, draws.FLOOD, t)
@@ -738,14 +810,20 @@ def _simulate(
                 ledger[1] += imported
             wanted = china * goods[k, _G_EXPORT] * demand_total[k]
             if wanted > 0.0:
+                exported = ledger[3]
                 for i in range(n):
                     if import_weight[i] > 0.0:
                         x = min(wanted * import_weight[i], MAX_OUTFLOW_SHARE * stock[i, k])
                         stock[i, k] -= x
-                        ledger[3] += x
+                        exported += x
+                ledger[3] = exported
 
-        # 6. PDS rations (the capital is served at capital_pds at least)
+        # 6. PDS rations (the capital is served at capital_pds at least); a good's rations and
+        # market demand are recomputed only when its ration share or the levels change
         capital_level = max(pds, params[_CAPITAL_PDS])
+        levels_changed = pds != last_pds or capital_level != last_capital_level
+        last_pds = pds
+        last_capital_level = capital_level
         for k in range(k_goods):
             share = 0.0
             if staple[k]:
@@ -754,6 +832,9 @@ def _simulate(
                 if need > 0.0:
                     share = min(1.0, state_stock[k] / need)
                     state_stock[k] -= share * need
+            if not levels_changed and share == last_share[k]:
+                continue
+            last_share[k] = share
             for i in range(n):
                 level = capital_level if i == capital_node else pds
                 rations[i, k] = share * level * demand[i, k]
@@ -765,17 +846,19 @@ def _simulate(
         for k in range(k_goods):
             rate = goods[k, _G_SPOIL] * params[_SPOILAGE_SCALE]
             if rate > 0.0:
+                spoiled = ledger[4]
                 for i in range(n):
                     lost = rate * stock[i, k]
                     stock[i, k] -= lost
-                    ledger[4] += lost
+                    spoiled += lost
+                ledger[4] = spoiled
 
         # 8. outages and floods close links
         outage = params[_OUTAGE] * (1.0 - params[_INVESTMENT])
         key_outage = draws.week_key(key, draws.OUTAGE, t)
-        for e in range(n_edges):
-            down = edge_mode[e] == RAIL and outage > 0.0 and draws.uniform(key_outage, e) < outage
-            is_open[e] = not down and flood_left[edge_u[e]] == 0 and flood_left[edge_v[e]] == 0
+        for e in range(n_edges):  # branch-free: the draw is cheaper than a mispredicted branch
+            down = (edge_mode[e] == RAIL) & (draws.uniform(key_outage, e) < outage)
+            is_open[e] = ~down & (flood_left[edge_u[e]] == 0) & (flood_left[edge_v[e]] == 0)
 
         # 9. prices traders expect (stock plus goods on the way), remembered for stale information
         # (flat views of the (N, K) arrays: these loops vectorise)
@@ -799,14 +882,15 @@ def _simulate(
         slow = speed / (1.0 + lag)  # without fresh news a trade is spread until the next news
         for k in range(k_goods):
             cap_round[k] = params[_CAPITAL] * cap_scale[k] / rounds
+        for k in range(k_goods):
+            room_share[k] = MAX_OUTFLOW_SHARE
+            if staple[k]:
+                room_share[k] *= 1.0 - params[_SELF_RELIANCE]
         for i in range(n):
             inflow_value[i] = 0.0
             profit[i] = 0.0
             for k in range(k_goods):
-                share = MAX_OUTFLOW_SHARE
-                if staple[k]:
-                    share *= 1.0 - params[_SELF_RELIANCE]
-                room[i, k] = share * stock[i, k]
+                room[i, k] = room_share[k] * stock[i, k]
         exp_into(log_p_flat, price_flat)  # shipments are valued at the pre-trade prices
         for e in range(n_edges):
             for k in range(k_goods):
@@ -856,6 +940,7 @@ def _simulate(
                     # the margin at the prices as they stand (stale news can mislead)
                     margin = log_p[dst, k] - log_p[src, k] - link_cost
                     traded[e, k] = True
+                    ever_traded[e, k] = True
                     moved = True
                     room[src, k] -= x
                     stock[src, k] -= x
@@ -889,6 +974,7 @@ def _simulate(
         market_value = 0.0
         ration_value = 0.0
         n_marginal = 0
+        used = ledger[2]
         log_into(stock_flat, log_scratch)
         for j in range(n_cells):
             log_p_flat[j] = (log_demand_flat[j] - log_turnover - log_scratch[j]) / elasticity
@@ -902,17 +988,15 @@ def _simulate(
                 ration_value += rations[i, k] * p_ik
                 stock[i, k] -= sold
                 consumed[i, k] = sold + rations[i, k]
-                ledger[2] += consumed[i, k]
+                used += consumed[i, k]
             market_value += market_i
             if inflow_value[i] < MARGINAL_INFLOW * market_i:
                 n_marginal += 1
+        ledger[2] = used
         marginal = n_marginal / n
 
         # 13. outputs of the week, in weeks that are averaged or sampled: one pass over units
         # for the per-good sums, one over links
-        for e in range(n_edges):
-            for k in range(k_goods):
-                ever_traded[e, k] |= traded[e, k]
         counted = t >= first
         sampled = (t + 1) % sample_every == 0 and row < series.shape[0]
         spatial = 0.0
@@ -924,30 +1008,38 @@ def _simulate(
                     prev_log_p[i, k] = log_p[i, k]
         if not (counted or sampled):
             continue
-        for k in range(k_goods):
-            sum_lp[k] = 0.0
-            sum_lp2[k] = 0.0
-            sum_p[k] = 0.0
-            sum_p2[k] = 0.0
-            sum_remote[k] = 0.0
-            sum_pop_lp[k] = 0.0
+        for i in range(n):
+            welfare[i] = 0.0
+            gap_i[i] = 0.0
+        for k in range(k_goods):  # good by good, the sums stay in registers
+            s_lp = 0.0
+            s_lp2 = 0.0
+            s_p = 0.0
+            s_p2 = 0.0
+            s_remote = 0.0
+            s_pop_lp = 0.0
+            weight_k = goods[k, _G_DEMAND]
+            for i in range(n):
+                x = log_p[i, k]
+                p_ik = price[i, k]
+                s_lp += x
+                s_lp2 += x * x
+                s_p += p_ik
+                s_p2 += p_ik * p_ik
+                s_pop_lp += population[i] * x
+                s_remote += remote_weight[i] * x
+                ratio = consumed[i, k] / demand[i, k]
+                welfare[i] += weight_k * ratio
+                gap_i[i] += weight_k * max(1.0 - ratio, 0.0)
+            sum_lp[k] = s_lp
+            sum_lp2[k] = s_lp2
+            sum_p[k] = s_p
+            sum_p2[k] = s_p2
+            sum_remote[k] = s_remote
+            sum_pop_lp[k] = s_pop_lp
         short = 0.0
         for i in range(n):
-            gap_i = 0.0
-            welfare_i = 0.0
-            for k in range(k_goods):
-                x = log_p[i, k]
-                sum_lp[k] += x
-                sum_lp2[k] += x * x
-                sum_p[k] += price[i, k]
-                sum_p2[k] += price[i, k] * price[i, k]
-                sum_pop_lp[k] += population[i] * x
-                sum_remote[k] += remote_weight[i] * x
-                ratio = consumed[i, k] / demand[i, k]
-                welfare_i += goods[k, _G_DEMAND] * ratio
-                gap_i += goods[k, _G_DEMAND] * max(1.0 - ratio, 0.0)
-            welfare[i] = welfare_i
-            short += population[i] * gap_i
+            short += population[i] * gap_i[i]
         weights = goods[:, _G_DEMAND].sum()
         short /= population.sum() * weights
         dispersion = 0.0
@@ -1004,10 +1096,7 @@ def _simulate(
                     active_steps[e, k] += traded[e, k]
                     linked_steps[e, k] += linked[e, k]
         if sampled:
-            lcc = 0.0
-            for k in range(k_goods):
-                lcc += largest_component(n, edge_u, edge_v, linked[:, k], population)[0]
-            lcc /= k_goods
+            lcc = mean_component_share(edge_u, edge_v, linked, population, parent, mass)
             if reached < 0.0 and lcc >= params[_INTEGRATION_THRESHOLD] - THRESHOLD_TOLERANCE:
                 reached = t + 1.0
             series[row, 0] = t + 1

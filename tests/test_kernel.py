@@ -136,6 +136,23 @@ def test_largest_component_matches_scipy() -> None:
         )
 
 
+def test_mean_component_share_is_the_goods_largest_components_averaged() -> None:
+    net = network.geometric(60, neighbours=2, seed=9)
+    rng = np.random.default_rng(1)
+    parent = np.empty((4, net.n_nodes), dtype=np.int64)
+    mass = np.empty(net.n_nodes)
+    for density in (0.0, 0.3, 0.5, 1.0):
+        active = rng.random((net.n_edges, 4)) < density
+        expected = [
+            market.largest_component(net.n_nodes, net.edge_u, net.edge_v, a, net.population)[0]
+            for a in active.T.copy()
+        ]
+        got = market.mean_component_share(
+            net.edge_u, net.edge_v, active, net.population, parent, mass
+        )
+        assert got == sum(expected) / 4  # the same sums in the same order: equal, not close
+
+
 def test_gini() -> None:
     ones = np.ones(4)
     assert market.gini(np.ones(4), ones) == pytest.approx(0.0)
