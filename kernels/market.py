@@ -665,6 +665,8 @@ def _simulate(
     n_cells = n * k_goods
     log_scratch = np.empty(n_cells)
     supply_flat = supply.reshape(n_cells)
+    inv_supply = np.empty((n, k_goods))
+    inv_supply_flat = inv_supply.reshape(n_cells)
     stock_flat = stock.reshape(n_cells)
     incoming_flat = incoming.reshape(n_cells)
     log_p_flat = log_p.reshape(n_cells)
@@ -892,6 +894,8 @@ def _simulate(
             for k in range(k_goods):
                 room[i, k] = room_share[k] * stock[i, k]
         exp_into(log_p_flat, price_flat)  # shipments are valued at the pre-trade prices
+        for j in range(n_cells):  # kept with the supply: a trade's divisions leave its path
+            inv_supply_flat[j] = 1.0 / supply_flat[j]
         for e in range(n_edges):
             for k in range(k_goods):
                 traded[e, k] = False
@@ -931,22 +935,25 @@ def _simulate(
                         src, dst = u, v
                     else:
                         src, dst = v, u
-                    inv_src = 1.0 / supply[src, k]
-                    inv_dst = 1.0 / supply[dst, k]
+                    inv_src = inv_supply[src, k]
+                    inv_dst = inv_supply[dst, k]
                     x = rate * excess / (inv_src + link_keep * inv_dst)
                     x = min(x, cap_round[k] * wealth[src], room[src, k])
                     if x <= 0.0:
                         continue
-                    # the margin at the prices as they stand (stale news can mislead)
-                    margin = log_p[dst, k] - log_p[src, k] - link_cost
+                    # the margin at the prices as they stand (stale news can mislead); with
+                    # fresh news it is the excess itself (a - b == -(b - a) in IEEE arithmetic)
+                    margin = excess if informed else log_p[dst, k] - log_p[src, k] - link_cost
                     traded[e, k] = True
                     ever_traded[e, k] = True
                     moved = True
                     room[src, k] -= x
                     stock[src, k] -= x
                     supply[src, k] -= x
+                    inv_supply[src, k] = 1.0 / supply[src, k]
                     arriving = link_keep * x
                     supply[dst, k] += arriving
+                    inv_supply[dst, k] = 1.0 / supply[dst, k]
                     confiscated += x - arriving
                     if delay[e] == 0:  # arrives within the week, before the markets clear
                         stock[dst, k] += arriving
