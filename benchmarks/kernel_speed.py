@@ -34,7 +34,7 @@ from benchmarks.peers import agents
 from segmark.kernels import market, network, reference
 
 K = 6  # goods
-PEER_ROUNDS = 3  # rounds of one twin run, one per-agent run and a median of kernel runs
+PEER_ROUNDS = 5  # rounds of one twin run, one per-agent run and a median of kernel runs
 Simulate = Callable[..., object]
 IMPLEMENTATIONS: dict[str, Simulate] = {
     "numba kernel": market.simulate,
@@ -86,25 +86,29 @@ def compile_seconds(cache_dir: str) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def measure(steps: int, peer_steps: int, repeats: int) -> dict:
+def measure(steps: int, peer_steps: int, repeats: int, rounds: int = PEER_ROUNDS) -> dict:
     net = network.build("nk", 0)
     market.simulate(net, default_params(), 0, K, 2, 1)  # compile (or load from the cache)
     bare = without_links(net)
     # interleaved rounds, so that a change in the machine's load hits every implementation
     times: dict[tuple[str, bool], list[float]] = {}
-    for _ in range(PEER_ROUNDS):
+    for _ in range(rounds):
         for name, simulate in IMPLEMENTATIONS.items():
             for links in (True, False):
                 n = repeats if simulate is market.simulate else 1
                 seconds = per_step(simulate, net if links else bare, peer_steps, n)
                 times.setdefault((name, links), []).append(seconds)
-    kernel = statistics.median(times["numba kernel", True])
     rows = {}
     for name in IMPLEMENTATIONS:
         step, nodes = (statistics.median(times[name, links]) for links in (True, False))
+        # each round's ratio to the kernel timed in the same round: the machine's speed drifts
+        # between rounds (by 2x over minutes here), and a ratio of medians mixes rounds
+        pairs = zip(times[name, True], times["numba kernel", True], strict=True)
+        ratios = [a / b for a, b in pairs]
         rows[name] = {
             "us_per_step": step * 1e6,
-            "times_kernel": step / kernel,
+            "times_kernel": statistics.median(ratios),
+            "times_kernel_each_round": ratios,
             "ns_per_unit_step": step * 1e9 / (net.n_nodes * K + net.n_edges * K),
             "ns_per_node_good": nodes * 1e9 / (net.n_nodes * K),
             "ns_per_edge_good": (step - nodes) * 1e9 / (net.n_edges * K),
@@ -115,6 +119,7 @@ def measure(steps: int, peer_steps: int, repeats: int) -> dict:
     return {
         "network": f"nk: {net.n_nodes} units, {net.n_edges} links, {K} goods",
         "peer_steps": peer_steps,
+        "rounds": rounds,
         "implementations": rows,
         "kernel_us_per_step_full_run": per_step(market.simulate, net, steps, repeats) * 1e6,
         "full_run_steps": steps,
@@ -134,7 +139,9 @@ def show(result: dict) -> str:
     rows = [(name, *map(r.get, keys)) for name, r in result["implementations"].items()]
     return "\n".join(
         [
-            f"{result['network']}; {result['peer_steps']}-week runs, median of repeats",
+            f"{result['network']}; {result['peer_steps']}-week runs, medians over "
+            f"{result.get('rounds', PEER_ROUNDS)} interleaved rounds (× kernel: of each round's "
+            "ratio)",
             table(rows, header),
             f"numba kernel over a {result['full_run_steps']}-week run: "
             f"{result['kernel_us_per_step_full_run']:.0f} µs/step; compile cold "
@@ -148,9 +155,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--steps", type=int, default=520, help="weeks of the kernel's full run")
     parser.add_argument("--peer-steps", type=int, default=104, help="weeks of the side-by-side")
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=PEER_ROUNDS, help="interleaved rounds")
     parser.add_argument("--json", type=Path, default=HERE / "kernel_speed.json")
     args = parser.parse_args(argv)
-    result = measure(args.steps, args.peer_steps, args.repeats)
+    result = measure(args.steps, args.peer_steps, args.repeats, args.rounds)
     print(show(result))
     write_json(args.json, result)
     return result
