@@ -632,7 +632,6 @@ def _simulate(
     transport = np.empty(n_edges)
     linked = np.empty((n_edges, k_goods), dtype=np.bool_)
     linked_steps = np.zeros((n_edges, k_goods), dtype=np.int64)
-    ever_traded = np.zeros((n_edges, k_goods), dtype=np.bool_)
     keep = np.empty(n_edges)
     delay = np.empty(n_edges, dtype=np.int64)
     phone = np.empty(n, dtype=np.bool_)
@@ -647,7 +646,7 @@ def _simulate(
     consumed = np.empty((n, k_goods))
     inflow_value = np.empty(n)
     profit = np.empty(n)
-    traded = np.zeros((n_edges, k_goods), dtype=np.bool_)
+    traded_week = np.full((n_edges, k_goods), -1, dtype=np.int64)  # last week of trade (-1: none)
     active_steps = np.zeros((n_edges, k_goods), dtype=np.int64)
     welfare = np.empty(n)
     sum_lp = np.empty(k_goods)
@@ -662,6 +661,9 @@ def _simulate(
     informed_edges = np.empty(n_edges, dtype=np.int64)
     informed_link = np.empty(n_edges, dtype=np.bool_)
     crossing = (edge_permit > 0.0).astype(np.float64)
+    node_u = edge_u.astype(np.uint64)
+    node_v = edge_v.astype(np.uint64)
+    goods_unsigned = np.uint64(k_goods)
     n_cells = n * k_goods
     log_scratch = np.empty(n_cells)
     supply_flat = supply.reshape(n_cells)
@@ -673,6 +675,10 @@ def _simulate(
     log_demand_flat = log_market_demand.reshape(n_cells)
     price_flat = price.reshape(n_cells)
     arrivals_flat = arrivals.reshape(ring, n_cells)
+    in_transit_flat = arrivals.reshape(ring * n_cells)
+    room_flat = room.reshape(n_cells)
+    traded_week_flat = traded_week.reshape(n_edges * k_goods)
+    cells_unsigned = np.uint64(n_cells)
     base_flat = base.reshape(n_cells)
     output = np.empty(n_cells)  # the week's production before staple factors
     room_share = np.empty(k_goods)  # share of a stock a unit may ship out in a week
@@ -896,9 +902,6 @@ def _simulate(
         exp_into(log_p_flat, price_flat)  # shipments are valued at the pre-trade prices
         for j in range(n_cells):  # kept with the supply: a trade's divisions leave its path
             inv_supply_flat[j] = 1.0 / supply_flat[j]
-        for e in range(n_edges):
-            for k in range(k_goods):
-                traded[e, k] = False
         n_open = 0  # open links, and those with fresh news on both ends, in link order
         n_informed = 0
         for e in range(n_edges):
@@ -912,59 +915,67 @@ def _simulate(
         trade_value = 0.0
         crossing_value = 0.0
         confiscated = 0.0
-        stale = history[old]
+        # (flat (N*K) views and unsigned cell indices: one index serves every array a trade
+        # touches, with no negative-index fix-up)
+        stale = history[old].reshape(n_cells)
         for r in range(rounds):
             moved = False
             # stale news is acted on once a week: later passes visit informed links only
             for j in range(n_open if r == 0 else n_informed):
                 e = open_edges[j] if r == 0 else informed_edges[j]
-                u = edge_u[e]
-                v = edge_v[e]
+                u = node_u[e]
+                v = node_v[e]
                 informed = informed_link[e]
                 rate = (speed if informed else slow) * elasticity
-                seen = log_p if informed else stale
+                seen = log_p_flat if informed else stale
                 link_cost = cost[e]
                 link_keep = keep[e]
-                slot_e = (t + delay[e]) % ring
-                for k in range(k_goods):
-                    gap = seen[v, k] - seen[u, k]
+                crossing_e = crossing[e]
+                same_week = delay[e] == 0  # arrives within the week, before the markets clear
+                on_way = np.uint64((t + delay[e]) % ring) * cells_unsigned  # arrival week's row
+                row_u = u * goods_unsigned
+                row_v = v * goods_unsigned
+                row_e = np.uint64(e) * goods_unsigned
+                for k in range(goods_unsigned):
+                    cu = row_u + k
+                    cv = row_v + k
+                    gap = seen[cv] - seen[cu]
                     excess = abs(gap) - link_cost
                     if excess <= 0.0:
                         continue
                     if gap > 0.0:
-                        src, dst = u, v
+                        src, dst, cs, cd = u, v, cu, cv
                     else:
-                        src, dst = v, u
-                    inv_src = inv_supply[src, k]
-                    inv_dst = inv_supply[dst, k]
+                        src, dst, cs, cd = v, u, cv, cu
+                    inv_src = inv_supply_flat[cs]
+                    inv_dst = inv_supply_flat[cd]
                     x = rate * excess / (inv_src + link_keep * inv_dst)
-                    x = min(x, cap_round[k] * wealth[src], room[src, k])
+                    x = min(x, cap_round[k] * wealth[src], room_flat[cs])
                     if x <= 0.0:
                         continue
                     # the margin at the prices as they stand (stale news can mislead); with
                     # fresh news it is the excess itself (a - b == -(b - a) in IEEE arithmetic)
-                    margin = excess if informed else log_p[dst, k] - log_p[src, k] - link_cost
-                    traded[e, k] = True
-                    ever_traded[e, k] = True
+                    margin = excess if informed else log_p_flat[cd] - log_p_flat[cs] - link_cost
+                    traded_week_flat[row_e + k] = t
                     moved = True
-                    room[src, k] -= x
-                    stock[src, k] -= x
-                    supply[src, k] -= x
-                    inv_supply[src, k] = 1.0 / supply[src, k]
+                    room_flat[cs] -= x
+                    stock_flat[cs] -= x
+                    supply_flat[cs] -= x
+                    inv_supply_flat[cs] = 1.0 / supply_flat[cs]
                     arriving = link_keep * x
-                    supply[dst, k] += arriving
-                    inv_supply[dst, k] = 1.0 / supply[dst, k]
+                    supply_flat[cd] += arriving
+                    inv_supply_flat[cd] = 1.0 / supply_flat[cd]
                     confiscated += x - arriving
-                    if delay[e] == 0:  # arrives within the week, before the markets clear
-                        stock[dst, k] += arriving
+                    if same_week:
+                        stock_flat[cd] += arriving
                     else:
-                        arrivals[slot_e, dst, k] += arriving
-                        incoming[dst, k] += arriving
-                    log_p[src, k] += x * inv_src * inv_elasticity  # linearised price moves
-                    log_p[dst, k] -= arriving * inv_dst * inv_elasticity
-                    value = x * price[src, k]
+                        in_transit_flat[on_way + cd] += arriving
+                        incoming_flat[cd] += arriving
+                    log_p_flat[cs] += x * inv_src * inv_elasticity  # linearised price moves
+                    log_p_flat[cd] -= arriving * inv_dst * inv_elasticity
+                    value = x * price_flat[cs]
                     trade_value += value
-                    crossing_value += crossing[e] * value
+                    crossing_value += crossing_e * value
                     inflow_value[dst] += value
                     profit[src] += value * margin
             if not moved:
@@ -1079,7 +1090,7 @@ def _simulate(
             open_e = is_open[e]
             for k in range(k_goods):
                 gap = abs(log_p[edge_v[e], k] - log_p[edge_u[e], k])
-                linked[e, k] = (gap <= band) & ever_traded[e, k]
+                linked[e, k] = (gap <= band) & (traded_week[e, k] >= 0)
                 within += open_e & (gap <= bound)
             pairs += k_goods * open_e
         compliance = within / pairs if pairs > 0 else 1.0
@@ -1100,7 +1111,7 @@ def _simulate(
                 welfare_sum[i] += welfare[i]
             for e in range(n_edges):
                 for k in range(k_goods):
-                    active_steps[e, k] += traded[e, k]
+                    active_steps[e, k] += traded_week[e, k] == t
                     linked_steps[e, k] += linked[e, k]
         if sampled:
             lcc = mean_component_share(edge_u, edge_v, linked, population, parent, mass)
