@@ -866,7 +866,7 @@ def _simulate(
         key_outage = draws.week_key(key, draws.OUTAGE, t)
         for e in range(n_edges):  # branch-free: the draw is cheaper than a mispredicted branch
             down = (edge_mode[e] == RAIL) & (draws.uniform(key_outage, e) < outage)
-            is_open[e] = ~down & (flood_left[edge_u[e]] == 0) & (flood_left[edge_v[e]] == 0)
+            is_open[e] = ~down & (flood_left[node_u[e]] == 0) & (flood_left[node_v[e]] == 0)
 
         # 9. prices traders expect (stock plus goods on the way), remembered for stale information
         # (flat views of the (N, K) arrays: these loops vectorise)
@@ -1088,8 +1088,10 @@ def _simulate(
             band = transport[e] + BAND_SLACK
             bound = cost[e] + BAND_SLACK
             open_e = is_open[e]
+            u = node_u[e]
+            v = node_v[e]
             for k in range(k_goods):
-                gap = abs(log_p[edge_v[e], k] - log_p[edge_u[e], k])
+                gap = abs(log_p[v, k] - log_p[u, k])
                 linked[e, k] = (gap <= band) & (traded_week[e, k] >= 0)
                 within += open_e & (gap <= bound)
             pairs += k_goods * open_e
