@@ -53,6 +53,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from . import draws
 from .fastmath import exp_into, log_into
@@ -679,6 +680,7 @@ def _simulate(
     room_flat = room.reshape(n_cells)
     traded_week_flat = traded_week.reshape(n_edges * k_goods)
     cells_unsigned = np.uint64(n_cells)
+    gaps = np.empty(k_goods)
     base_flat = base.reshape(n_cells)
     output = np.empty(n_cells)  # the week's production before staple factors
     room_share = np.empty(k_goods)  # share of a stock a unit may ship out in a week
@@ -936,13 +938,20 @@ def _simulate(
                 row_u = u * goods_unsigned
                 row_v = v * goods_unsigned
                 row_e = np.uint64(e) * goods_unsigned
+                # the goods whose gap exceeds the cost, as bits (goods of one link are
+                # independent, so their gaps can be read before any of them trades), then
+                # those goods only: one hard-to-predict branch per link instead of per good
+                wanted = np.uint64(0)
                 for k in range(goods_unsigned):
+                    gaps[k] = seen[row_v + k] - seen[row_u + k]
+                    wanted |= np.uint64(not abs(gaps[k]) - link_cost <= 0.0) << k
+                while wanted:
+                    k = trailing_zeros(wanted)
+                    wanted &= wanted - np.uint64(1)
                     cu = row_u + k
                     cv = row_v + k
-                    gap = seen[cv] - seen[cu]
+                    gap = gaps[k]
                     excess = abs(gap) - link_cost
-                    if excess <= 0.0:
-                        continue
                     if gap > 0.0:
                         src, dst, cs, cd = u, v, cu, cv
                     else:
