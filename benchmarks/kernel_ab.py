@@ -1,0 +1,125 @@
+"""The kernel against an earlier version of itself, interleaved in one process.
+
+Loads ``kernels/market.py`` as it was at a git revision (``git show REV:kernels/market.py``,
+with the other kernel modules as they are now) beside the current kernel, checks that both give
+the same numbers where that is expected (``--same``: outcomes, series and final prices equal,
+not close, on the NK network and three synthetic ones), then times 520-week runs of both in
+alternating order on the NK network: default parameters, phones everywhere (the default
+sweep's market) and the links removed. Reports the medians and the ratio new / old; the
+machine's speed drifts, so only the ratio means much.
+
+    .venv/bin/python -m benchmarks.kernel_ab --against 40d029a [--runs 21] [--same]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+from benchmarks.common import HERE, default_params, table
+from benchmarks.kernel_speed import K, without_links
+from segmark.kernels import market, network
+
+
+def old_kernel(revision: str, directory: Path) -> ModuleType:
+    """``kernels/market.py`` at ``revision``, importable beside the current one."""
+    source = subprocess.run(
+        ["git", "show", f"{revision}:kernels/market.py"],
+        cwd=HERE.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    source = source.replace("from . import", "from segmark.kernels import")
+    source = re.sub(r"from \.(\w+) import", r"from segmark.kernels.\1 import", source)
+    path = directory / "market_old.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("market_old", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules["market_old"] = module
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def differences(old: ModuleType) -> list[str]:
+    """The runs where the two kernels' numbers are not equal."""
+    networks = {
+        "nk": network.build("nk", 0),
+        "ring": network.ring(7),
+        "grid": network.grid(10),
+        "geometric": network.geometric(25, neighbours=3, seed=4),
+    }
+    cases = {
+        "default": {},
+        "phones everywhere": {"phone_penetration": 1.0},
+        "stale news": {"phone_penetration": 0.0, "info_lag": 3, "arbitrage_rounds": 2},
+        "shocks": {"rail_outage_rate": 0.7, "harvest_sd": 0.8, "flood_rate": 0.3},
+        "slow rail": {"rail_days": 20.0, "road_days": 30.0},
+    }
+    found = []
+    for name, net in networks.items():
+        for case, changes in cases.items():
+            params = default_params(**changes)
+            a = market.simulate(net, params, 3, K, 80, 3)
+            b = old.simulate(net, params, 3, K, 80, 3)
+            for field in ("outcomes", "series", "prices"):
+                if not np.array_equal(getattr(a, field), getattr(b, field), equal_nan=True):
+                    found.append(f"{name}, {case}: {field}")
+    return found
+
+
+def measure(old: ModuleType, runs: int, steps: int) -> dict:
+    net = network.build("nk", 0)
+    cases = {
+        "default parameters": (net, default_params()),
+        "phones everywhere": (net, default_params(phone_penetration=1.0)),
+        "no links": (without_links(net), default_params()),
+    }
+    result = {}
+    for label, (graph, params) in cases.items():
+        kernels = {"new": market.simulate, "old": old.simulate}
+        for simulate in kernels.values():
+            simulate(graph, params, 0, K, 20, 4)
+        times: dict[str, list[float]] = {"new": [], "old": []}
+        for r in range(runs):
+            order = ("new", "old") if r % 2 == 0 else ("old", "new")
+            for name in order:
+                start = time.perf_counter()
+                kernels[name](graph, params, r + 1, K, steps, 4)
+                times[name].append((time.perf_counter() - start) / steps * 1e6)
+        new, old_us = statistics.median(times["new"]), statistics.median(times["old"])
+        result[label] = {"new_us_per_step": new, "old_us_per_step": old_us, "ratio": new / old_us}
+    return result
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--against", required=True, help="git revision of the old kernel")
+    parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument("--steps", type=int, default=520)
+    parser.add_argument("--same", action="store_true", help="check the numbers are equal")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as directory:
+        old = old_kernel(args.against, Path(directory))
+        if args.same:
+            found = differences(old)
+            print("same numbers" if not found else "different numbers: " + "; ".join(found))
+        result = measure(old, args.runs, args.steps)
+    rows = [(k, v["old_us_per_step"], v["new_us_per_step"], v["ratio"]) for k, v in result.items()]
+    print(f"{args.steps}-week runs on the NK network, medians of {args.runs}, alternating order")
+    print(table(rows, ("case", f"µs/step at {args.against}", "µs/step now", "now / then")))
+    return result
+
+
+if __name__ == "__main__":
+    main()
