@@ -466,8 +466,9 @@ def mean_component_share(
     for k in range(k_goods):
         for i in range(n):
             mass[i] = 0.0
-        for i in range(n):
-            mass[_find_in(parent, k, i)] += weight[i]
+        for i in range(n):  # parent[i] <= i, so in this order each parent is already a root
+            parent[k, i] = parent[k, parent[k, i]]
+            mass[parent[k, i]] += weight[i]
         best = 0
         for i in range(n):
             if mass[i] > mass[best] + 1e-12:
