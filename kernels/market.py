@@ -903,7 +903,7 @@ def _simulate(
             for k in range(k_goods):
                 room[i, k] = room_share[k] * stock[i, k]
         exp_into(log_p_flat, price_flat)  # shipments are valued at the pre-trade prices
-        for j in range(n_cells):  # kept with the supply: a trade's divisions leave its path
+        for j in range(n_cells):  # updated with the supplies: a trade reads, not divides
             inv_supply_flat[j] = 1.0 / supply_flat[j]
         n_open = 0  # open links, and those with fresh news on both ends, in link order
         n_informed = 0
