@@ -95,7 +95,7 @@ def dictionary_columns(schema: pa.Schema) -> list[str]:
     """The columns worth dictionary encoding: the strings (run ids repeated on every series
     row, status, names). Numbers are stored plain: a float column of a sweep rarely repeats a
     value, and a dictionary page built to be thrown away costs write time and file size
-    (for a batch's series part, about half the write time and a third of the bytes)."""
+    (a 40-run series part of the default model: 44% of the write time, 30% of the bytes)."""
     strings = (pa.types.is_string, pa.types.is_large_string)
     return [f.name for f in schema if any(is_string(f.type) for is_string in strings)]
 
