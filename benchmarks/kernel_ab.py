@@ -14,11 +14,8 @@ machine's speed drifts, so only the ratio means much.
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import re
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,7 +23,7 @@ from types import ModuleType
 
 import numpy as np
 
-from benchmarks.common import HERE, default_params, table
+from benchmarks.common import HERE, absolute_imports, default_params, import_copy, table
 from benchmarks.kernel_speed import K, without_links
 from segmark.kernels import market, network
 
@@ -40,15 +37,7 @@ def old_kernel(revision: str, directory: Path) -> ModuleType:
         text=True,
         check=True,
     ).stdout
-    source = source.replace("from . import", "from segmark.kernels import")
-    source = re.sub(r"from \.(\w+) import", r"from segmark.kernels.\1 import", source)
-    path = directory / "market_old.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("market_old", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["market_old"] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return import_copy(absolute_imports(source), "market_old", directory)
 
 
 def differences(old: ModuleType) -> list[str]:

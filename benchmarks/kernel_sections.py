@@ -15,15 +15,13 @@ time goes, kernel_speed.py how fast the kernel is. Not part of ``make bench``.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import re
-import sys
 import tempfile
 import time
 from pathlib import Path
 from types import ModuleType
 
-from benchmarks.common import default_params, table
+from benchmarks.common import absolute_imports, default_params, import_copy, table
 from benchmarks.kernel_speed import K, without_links
 from segmark.kernels import market, network
 
@@ -58,9 +56,7 @@ def _mark(section: int, indent: str) -> str:
 def instrumented_source(source: str) -> tuple[str, dict[int, str]]:
     """The kernel's source with a cycle reading before each numbered section of the weekly
     loop, and the sections' names (0: the top of the week, before section 1)."""
-    source = source.replace("from . import", "from segmark.kernels import")
-    source = re.sub(r"from \.(\w+) import", r"from segmark.kernels.\1 import", source)
-    source = source.replace("cache=True", "cache=False")
+    source = absolute_imports(source).replace("cache=True", "cache=False")
     names = {0: "week start"}
     out: list[str] = []
     inside = False
@@ -82,8 +78,8 @@ def instrumented_source(source: str) -> tuple[str, dict[int, str]]:
     # the counters go in as the last argument of _simulate
     text = text.replace("    prices,\n):", "    prices,\n    cycles,\n):", 1)
     text = text.replace("        prices,\n    )", "        prices,\n        CYCLES,\n    )", 1)
-    header_end = text.index("from numba import njit")
-    text = text[:header_end] + "from numba import njit" + COUNTER + text[header_end + 22 :]
+    numba_import = "from numba import njit\n"
+    text = text.replace(numba_import, numba_import + COUNTER, 1)
     if len(names) < 10 or "cycles[_section]" not in text:
         raise RuntimeError("kernels/market.py no longer has the layout this tool instruments")
     return text, names
@@ -91,13 +87,7 @@ def instrumented_source(source: str) -> tuple[str, dict[int, str]]:
 
 def load(directory: Path) -> tuple[ModuleType, dict[int, str]]:
     source, names = instrumented_source(Path(market.__file__).read_text())
-    path = directory / "market_sections.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("market_sections", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["market_sections"] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module, names
+    return import_copy(source, "market_sections", directory), names
 
 
 def measure(steps: int, runs: int) -> dict:
