@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from segmark.kernels.market import MODEL_VERSION
-from segmark.pipeline import provenance
+from segmark.pipeline import cost, provenance
 from segmark.pipeline.config import Config, ConfigError, to_yaml
 from segmark.pipeline.designs import Design
 from segmark.pipeline.run import run_and_store, run_batch
@@ -46,7 +46,6 @@ from segmark.pipeline.store import (
 from segmark.pipeline.sweep import RunTable, Shipment
 from segmark.pipeline.sweep import plan as plan_runs
 
-FIRST_BATCH = 2  # runs per task until the first receipts tell what a run costs
 MAX_BATCH = 10_000
 TAPER_FLOOR = 50  # the last tasks hold at least task_seconds / TAPER_FLOOR of work
 
@@ -79,8 +78,9 @@ def dataset_directory(cfg: Config, now: datetime | None = None) -> Path:
 class Batcher:
     """Slices the runs still to do into batches, made into shipments (``RunTable.shipment``)
     only when a task is submitted. With a fixed size it is a plain splitter; with size 0 it
-    starts small and then sizes batches to about ``task_seconds`` of work from the run times
-    the receipts report, so thousands of short runs never become thousands of tasks."""
+    sizes batches to about ``task_seconds`` of work, so thousands of short runs never become
+    thousands of tasks: first from ``prior_seconds`` (a run's cost estimated from its size,
+    ``cost.run_seconds``), then from the run times the receipts report."""
 
     def __init__(
         self,
@@ -89,6 +89,7 @@ class Batcher:
         fixed_size: int,
         task_seconds: float,
         workers: int,
+        prior_seconds: float,
     ):
         self.table = table
         self.todo = todo
@@ -96,14 +97,13 @@ class Batcher:
         self.task_seconds = task_seconds
         self.workers = workers
         self.position = 0
-        self.run_seconds: float | None = None
+        self.run_seconds = prior_seconds
+        self.measured = False
 
     @property
     def size(self) -> int:
         if self.fixed_size:
             return self.fixed_size
-        if self.run_seconds is None:
-            return FIRST_BATCH
         per_run = max(self.run_seconds, 1e-6)
         wanted = round(self.task_seconds / per_run)
         # tapered towards the end (guided self-scheduling): at most half a worker's share of
@@ -115,23 +115,17 @@ class Batcher:
         floor = round(self.task_seconds / TAPER_FLOOR / per_run)
         return max(1, min(wanted, max(share, floor), MAX_BATCH))
 
-    def in_flight(self, limit: int) -> int:
-        """Tasks to keep submitted: ``limit``, but while adaptive batches still wait for their
-        first receipt only one probe per worker thread (more small probes would only queue)."""
-        if self.fixed_size or self.run_seconds is not None:
-            return limit
-        return min(limit, self.workers)
-
     def observe(self, n_runs: int, run_seconds: float) -> None:
-        """Fold a receipt's mean run time into the running estimate: a lower mean is taken at
-        once (a worker's first runs also load the kernel, seconds that never come again), a
-        higher one smoothed."""
+        """Fold a receipt's mean run time into the running estimate: the first replaces the
+        prior, later a lower mean is taken at once (a worker's first runs also load the
+        kernel, seconds that never come again), a higher one smoothed."""
         if n_runs:
             mean = run_seconds / n_runs
-            if self.run_seconds is None or mean < self.run_seconds:
+            if not self.measured or mean < self.run_seconds:
                 self.run_seconds = mean
             else:
                 self.run_seconds = 0.7 * self.run_seconds + 0.3 * mean
+            self.measured = True
 
     def __iter__(self) -> Iterator[Shipment]:
         while self.position < len(self.todo):
@@ -260,7 +254,8 @@ def _sweep_into(
     n_skipped = len(plan) - len(todo)
     if n_skipped:
         echo(f"resuming {directory.name}: {n_skipped} of {len(plan)} runs already stored")
-    batcher = Batcher(plan, todo, cfg.sweep.batch_size, cfg.cluster.task_seconds, workers)
+    prior = float(cost.run_seconds(plan.points)[plan.point[todo]].mean()) if len(todo) else 0.0
+    batcher = Batcher(plan, todo, cfg.sweep.batch_size, cfg.cluster.task_seconds, workers, prior)
     task = partial(
         run_and_store,
         directory=str(directory),
@@ -285,9 +280,7 @@ def _sweep_into(
             planned = background.submit(
                 write_plan, directory, plan.chunks(), config_yaml, cfg.storage.compression
             )
-            for receipt in map_batches(
-                client, task, batcher, partial(batcher.in_flight, in_flight)
-            ):
+            for receipt in map_batches(client, task, batcher, in_flight):
                 if planned.done():
                     planned.result()  # its error (a full disk) ends the sweep now
                 batcher.observe(receipt.n_runs, receipt.run_seconds)

@@ -156,18 +156,16 @@ def map_batches(
     client: Client,
     fn: Callable[[T], R],
     batches: Iterable[T],
-    max_in_flight: int | Callable[[], int],
+    max_in_flight: int,
 ) -> Iterator[R]:
     """Yield ``fn(batch)`` for every batch, in completion order, with at most ``max_in_flight``
-    tasks submitted at any time (a callable is asked again after every result, so the limit can
-    grow). A task lost with its worker is retried by Dask."""
+    tasks submitted at any time. A task lost with its worker is retried by Dask."""
     pending = iter(batches)
     futures = as_completed()
     submitted = set()
 
     def fill() -> None:
-        limit = max_in_flight() if callable(max_in_flight) else max_in_flight
-        for batch in _take(pending, limit - len(submitted)):
+        for batch in _take(pending, max_in_flight - len(submitted)):
             future = client.submit(fn, batch, pure=False)
             submitted.add(future)
             futures.add(future)

@@ -20,7 +20,8 @@ from conftest import frames, make_config
 from distributed import Client
 from pandas.testing import assert_frame_equal
 
-from segmark.pipeline import driver, store
+from segmark.kernels import network
+from segmark.pipeline import cost, driver, store
 from segmark.pipeline import run as run_module
 from segmark.pipeline import sweep as sweeps
 from segmark.pipeline.cli import report
@@ -300,32 +301,52 @@ def test_an_interrupted_sweep_is_marked_incomplete(
 def test_batcher_sizes_tasks_from_run_times() -> None:
     table = sweeps.plan(make_config(*SWEEP, "sweep.replicates=1000"))[1]
     todo = np.arange(len(table) // 3)  # the first 1000 runs still to do
-    batcher = Batcher(table, todo, fixed_size=0, task_seconds=0.5, workers=2)
-    assert batcher.in_flight(8) == 2  # one probe per worker thread until a receipt
+    batcher = Batcher(table, todo, fixed_size=0, task_seconds=0.5, workers=2, prior_seconds=0.01)
     batches = iter(batcher)
-    assert len(next(batches)) == 2  # no measurement yet
-    batcher.observe(2, 0.002)  # 1 ms a run -> 500 runs make 0.5 s
-    assert batcher.in_flight(8) == 8
-    assert len(next(batches)) == 250  # half a worker's share of the 998 left
+    assert len(next(batches)) == 50  # from the prior: 0.5 s / 10 ms
+    batcher.observe(50, 0.1)  # the first receipt replaces the prior: 2 ms a run
+    assert batcher.run_seconds == 0.002
+    batcher.observe(50, 0.05)  # 1 ms a run -> 500 runs make 0.5 s
+    assert len(next(batches)) == 238  # half a worker's share of the 950 left
     sizes = [len(b) for b in batches]
-    assert sum(sizes) == 1000 - 252
+    assert sum(sizes) == 1000 - 50 - 238
     # the end is tapered: each batch at most half a worker's share of what is left, but not
     # below task_seconds / TAPER_FLOOR of work (10 runs)
     floor = round(0.5 / driver.TAPER_FLOOR / 0.001)
     assert floor == 10
-    left = 1000 - 252
+    left = 1000 - 50 - 238
     for size in sizes:
         assert size == min(500, max(-(-left // 4), floor), left)
         left -= size
-    assert sizes[-3:] == [10, 10, 10] and min(sizes) == 10 and max(sizes) == 187
-    slow_start = Batcher(table, todo, fixed_size=0, task_seconds=0.5, workers=2)
-    slow_start.observe(2, 2.0)  # the first runs loaded the kernel: 1 s a run
-    slow_start.observe(4, 0.004)  # then 1 ms a run: believed at once
-    assert slow_start.run_seconds == 0.001
-    slow_start.observe(10, 0.02)  # slower runs count for 0.3
-    assert slow_start.run_seconds == pytest.approx(0.7 * 0.001 + 0.3 * 0.002)
-    fixed = Batcher(table, todo, fixed_size=7, task_seconds=2.0, workers=2)
-    assert fixed.size == 7 and fixed.in_flight(8) == 8
+    assert sizes[-3:] == [10, 10, 9] and max(sizes) == 178  # the last: what was left
+    too_low = Batcher(table, todo, fixed_size=0, task_seconds=0.5, workers=2, prior_seconds=1e-4)
+    too_low.observe(2, 2.0)  # the first runs loaded the kernel: 1 s a run, taken as it is
+    assert too_low.run_seconds == 1.0
+    too_low.observe(4, 0.004)  # then 1 ms a run: believed at once
+    assert too_low.run_seconds == 0.001
+    too_low.observe(10, 0.02)  # slower runs count for 0.3
+    assert too_low.run_seconds == pytest.approx(0.7 * 0.001 + 0.3 * 0.002)
+    fixed = Batcher(table, todo, fixed_size=7, task_seconds=2.0, workers=2, prior_seconds=1.0)
+    assert fixed.size == 7
+
+
+def test_run_cost_prior_is_within_a_few_times_of_the_kernel() -> None:
+    """The prior that sizes the first tasks: the NK node count it assumes is the network's, and
+    its estimates grow with weeks, goods and nodes as the kernel's work does."""
+    assert cost.NK_NODES == network.build("nk", 0).n_nodes
+    points = pd.DataFrame(
+        {
+            "model_network": ["nk", "nk", "grid", "geometric"],
+            "model_n_regions": [50, 50, 100, 400],
+            "model_n_goods": [6, 6, 3, 3],
+            "model_n_steps": [520, 52, 52, 52],
+        }
+    )
+    seconds = cost.run_seconds(points)
+    assert seconds[0] == pytest.approx(10 * seconds[1], rel=0.02)  # 10x the weeks
+    assert seconds[3] == pytest.approx(4 * seconds[2], rel=0.05)  # 4x the nodes
+    # a default run: about 88-140 us a week on this class of machine (benchmarks/kernel_speed)
+    assert 0.02 < seconds[0] < 0.2
 
 
 def test_categorical_axis_is_reported_without_a_curve(
