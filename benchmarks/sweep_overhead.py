@@ -9,9 +9,13 @@ every driver runs, each in a fresh process and each with its workers already hol
   Hydra          multirun with the basic launcher, one job (and directory) per run, sequential
 and reports each driver's per-run overhead, (wall - ideal) / runs, and its throughput as a
 fraction of the ideal. The kernel alone, in one process and in one process per worker at once
-("busy kernel"), is timed again after every driver, and each driver's references are the means
-of the timings just before and after it (this machine's speed drifts). With
-the trivial model (--trivial, ~0.2 ms a run) the overhead is measured directly; with the
+("busy kernel"), is timed again after every driver, and each driver's references are the
+means of the timings just before and after it. Each driver's runs also time themselves where
+they run (perf_counter around ``run_one``), so a second overhead, (wall - own run seconds /
+workers) / runs, needs no reference: it is what the driver adds beyond its runs as they ran,
+immune to this machine's speed drifting between a reference and the driver (the kernel alone
+has taken 0.097 and 0.185 ms a run minutes apart), blind to a driver slowing its own runs.
+With the trivial model (--trivial, ~0.2 ms a run) the overhead is measured directly; with the
 default model (~120 ms a run) the fraction of ideal is what counts. With --repeats R every
 driver runs R times, the order reversed every other time, and each number is the median.
 Hydra runs a smaller sample of the runs (--hydra-runs): it is sequential and slow per job.
@@ -56,7 +60,7 @@ def time_kernel(rows: str) -> dict[str, float]:
     for row in todo:
         run(row)
     wall = time.perf_counter() - start
-    return {"wall_s": wall, "runs": len(todo), "processes": 1}
+    return {"wall_s": wall, "runs": len(todo), "processes": 1, "run_s": wall}
 
 
 def drive(driver: str, rows: str, workers: int, trivial: bool, out: Path) -> dict:
@@ -68,7 +72,8 @@ def drive(driver: str, rows: str, workers: int, trivial: bool, out: Path) -> dic
 
         result = segmark_sweep(len(load_rows(rows)), trivial, out)
         keep = ("wall_s", "runs", "run_ms_in_workers", "workers_busy_with_runs")
-        return {"processes": workers, **{key: result[key] for key in keep}}
+        run_s = result["run_ms_in_workers"] / 1e3 * result["runs"]
+        return {"processes": workers, "run_s": run_s, **{key: result[key] for key in keep}}
     if driver == "pool":
         from benchmarks.peers import pool
 
@@ -179,10 +184,11 @@ def measure(
         score(results[name], workers, overhead=name != "kernel")
     for driver, done in each.items():
         results[driver] = median_result(done)
-    own = results.get("segmark", {}).get("overhead_ms_per_run")
-    for result in results.values():
-        if own and own > 0 and "overhead_ms_per_run" in result:
-            result["overhead_vs_segmark"] = result["overhead_ms_per_run"] / own
+    for key in ("overhead_ms_per_run", "own_overhead_ms_per_run"):
+        own = results.get("segmark", {}).get(key)
+        for result in results.values():
+            if own and own > 0 and key in result:
+                result[key.replace("_ms_per_run", "_vs_segmark")] = result[key] / own
     return {
         "model": "trivial (2 regions, 1 good, 1 step)" if trivial else "default",
         "workers": workers,
@@ -207,6 +213,11 @@ def score(result: dict, workers: int, overhead: bool = True) -> None:
         result["fraction_of_busy_kernel"] = busy * result["runs"] / workers / result["wall_s"]
     if overhead:
         result["overhead_ms_per_run"] = (result["wall_s"] - ideal) / result["runs"] * 1e3
+        if "run_s" in result:  # against the runs' own time where they ran: no reference timing
+            own_ideal = result["run_s"] / result["processes"]
+            result["own_overhead_ms_per_run"] = (
+                (result["wall_s"] - own_ideal) / result["runs"] * 1e3
+            )
 
 
 def median_result(done: list[dict]) -> dict:
@@ -224,13 +235,14 @@ def median_result(done: list[dict]) -> dict:
 
 def show(report: dict) -> str:
     header = ("driver", "runs", "procs", "wall s", "ideal s", "of ideal", "of busy kernel",
-              "overhead ms/run", "× segmark")  # fmt: skip
+              "overhead ms/run", "× segmark", "beyond own runs ms/run", "× segmark")  # fmt: skip
     keys = ("runs", "processes", "wall_s", "ideal_s", "fraction_of_ideal",
-            "fraction_of_busy_kernel", "overhead_ms_per_run", "overhead_vs_segmark")  # fmt: skip
+            "fraction_of_busy_kernel", "overhead_ms_per_run", "overhead_vs_segmark",
+            "own_overhead_ms_per_run", "own_overhead_vs_segmark")  # fmt: skip
     rows = []
     for name, r in report["drivers"].items():
         if "skipped" in r:
-            rows.append((LABELS[name], None, None, r["skipped"], *[None] * 5))
+            rows.append((LABELS[name], None, None, r["skipped"], *[None] * 7))
         else:
             rows.append((LABELS[name], *map(r.get, keys)))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import platform
 import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from segmark.kernels.market import MODEL_VERSION
 
 PACKAGES = ("segmark", "numpy", "numba", "dask", "distributed", "pyarrow", "hydra-core", "pandas")
+MODULES = {"hydra-core": "hydra"}  # import names that differ from the package's
 
 
 def git_commit(path: Path | None = None) -> dict[str, Any] | None:
@@ -43,8 +45,16 @@ def git_commit(path: Path | None = None) -> dict[str, Any] | None:
 
 
 def versions() -> dict[str, str | None]:
+    """Python's and each package's version: ``__version__`` of a module already imported (the
+    same string; reading the installed metadata costs about 1 ms a package), else the
+    package's metadata."""
     found: dict[str, str | None] = {"python": platform.python_version()}
     for name in PACKAGES:
+        module = sys.modules.get(MODULES.get(name, name))
+        version = getattr(module, "__version__", None)
+        if isinstance(version, str):
+            found[name] = version
+            continue
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -123,16 +123,24 @@ def run_events(row: dict[str, Any], net: network.Network) -> np.ndarray:
 
 
 def run_one(row: dict[str, Any], stop: np.ndarray | None = None) -> market.Simulation:
-    net = network_for(row)
+    """The run of a run-table row (its parameter columns and seed)."""
+    return run_point(row, int(row["seed"]), stop)
+
+
+def run_point(
+    point: dict[str, Any], seed: int, stop: np.ndarray | None = None
+) -> market.Simulation:
+    """A run at a design point (parameter columns; other keys ignored) with ``seed``."""
+    net = network_for(point)
     return market.simulate(
         net,
-        kernel_vector(row),
-        int(row["seed"]),
-        int(row["model_n_goods"]),
-        int(row["model_n_steps"]),
-        int(row["model_sample_every"]),
+        kernel_vector(point),
+        seed,
+        int(point["model_n_goods"]),
+        int(point["model_n_steps"]),
+        int(point["model_sample_every"]),
         stop,
-        run_events(row, net),
+        run_events(point, net),
     )
 
 
@@ -178,19 +186,19 @@ def run_batch(plan: pa.Table | pd.DataFrame | Shipment, time_budget: float = 0.0
     batch goes on."""
     keep_run_arrays_on_the_heap()
     if isinstance(plan, Shipment):
-        records = plan.records()
+        runs = plan.runs()
         plan = plan.table()
     else:
         if isinstance(plan, pd.DataFrame):
             plan = pa.Table.from_pandas(plan, preserve_index=False)
-        records = iter(plan.to_pylist())
+        runs = ((row, int(row["seed"])) for row in plan.to_pylist())
     with Watchdog(time_budget) if time_budget > 0 else nullcontext() as watchdog:
-        return _run_rows(plan, records, watchdog, time_budget)
+        return _run_rows(plan, runs, watchdog, time_budget)
 
 
 def _run_rows(
     plan: pa.Table,
-    records: Iterator[dict[str, Any]],
+    runs: Iterator[tuple[dict[str, Any], int]],
     watchdog: Watchdog | None,
     time_budget: float,
 ) -> BatchResult:
@@ -201,10 +209,10 @@ def _run_rows(
     elapsed = np.empty(n)
     series: list[np.ndarray] = []
     series_rows = np.zeros(n, dtype=np.int64)
-    for i, row in enumerate(records):
+    for i, (point, seed) in enumerate(runs):
         start = time.perf_counter()
         try:
-            sim = run_one(row, watchdog.start_run() if watchdog else None)
+            sim = run_point(point, seed, watchdog.start_run() if watchdog else None)
             outcomes[i] = sim.outcomes
             series.append(sim.series)
             series_rows[i] = sim.series.shape[0]

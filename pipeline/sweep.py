@@ -15,7 +15,6 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -27,8 +26,10 @@ from segmark.pipeline import designs
 from segmark.pipeline.config import Config, ConfigError, validate_settings
 from segmark.pipeline.designs import Design
 from segmark.pipeline.params import BY_PATH, PARAMETER_COLUMNS, base_point
+from segmark.pipeline.store import PLAN_SCHEMA
 
 ID_COLUMNS = ("run_id", "point", "replicate", "seed")
+POINT_SCHEMA = pa.schema([field for field in PLAN_SCHEMA if field.name not in ID_COLUMNS])
 
 
 def _digest(payload: Any, n_bytes: int) -> bytes:
@@ -69,6 +70,7 @@ class RunTable:
     with every parameter column are made on demand for the runs a task needs."""
 
     points: pd.DataFrame  # one row per design point: every parameter column
+    points_arrow: pa.Table  # the same in Arrow (POINT_SCHEMA)
     point: np.ndarray  # int64 (n_runs,)
     replicate: np.ndarray  # int32 (n_runs,)
     seed: np.ndarray  # int64 (n_runs,)
@@ -77,10 +79,6 @@ class RunTable:
     def __len__(self) -> int:
         return int(self.point.shape[0])
 
-    @cached_property
-    def _points_arrow(self) -> pa.Table:
-        return pa.Table.from_pandas(self.points, preserve_index=False)
-
     def batch(self, index: np.ndarray | slice | None = None) -> pa.Table:
         """The runs at ``index`` (all by default) as an Arrow table: ``run_id, point, replicate,
         seed`` then every parameter column. Cheaper than a DataFrame to build and to turn into
@@ -88,7 +86,7 @@ class RunTable:
         index = slice(None) if index is None else index
         point = self.point[index]
         return _rows(
-            self._points_arrow,
+            self.points_arrow,
             point,
             self.run_id[index],
             point,
@@ -103,7 +101,7 @@ class RunTable:
         point = self.point[index]
         used, local = np.unique(point, return_inverse=True)
         return Shipment(
-            self._points_arrow.take(used),
+            self.points_arrow.take(used).to_pylist(),
             local.astype(np.int32),
             point,
             self.replicate[index],
@@ -125,7 +123,8 @@ class Shipment:
     """A task's runs (``RunTable.shipment``); ``table()``, where they run, gives the rows
     ``RunTable.batch`` would."""
 
-    points: pa.Table  # the design points these runs use
+    points: list[dict[str, Any]]  # the design points these runs use (plain values: cheap to
+    # pickle, and the scheduler unpickles and pickles every task again on its way)
     local_point: np.ndarray  # int32 (n,): each run's row of ``points``
     point: np.ndarray  # int64 (n,): each run's point in the design
     replicate: np.ndarray
@@ -136,23 +135,14 @@ class Shipment:
         return int(self.point.shape[0])
 
     def table(self) -> pa.Table:
-        return _rows(
-            self.points, self.local_point, self.run_id, self.point, self.replicate, self.seed
-        )
+        points = pa.Table.from_pylist(self.points, schema=POINT_SCHEMA)
+        return _rows(points, self.local_point, self.run_id, self.point, self.replicate, self.seed)
 
-    def records(self) -> Iterator[dict[str, Any]]:
-        """``table().to_pylist()``, one run at a time, each point's values converted once."""
-        points = self.points.to_pylist()
-        for run_id, local, point, replicate, seed in zip(
-            self.run_id.tolist(),
-            self.local_point.tolist(),
-            self.point.tolist(),
-            self.replicate.tolist(),
-            self.seed.tolist(),
-            strict=True,
-        ):
-            ids = {"run_id": run_id.decode(), "point": point, "replicate": replicate, "seed": seed}
-            yield {**ids, **points[local]}
+    def runs(self) -> Iterator[tuple[dict[str, Any], int]]:
+        """Each run's design point (its parameter values, as ``table().to_pylist()`` holds
+        them; one dict per point, shared by its runs) and seed, in order."""
+        for local, seed in zip(self.local_point.tolist(), self.seed.tolist(), strict=True):
+            yield self.points[local], seed
 
 
 def _rows(
@@ -208,21 +198,35 @@ def expand(cfg: Config, design: Design) -> RunTable:
             dtype=np.int64,
             count=n_runs,
         )
-    return RunTable(points, point, replicate, seed, _run_ids(digests, repeats, replicates, seed))
+    ids = _run_ids(digests, repeats, replicates, seed)
+    arrow = pa.Table.from_pylist(records, schema=POINT_SCHEMA)
+    return RunTable(points, arrow, point, replicate, seed, ids)
 
 
 def _run_ids(
     digests: list[bytes], repeats: list[int], replicates: int, seed: np.ndarray
 ) -> np.ndarray:
-    """``run_id`` of every run (S16), the per-point parts of its payload formatted once."""
+    """``run_id`` of every run (S16). Each point's part of the payload is hashed once and the
+    hash state copied for each of its runs (blake2b is streaming: the same digest as hashing
+    the whole payload, 3x faster); the runs' parts are formatted once for points sharing seeds
+    (common random numbers)."""
     ids = np.empty(seed.shape[0], dtype="S16")
+    suffixes: list[bytes] = []
+    formatted_for = None
     for p, (digest, repeat) in enumerate(zip(digests, repeats, strict=True)):
         head, tail = _id_ends(digest, repeat)
         first = p * replicates
-        ids[first : first + replicates] = [
-            hashlib.blake2b(f"{head}{r}|{s}{tail}".encode(), digest_size=8).hexdigest().encode()
-            for r, s in enumerate(seed[first : first + replicates].tolist())
-        ]
+        seeds = seed[first : first + replicates]
+        if formatted_for != (tail, seeds.tobytes()):
+            formatted_for = (tail, seeds.tobytes())
+            suffixes = [f"{r}|{s}{tail}".encode() for r, s in enumerate(seeds.tolist())]
+        point = hashlib.blake2b(head.encode(), digest_size=8)
+        hashes = []
+        for suffix in suffixes:
+            run = point.copy()
+            run.update(suffix)
+            hashes.append(run.digest())
+        ids[first : first + replicates] = np.frombuffer(b"".join(hashes).hex().encode(), "S16")
     return ids
 
 

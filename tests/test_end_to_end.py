@@ -4,6 +4,7 @@ pyarrow, pandas and DuckDB and checked row by row against the run table."""
 from __future__ import annotations
 
 import subprocess
+from importlib import metadata
 from pathlib import Path
 
 import duckdb
@@ -15,6 +16,7 @@ from conftest import make_config
 from omegaconf import OmegaConf
 
 from segmark.kernels import market
+from segmark.pipeline import provenance
 from segmark.pipeline import sweep as sweeps
 from segmark.pipeline.params import PARAMETER_COLUMNS
 from segmark.pipeline.run import run_one
@@ -113,6 +115,8 @@ def test_provenance_in_every_part_and_the_manifest(smoke_dataset: Path) -> None:
     assert record["model_version"] == market.MODEL_VERSION
     assert record["root_seed"] == 1
     assert record["versions"]["numba"] and record["versions"]["segmark"]
+    installed = {name: metadata.version(name) for name in provenance.PACKAGES}
+    assert {name: record["versions"][name] for name in provenance.PACKAGES} == installed
     assert OmegaConf.create(record["config"]).sweep.name == "smoke"
     head = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True

@@ -226,18 +226,19 @@ def test_non_finite_outcomes_and_series_are_failed_runs_with_their_series_kept(
 ) -> None:
     cfg = make_config(*SWEEP)
     plan = sweeps.plan(cfg)[1].rows(slice(0, 4))
-    real_run = run_module.run_one
+    real_run = run_module.run_point
     # run 1: a NaN outcome; run 2: a series value finite in float64 but not in float32
-    spoil = {plan.run_id[1]: ("outcomes", np.nan), plan.run_id[2]: ("series", 1e39)}
+    spoil = {1: ("outcomes", np.nan), 2: ("series", 1e39)}
+    calls = iter(range(len(plan)))  # the batch runs its rows in order
 
-    def spoiled(row: dict, stop: np.ndarray | None = None):
-        sim = real_run(row, stop)
-        if row["run_id"] in spoil:
-            field, value = spoil[row["run_id"]]
+    def spoiled(point: dict, seed: int, stop: np.ndarray | None = None):
+        sim = real_run(point, seed, stop)
+        if (i := next(calls)) in spoil:
+            field, value = spoil[i]
             getattr(sim, field).flat[-1] = value
         return sim
 
-    monkeypatch.setattr(run_module, "run_one", spoiled)
+    monkeypatch.setattr(run_module, "run_point", spoiled)
     result = run_batch(plan)
     summary = result.summary.to_pandas()
     assert summary["status"].tolist() == ["ok", "failed", "failed", "ok"]

@@ -6,6 +6,7 @@ import pickle
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from conftest import make_config
 from pandas.testing import assert_frame_equal
 
@@ -108,12 +109,14 @@ def test_a_shipment_makes_the_rows_of_its_runs_and_ships_each_point_once() -> No
     grid = sweeps.plan(make_config(*SMALL, "sweep.replicates=300"))[1]
     index = np.arange(150, 450)  # point 0's last 150 runs, point 1's first 150
     shipment = grid.shipment(index)
-    assert shipment.points.num_rows == 2 and len(shipment) == 300
+    assert len(shipment.points) == 2 and len(shipment) == 300
     assert shipment.table().equals(grid.batch(index))
-    records, rows = list(shipment.records()), grid.batch(index).to_pylist()
-    assert records == rows
-    assert [list(map(type, r.values())) for r in records] == [
-        list(map(type, r.values())) for r in rows
+    runs, rows = list(shipment.runs()), grid.batch(index).to_pylist()
+    assert [seed for _, seed in runs] == [row["seed"] for row in rows]
+    params = [{k: v for k, v in row.items() if k not in sweeps.ID_COLUMNS} for row in rows]
+    assert [point for point, _ in runs] == params
+    assert [list(map(type, p.values())) for p, _ in runs] == [
+        list(map(type, p.values())) for p in params
     ]
     assert len(pickle.dumps(shipment)) < len(pickle.dumps(grid.batch(index))) / 5
     everything = grid.shipment(slice(None))
@@ -121,8 +124,16 @@ def test_a_shipment_makes_the_rows_of_its_runs_and_ships_each_point_once() -> No
     sampled = sweeps.plan(make_config("sweep=screening", "sweep.replicates=1"))[1]
     picked = np.array([7, 3, 3, 0])  # any order, a run twice
     assert sampled.shipment(picked).table().equals(sampled.batch(picked))
-    assert list(sampled.shipment(picked).records()) == sampled.batch(picked).to_pylist()
-    assert sampled.shipment(picked).points.num_rows == 3
+    rows = sampled.batch(picked).to_pylist()
+    assert [(p, seed) for p, seed in sampled.shipment(picked).runs()] == [
+        ({k: v for k, v in row.items() if k not in sweeps.ID_COLUMNS}, row["seed"]) for row in rows
+    ]
+    assert len(sampled.shipment(picked).points) == 3
+    for table in (grid, sampled):  # the Arrow points are the DataFrame's, value for value
+        pandas = pa.Table.from_pandas(
+            table.points, schema=sweeps.POINT_SCHEMA, preserve_index=False
+        )
+        assert table.points_arrow.equals(pandas)
 
 
 def test_run_ids_of_the_table_are_run_id_of_each_run() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from multiprocessing import Pool
 
-from benchmarks.peers.runs import load_rows, run
+from benchmarks.peers.runs import load_rows, run, timed_run
 
 
 def _warm(rows: str) -> None:
@@ -18,7 +18,8 @@ def drive(rows: str, workers: int) -> dict[str, float]:
     with Pool(workers, initializer=_warm, initargs=(rows,)) as pool:
         pool.map(run, todo[: 2 * workers], chunksize=1)
         start = time.perf_counter()
-        results = pool.map(run, todo)
+        results = pool.map(timed_run, todo)
         wall = time.perf_counter() - start
     assert len(results) == len(todo)
-    return {"wall_s": wall, "runs": len(todo), "processes": workers}
+    run_s = sum(seconds for _, _, seconds in results)
+    return {"wall_s": wall, "runs": len(todo), "processes": workers, "run_s": run_s}

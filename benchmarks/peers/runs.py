@@ -8,6 +8,7 @@ through ``pipeline.run.run_one`` and differs only in how it schedules them and c
 from __future__ import annotations
 
 import pickle
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,13 @@ def run(row: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """One run: (outcomes, sampled series), what a peer collects."""
     sim = run_one(row)
     return sim.outcomes, sim.series
+
+
+def timed_run(row: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, float]:
+    """``run`` and the seconds it took where it ran (a driver's runs timed in place)."""
+    start = time.perf_counter()
+    outcomes, series = run(row)
+    return outcomes, series, time.perf_counter() - start
 
 
 def run_index(rows: str, index: int) -> tuple[np.ndarray, np.ndarray]:
