@@ -19,9 +19,11 @@ import json
 import os
 import socket
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,7 @@ from segmark.pipeline.params import PARAMETER_COLUMNS
 
 SUMMARY_DIR = "summary"
 SERIES_DIR = "timeseries"
+SCAN_THREADS = 4  # parts read at once by scan
 PLAN_FILE = "plan.parquet"
 CONFIG_FILE = "config.yaml"
 MANIFEST_FILE = "manifest.json"
@@ -237,33 +240,56 @@ def scan(directory: Path, verify: bool = True) -> StoredRuns:
     ids: list[np.ndarray] = []
     failed: list[np.ndarray] = []
     corrupt: list[Path] = []
-    for part in sorted((directory / SUMMARY_DIR).glob("part-*.parquet")):
-        series = directory / SERIES_DIR / part.name
-        try:
-            if verify:
-                table = verify_part(part, keep=("run_id", "status"))
-                if series.exists():
-                    verify_part(series)
-            else:
-                with pq.ParquetFile(part) as summary:
-                    table = summary.read(columns=["run_id", "status"], use_threads=False)
-        except (OSError, pa.ArrowException):
-            for path in (part, series):  # the summary part first: its runs become "not stored"
-                if path.exists():
-                    aside = path.with_name(f".{path.name}.corrupt")  # no reader globs *.corrupt
-                    os.replace(path, aside)
-                    corrupt.append(aside)
-            continue
-        run_ids = fixed_width_ids(table.column("run_id"))
-        ok = pc.equal(table.column("status"), STATUS_OK).to_numpy(zero_copy_only=False)
-        ids.append(run_ids)
-        failed.append(run_ids[~ok])
+    parts = sorted((directory / SUMMARY_DIR).glob("part-*.parquet"))
+    # Arrow reads without the GIL: a few parts at a time are read side by side (memory stays
+    # bounded), then handled in order
+    with ThreadPoolExecutor(max_workers=SCAN_THREADS) as pool:
+        for first in range(0, len(parts), 4 * SCAN_THREADS):
+            window = parts[first : first + 4 * SCAN_THREADS]
+            tables = pool.map(partial(_read_ids, verify=verify), window)
+            for part, table in zip(window, tables, strict=True):
+                if table is None:
+                    series = directory / SERIES_DIR / part.name
+                    for path in (part, series):  # the summary part first: its runs are redone
+                        if path.exists():
+                            aside = path.with_name(f".{path.name}.corrupt")  # not *.parquet
+                            os.replace(path, aside)
+                            corrupt.append(aside)
+                    continue
+                run_ids = fixed_width_ids(table.column("run_id"))
+                ok = pc.equal(table.column("status"), STATUS_OK).to_numpy(zero_copy_only=False)
+                ids.append(run_ids)
+                failed.append(run_ids[~ok])
     every = np.concatenate(ids) if ids else np.empty(0, dtype="S16")
     del ids
     release_arrow_memory()
-    unique = np.unique(every)
-    failed_ids = np.unique(np.concatenate(failed)) if failed else np.empty(0, dtype="S16")
+    unique = sorted_unique(every)
+    failed_ids = sorted_unique(np.concatenate(failed)) if failed else np.empty(0, dtype="S16")
     return StoredRuns(unique, failed_ids, corrupt, int(every.shape[0] - unique.shape[0]))
+
+
+def sorted_unique(ids: np.ndarray) -> np.ndarray:
+    """``np.unique`` of run ids (S16) by a sort and a neighbour comparison: half its time."""
+    ordered = np.sort(ids)
+    keep = np.ones(ordered.shape[0], dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    return ordered[keep]
+
+
+def _read_ids(part: Path, verify: bool) -> pa.Table | None:
+    """A summary part's run ids and statuses (after verifying it and its series part page by
+    page if ``verify``), or None if either is truncated or corrupted."""
+    try:
+        if not verify:
+            with pq.ParquetFile(part) as summary:
+                return summary.read(columns=["run_id", "status"], use_threads=False)
+        table = verify_part(part, keep=("run_id", "status"))
+        series = part.parent.parent / SERIES_DIR / part.name
+        if series.exists():
+            verify_part(series)
+        return table
+    except (OSError, pa.ArrowException):
+        return None
 
 
 def remove_leftovers(directory: Path) -> int:

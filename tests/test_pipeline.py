@@ -559,3 +559,11 @@ def test_run_arrays_stay_on_the_heap_in_dask_workers(client: Client) -> None:
     pinned, on_heap = map(float, done.stdout.split())
     assert pinned > 100  # the 455 KB price memory alone is 112 pages
     assert on_heap < 10
+
+
+def test_sorted_unique_is_numpy_unique_of_run_ids() -> None:
+    rng = np.random.default_rng(3)
+    ids = np.frombuffer(rng.bytes(8 * 500).hex().encode(), "S16")
+    ids = np.concatenate([ids, ids[rng.integers(0, 500, 200)]])  # some stored twice
+    assert np.array_equal(store.sorted_unique(ids), np.unique(ids))
+    assert store.sorted_unique(np.empty(0, dtype="S16")).shape == (0,)
