@@ -152,13 +152,18 @@ def write_batch(
     meta = {PROVENANCE_KEY: json.dumps(provenance or {}, sort_keys=True)}
     if series.num_rows:
         path = directory / SERIES_DIR / f"part-{key}.parquet"
-        table = series.cast(SERIES_SCHEMA).replace_schema_metadata(meta)
+        table = _as_schema(series, SERIES_SCHEMA).replace_schema_metadata(meta)
         write_table_atomic(table, path, compression)
     path = directory / SUMMARY_DIR / f"part-{key}.parquet"
     write_table_atomic(
-        summary.cast(SUMMARY_SCHEMA).replace_schema_metadata(meta), path, compression
+        _as_schema(summary, SUMMARY_SCHEMA).replace_schema_metadata(meta), path, compression
     )
     return key
+
+
+def _as_schema(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` cast to ``schema``, unless it already has it (a cast copies every column)."""
+    return table if table.schema.equals(schema) else table.cast(schema)
 
 
 def read_provenance(part: Path) -> dict[str, Any]:
