@@ -331,7 +331,7 @@ class SweepConfig:
     # true: replicate r draws the same random numbers at every point (common random numbers);
     # false: every (point, replicate) gets an independent stream
     common_random_numbers: bool = True
-    batch_size: int = 0  # runs per Dask task; 0 sizes tasks from measured run times
+    batch_size: int = 0  # runs per Dask task; 0: sized from estimated, then measured run times
     time_budget_s: float = 0.0  # a run taking longer is stopped and stored as failed; 0: none
 
 
