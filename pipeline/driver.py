@@ -31,6 +31,7 @@ from segmark.pipeline.run import run_and_store, run_batch
 from segmark.pipeline.schedule import Client, connect, map_batches, total_threads
 from segmark.pipeline.store import (
     MANIFEST_FILE,
+    PartIndex,
     compact,
     drop_duplicates,
     drop_runs,
@@ -264,6 +265,7 @@ def _sweep_into(
         time_budget=cfg.sweep.time_budget_s,
     )
     in_flight = cfg.cluster.max_in_flight or 4 * workers
+    parts = PartIndex(directory)
     n_failed = 0
     try:
         # the plan and config are written while the first tasks run (the workers would wait)
@@ -287,9 +289,11 @@ def _sweep_into(
                 n_failed += receipt.n_failed
                 bar.update(receipt.n_runs)
                 bar.set_postfix(failed=n_failed, batch=batcher.size, refresh=False)
+                parts.add(receipt.part)  # read now, while the workers run
         planned.result()
         remove_leftovers(directory)  # temporary files of tasks that died with their worker
-        stored = scan(directory, verify=False)  # parts scanned at the start or written since
+        parts.update()  # parts scanned at the start or written since: whole, read unverified
+        stored = parts.stored()
         if stored.duplicates:  # a part landed late by a task of an earlier, dead driver
             dropped = drop_duplicates(directory, cfg.storage.compression)
             echo(f"removed {dropped} second copies of runs stored twice (identical numbers)")

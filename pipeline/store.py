@@ -241,36 +241,88 @@ def scan(directory: Path, verify: bool = True) -> StoredRuns:
 
     ``verify=False`` reads only the two columns, for parts known whole: those a sweep scanned
     when it started and those its tasks wrote since (renamed into place once complete)."""
-    directory = Path(directory)
-    ids: list[np.ndarray] = []
-    failed: list[np.ndarray] = []
-    corrupt: list[Path] = []
-    parts = sorted((directory / SUMMARY_DIR).glob("part-*.parquet"))
-    # Arrow reads without the GIL: a few parts at a time are read side by side (memory stays
-    # bounded), then handled in order
-    with ThreadPoolExecutor(max_workers=SCAN_THREADS) as pool:
-        for first in range(0, len(parts), 4 * SCAN_THREADS):
-            window = parts[first : first + 4 * SCAN_THREADS]
-            tables = pool.map(partial(_read_ids, verify=verify), window)
-            for part, table in zip(window, tables, strict=True):
-                if table is None:
-                    series = directory / SERIES_DIR / part.name
-                    for path in (part, series):  # the summary part first: its runs are redone
-                        if path.exists():
-                            aside = path.with_name(f".{path.name}.corrupt")  # not *.parquet
-                            os.replace(path, aside)
-                            corrupt.append(aside)
-                    continue
-                run_ids = fixed_width_ids(table.column("run_id"))
-                ok = pc.equal(table.column("status"), STATUS_OK).to_numpy(zero_copy_only=False)
-                ids.append(run_ids)
-                failed.append(run_ids[~ok])
-    every = np.concatenate(ids) if ids else np.empty(0, dtype="S16")
-    del ids
-    release_arrow_memory()
-    unique = sorted_unique(every)
-    failed_ids = sorted_unique(np.concatenate(failed)) if failed else np.empty(0, dtype="S16")
-    return StoredRuns(unique, failed_ids, corrupt, int(every.shape[0] - unique.shape[0]))
+    index = PartIndex(directory)
+    index.update(verify)
+    return index.stored()
+
+
+class PartIndex:
+    """The run ids and statuses of a dataset's summary parts, each part read once per version
+    (its size and modification time). A sweep reads the part each receipt names as it arrives
+    (``add``), so its final ``update`` (every part on disk) reads only what changed since
+    instead of every part while the workers wait. Unreadable parts are set aside as by
+    ``scan``."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self.corrupt: list[Path] = []
+        self._parts: dict[str, tuple[tuple[int, int], np.ndarray, np.ndarray]] = {}
+
+    def add(self, key: str) -> None:
+        """Read the part a task wrote (``write_batch``'s key), if it is new or changed."""
+        self._read(self._changed([self.directory / SUMMARY_DIR / f"part-{key}.parquet"]))
+
+    def update(self, verify: bool = False) -> None:
+        """Read every part on disk that is new or changed; forget the parts no longer there."""
+        parts = sorted((self.directory / SUMMARY_DIR).glob("part-*.parquet"))
+        names = {part.name for part in parts}
+        for gone in [name for name in self._parts if name not in names]:
+            del self._parts[gone]
+        self._read(self._changed(parts), verify)
+
+    def stored(self) -> StoredRuns:
+        """What the parts read so far hold."""
+        entries = [self._parts[name] for name in sorted(self._parts)]
+        every = np.concatenate([ids for _, ids, _ in entries]) if entries else _NO_IDS
+        failed = np.concatenate([ids for _, _, ids in entries]) if entries else _NO_IDS
+        unique = sorted_unique(every)
+        duplicates = int(every.shape[0] - unique.shape[0])
+        return StoredRuns(unique, sorted_unique(failed), list(self.corrupt), duplicates)
+
+    def _changed(self, parts: list[Path]) -> list[tuple[Path, tuple[int, int]]]:
+        changed = []
+        for part in parts:
+            try:
+                info = part.stat()  # before the read: a part replaced after it is read again
+            except FileNotFoundError:
+                continue
+            version = (info.st_size, info.st_mtime_ns)
+            known = self._parts.get(part.name)
+            if known is None or known[0] != version:
+                changed.append((part, version))
+        return changed
+
+    def _read(self, todo: list[tuple[Path, tuple[int, int]]], verify: bool = False) -> None:
+        if not todo:
+            return
+        # Arrow reads without the GIL: a few parts at a time are read side by side (memory stays
+        # bounded), then handled in order
+        with ThreadPoolExecutor(max_workers=min(SCAN_THREADS, len(todo))) as pool:
+            for first in range(0, len(todo), 4 * SCAN_THREADS):
+                window = todo[first : first + 4 * SCAN_THREADS]
+                read = partial(_read_ids, verify=verify)
+                tables = pool.map(read, [part for part, _ in window])
+                for (part, version), table in zip(window, tables, strict=True):
+                    if table is None:
+                        self._set_aside(part)
+                        continue
+                    run_ids = fixed_width_ids(table.column("run_id"))
+                    ok = pc.equal(table.column("status"), STATUS_OK)
+                    failed = run_ids[~ok.to_numpy(zero_copy_only=False)]
+                    self._parts[part.name] = (version, run_ids, failed)
+        release_arrow_memory()
+
+    def _set_aside(self, part: Path) -> None:
+        self._parts.pop(part.name, None)
+        series = self.directory / SERIES_DIR / part.name
+        for path in (part, series):  # the summary part first: its runs become "not stored"
+            if path.exists():
+                aside = path.with_name(f".{path.name}.corrupt")  # no reader globs *.corrupt
+                os.replace(path, aside)
+                self.corrupt.append(aside)
+
+
+_NO_IDS = np.empty(0, dtype="S16")
 
 
 def sorted_unique(ids: np.ndarray) -> np.ndarray:

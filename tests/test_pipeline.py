@@ -199,6 +199,37 @@ def test_a_retried_task_rewrites_its_part_instead_of_adding_one(tmp_path: Path) 
     assert len(stored) == 3 and stored.duplicates == 0
 
 
+def test_the_part_index_reads_each_part_once_per_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = make_config(*SWEEP)
+    plan = sweeps.plan(cfg)[1].rows()
+    for sub in ("summary", "timeseries"):
+        (tmp_path / sub).mkdir()
+    reads: list[str] = []
+    real_read = store._read_ids
+    monkeypatch.setattr(
+        store, "_read_ids", lambda part, verify: reads.append(part.name) or real_read(part, verify)
+    )
+    index = store.PartIndex(tmp_path)
+    first = run_and_store(plan.head(3), str(tmp_path), "zstd")
+    index.add(first.part)
+    index.add(first.part)  # unchanged: not read again
+    second = run_and_store(plan.iloc[3:5], str(tmp_path), "zstd")
+    index.update()  # finds the part no receipt named
+    assert reads == [f"part-{first.part}.parquet", f"part-{second.part}.parquet"]
+    assert len(index.stored()) == 5
+    again = run_and_store(plan.head(3), str(tmp_path), "zstd")  # a rerun rewrites the part
+    assert again.part == first.part
+    index.update()
+    assert reads[-1] == f"part-{first.part}.parquet" and len(reads) == 3
+    (tmp_path / "summary" / f"part-{second.part}.parquet").unlink()
+    index.update()  # a part removed (merged, or dropped as a duplicate) is forgotten
+    assert len(index.stored()) == 3 and index.stored().duplicates == 0
+    stored, scanned = index.stored(), scan(tmp_path, verify=False)
+    assert np.array_equal(stored.run_ids, scanned.run_ids) and len(reads) == 4
+
+
 def test_model_version_change_is_refused(tmp_path: Path, client: Client) -> None:
     directory = sweep(tmp_path, "old", "sweep.replicates=1", client=client)
     write_manifest(directory, model_version="spine-0")
