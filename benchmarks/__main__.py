@@ -137,6 +137,10 @@ def summary(results: dict) -> list[tuple]:
         for name in ("ema", "hydra"):
             if (ratio := trivial["drivers"].get(name, {}).get("overhead_vs_segmark")) is not None:
                 add(f"{PEERS[name]} overhead ÷ segmark's", ratio, "≥ 20", ratio >= 20)
+            if (own := trivial["drivers"].get(name, {}).get("own_overhead_vs_segmark")) is not None:
+                add(
+                    f"{PEERS[name]} ÷ segmark's, beyond each one's own runs", own, "≥ 20", own >= 20
+                )
     if scale := results.get("sweep_scale"):
         for p in scale["curve"]:
             add(
