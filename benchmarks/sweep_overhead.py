@@ -11,7 +11,7 @@ and reports each driver's per-run overhead, (wall - ideal) / runs, and its throu
 fraction of the ideal. The kernel alone, in one process and in one process per worker at once
 ("busy kernel"), is timed again after every driver, and each driver's references are the
 means of the timings just before and after it. Each driver's runs also time themselves where
-they run (perf_counter around ``run_one``), so a second overhead, (wall - own run seconds /
+they run (perf_counter around each run), so a second overhead, (wall - own run seconds /
 workers) / runs, needs no reference: it is what the driver adds beyond its runs as they ran,
 immune to this machine's speed drifting between a reference and the driver (the kernel alone
 has taken 0.097 and 0.185 ms a run minutes apart), blind to a driver slowing its own runs.

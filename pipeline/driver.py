@@ -49,6 +49,7 @@ from segmark.pipeline.sweep import plan as plan_runs
 
 MAX_BATCH = 10_000
 TAPER_FLOOR = 50  # the last tasks hold at least task_seconds / TAPER_FLOOR of work
+PRIOR_SHARE = 5  # until a receipt, tasks hold task_seconds / PRIOR_SHARE of estimated work
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,8 @@ class Batcher:
             return self.fixed_size
         per_run = max(self.run_seconds, 1e-6)
         wanted = round(self.task_seconds / per_run)
+        if not self.measured:  # a prior several times too low must cost seconds, not minutes
+            wanted = round(self.task_seconds / PRIOR_SHARE / per_run)
         # tapered towards the end (guided self-scheduling): at most half a worker's share of
         # the runs not yet submitted, so the last tasks are short and the workers finish
         # together; never below task_seconds / TAPER_FLOOR (0.1 s of the default 5 s), where a

@@ -52,7 +52,7 @@ def versions() -> dict[str, str | None]:
     for name in PACKAGES:
         module = sys.modules.get(MODULES.get(name, name))
         version = getattr(module, "__version__", None)
-        if isinstance(version, str):
+        if isinstance(version, str) and version[:1].isdigit():  # not "unknown" (a broken build)
             found[name] = version
             continue
         try:

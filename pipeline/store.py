@@ -248,69 +248,77 @@ def scan(directory: Path, verify: bool = True) -> StoredRuns:
 
 class PartIndex:
     """The run ids and statuses of a dataset's summary parts, each part read once per version
-    (its size and modification time). A sweep reads the part each receipt names as it arrives
-    (``add``), so its final ``update`` (every part on disk) reads only what changed since
-    instead of every part while the workers wait. Unreadable parts are set aside as by
-    ``scan``."""
+    (its inode, size and change time: a part is replaced by renaming a new file onto it). A
+    sweep reads the part each receipt names as it arrives (``add``), so its final ``update``
+    (every part on disk) reads only what changed since instead of every part while the workers
+    wait. ``update`` sets unreadable parts aside as ``scan`` does; ``add`` leaves them to it."""
 
     def __init__(self, directory: Path):
         self.directory = Path(directory)
         self.corrupt: list[Path] = []
-        self._parts: dict[str, tuple[tuple[int, int], np.ndarray, np.ndarray]] = {}
+        # name -> (version, verified, run ids, failed run ids)
+        self._parts: dict[str, tuple[tuple[int, ...], bool, np.ndarray, np.ndarray]] = {}
 
     def add(self, key: str) -> None:
-        """Read the part a task wrote (``write_batch``'s key), if it is new or changed."""
-        self._read(self._changed([self.directory / SUMMARY_DIR / f"part-{key}.parquet"]))
+        """Read the part a task wrote (``write_batch``'s key), if it is new or changed; a part
+        that cannot be read now is left for ``update``."""
+        named = self.directory / SUMMARY_DIR / f"part-{key}.parquet"
+        for part, version in self._changed([named], verify=False):
+            self._keep(part, version, False, _read_ids(part, verify=False))
 
     def update(self, verify: bool = False) -> None:
-        """Read every part on disk that is new or changed; forget the parts no longer there."""
+        """Read every part on disk that is new or changed (or not yet verified, if ``verify``);
+        forget the parts no longer there."""
         parts = sorted((self.directory / SUMMARY_DIR).glob("part-*.parquet"))
         names = {part.name for part in parts}
         for gone in [name for name in self._parts if name not in names]:
             del self._parts[gone]
-        self._read(self._changed(parts), verify)
+        todo = self._changed(parts, verify)
+        # Arrow reads without the GIL: a few parts at a time are read side by side (memory stays
+        # bounded), then handled in order
+        with ThreadPoolExecutor(max_workers=SCAN_THREADS) as pool:
+            for first in range(0, len(todo), 4 * SCAN_THREADS):
+                window = todo[first : first + 4 * SCAN_THREADS]
+                tables = pool.map(partial(_read_ids, verify=verify), [part for part, _ in window])
+                for (part, version), table in zip(window, tables, strict=True):
+                    if table is None:
+                        self._set_aside(part)
+                    else:
+                        self._keep(part, version, verify, table)
+        release_arrow_memory()
 
     def stored(self) -> StoredRuns:
         """What the parts read so far hold."""
         entries = [self._parts[name] for name in sorted(self._parts)]
-        every = np.concatenate([ids for _, ids, _ in entries]) if entries else _NO_IDS
-        failed = np.concatenate([ids for _, _, ids in entries]) if entries else _NO_IDS
+        every = np.concatenate([ids for *_, ids, _ in entries]) if entries else _NO_IDS
+        failed = np.concatenate([ids for *_, ids in entries]) if entries else _NO_IDS
         unique = sorted_unique(every)
         duplicates = int(every.shape[0] - unique.shape[0])
         return StoredRuns(unique, sorted_unique(failed), list(self.corrupt), duplicates)
 
-    def _changed(self, parts: list[Path]) -> list[tuple[Path, tuple[int, int]]]:
+    def _changed(self, parts: list[Path], verify: bool) -> list[tuple[Path, tuple[int, ...]]]:
         changed = []
         for part in parts:
             try:
                 info = part.stat()  # before the read: a part replaced after it is read again
             except FileNotFoundError:
+                self._parts.pop(part.name, None)
                 continue
-            version = (info.st_size, info.st_mtime_ns)
+            version = (info.st_ino, info.st_size, info.st_ctime_ns, info.st_mtime_ns)
             known = self._parts.get(part.name)
-            if known is None or known[0] != version:
+            if known is None or known[0] != version or (verify and not known[1]):
                 changed.append((part, version))
         return changed
 
-    def _read(self, todo: list[tuple[Path, tuple[int, int]]], verify: bool = False) -> None:
-        if not todo:
+    def _keep(
+        self, part: Path, version: tuple[int, ...], verified: bool, table: pa.Table | None
+    ) -> None:
+        if table is None:
             return
-        # Arrow reads without the GIL: a few parts at a time are read side by side (memory stays
-        # bounded), then handled in order
-        with ThreadPoolExecutor(max_workers=min(SCAN_THREADS, len(todo))) as pool:
-            for first in range(0, len(todo), 4 * SCAN_THREADS):
-                window = todo[first : first + 4 * SCAN_THREADS]
-                read = partial(_read_ids, verify=verify)
-                tables = pool.map(read, [part for part, _ in window])
-                for (part, version), table in zip(window, tables, strict=True):
-                    if table is None:
-                        self._set_aside(part)
-                        continue
-                    run_ids = fixed_width_ids(table.column("run_id"))
-                    ok = pc.equal(table.column("status"), STATUS_OK)
-                    failed = run_ids[~ok.to_numpy(zero_copy_only=False)]
-                    self._parts[part.name] = (version, run_ids, failed)
-        release_arrow_memory()
+        run_ids = fixed_width_ids(table.column("run_id"))
+        ok = pc.equal(table.column("status"), STATUS_OK)
+        failed = run_ids[~ok.to_numpy(zero_copy_only=False)]
+        self._parts[part.name] = (version, verified, run_ids, failed)
 
     def _set_aside(self, part: Path) -> None:
         self._parts.pop(part.name, None)
