@@ -39,7 +39,6 @@ from segmark.pipeline.store import (
     open_dataset,
     read_manifest,
     remove_leftovers,
-    scan,
     write_manifest,
     write_plan,
     writer_lock,
@@ -251,7 +250,8 @@ def _sweep_into(
 ) -> tuple[int, int]:
     """Run what ``directory`` lacks of ``plan``, check it, compact it; the caller holds the
     dataset's lock. Returns (runs skipped as already stored, planned runs that failed)."""
-    todo = _runs_to_do(cfg, plan, directory, echo) if existing else np.arange(len(plan))
+    parts = PartIndex(directory)  # read once at the start (resume), then as tasks write
+    todo = _runs_to_do(cfg, plan, parts, echo) if existing else np.arange(len(plan))
     config_yaml = to_yaml(cfg)
     record = provenance.collect(cfg.sweep.root_seed, config_yaml)
     open_dataset(directory, len(plan), model_version=MODEL_VERSION, provenance=record)
@@ -268,7 +268,6 @@ def _sweep_into(
         time_budget=cfg.sweep.time_budget_s,
     )
     in_flight = cfg.cluster.max_in_flight or 4 * workers
-    parts = PartIndex(directory)
     n_failed = 0
     try:
         # the plan and config are written while the first tasks run (the workers would wait)
@@ -295,12 +294,13 @@ def _sweep_into(
                 parts.add(receipt.part)  # read now, while the workers run
         planned.result()
         remove_leftovers(directory)  # temporary files of tasks that died with their worker
-        parts.update()  # parts scanned at the start or written since: whole, read unverified
+        parts.update()  # parts verified at the start or written since: read unverified
         stored = parts.stored()
         if stored.duplicates:  # a part landed late by a task of an earlier, dead driver
             dropped = drop_duplicates(directory, cfg.storage.compression)
             echo(f"removed {dropped} second copies of runs stored twice (identical numbers)")
-            stored = scan(directory, verify=False)
+            parts.update()  # the parts it rewrote or removed
+            stored = parts.stored()
         missing = int((~held_in(plan.run_id, stored.run_ids)).sum())
         if missing or stored.duplicates:
             raise RuntimeError(
@@ -338,12 +338,14 @@ def _sweep_into(
 
 
 def _runs_to_do(
-    cfg: Config, plan: RunTable, directory: Path, echo: Callable[[str], None]
+    cfg: Config, plan: RunTable, parts: PartIndex, echo: Callable[[str], None]
 ) -> np.ndarray:
     """Positions in ``plan`` of the runs an existing dataset does not hold (after dropping its
-    failed runs when ``retry_failed``); corrupt parts are moved aside and orphan series removed
-    first."""
-    stored = scan(directory)
+    failed runs when ``retry_failed``); every part is verified (corrupt ones moved aside) and
+    orphan series removed first."""
+    directory = parts.directory
+    parts.update(verify=True)
+    stored = parts.stored()
     for path in stored.corrupt:
         echo(
             f"moved aside an unreadable part: {path.parent.name}/{path.name}; "

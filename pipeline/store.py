@@ -289,7 +289,7 @@ class PartIndex:
 
     def stored(self) -> StoredRuns:
         """What the parts read so far hold."""
-        entries = [self._parts[name] for name in sorted(self._parts)]
+        entries = list(self._parts.values())
         every = np.concatenate([ids for *_, ids, _ in entries]) if entries else _NO_IDS
         failed = np.concatenate([ids for *_, ids in entries]) if entries else _NO_IDS
         unique = sorted_unique(every)

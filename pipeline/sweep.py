@@ -217,8 +217,8 @@ def _run_ids(
         head, tail = _id_ends(digest, repeat)
         first = p * replicates
         seeds = seed[first : first + replicates]
-        if formatted_for != (tail, seeds.tobytes()):
-            formatted_for = (tail, seeds.tobytes())
+        if formatted_for != (key := (tail, seeds.tobytes())):
+            formatted_for = key
             suffixes = [f"{r}|{s}{tail}".encode() for r, s in enumerate(seeds.tolist())]
         point = hashlib.blake2b(head.encode(), digest_size=8)
         hashes = []

@@ -12,14 +12,12 @@ import logging
 import time
 from typing import Any
 
-from benchmarks.peers.runs import load_rows, run_index
+from benchmarks.peers.runs import load_rows, timed_run
 from segmark.kernels import market
 
 
 def segmark_model(index: int, rows: str) -> dict[str, Any]:
-    start = time.perf_counter()
-    outcomes, series = run_index(rows, index)
-    seconds = time.perf_counter() - start  # the run's own time, where it ran
+    outcomes, series, seconds = timed_run(load_rows(rows)[index])
     values = dict(zip(market.OUTCOMES, outcomes.tolist(), strict=True))
     return {**values, "series": series, "run_seconds": seconds}
 
