@@ -1,0 +1,159 @@
+"""The floor under a weekly step: the per-cell math this model's equations need, alone.
+
+Issue 3's target is 5 ns per (node·good + edge·good) per step: 21.4 µs a step on the North
+Korea network (179 units, 534 links, 6 goods). Each week the model draws every unit's
+production of every good, turns supplies into log prices for the traders (a log), values
+shipments at those prices (an exp), and clears every market at its own price (a log and an
+exp): per node·good, one counter-based draw and two logs and two exps, whatever the arbitrage.
+This times those passes alone, over arrays the size of the network's N·K cells, with the
+kernel's own vectorised functions (kernels.fastmath, kernels.draws), beside the kernel's step
+with every link removed (the node side as implemented) and the whole step, all interleaved in
+one process. What the passes leave of the budget is what the arbitrage (E·K link·goods, several
+passes, about 2,700 trades a week at default parameters) and the outputs could spend.
+
+    .venv/bin/python -m benchmarks.kernel_floor [--rounds 7] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+from benchmarks.common import HERE, default_params, table, write_json
+from benchmarks.kernel_speed import K, without_links
+from segmark.kernels import draws, market, network
+from segmark.kernels.fastmath import exp_into, log_into
+
+TARGET_NS = 5.0
+PASS_REPEATS = 2000  # passes per timing: one pass over 1,074 cells takes 1-3 µs
+STEPS = 104
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _draws(base: np.ndarray, table_: np.ndarray, out: np.ndarray, repeats: int) -> None:
+    key = np.uint64(0x9E3779B97F4A7C15)
+    for r in range(repeats):
+        week = draws.week_key(key, draws.PRODUCTION, r)
+        for j in range(out.shape[0]):
+            out[j] = base[j] * table_[draws.table_index(week, j)]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _logs(x: np.ndarray, out: np.ndarray, repeats: int) -> None:
+    for _ in range(repeats):
+        log_into(x, out)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _exps(x: np.ndarray, out: np.ndarray, repeats: int) -> None:
+    for _ in range(repeats):
+        exp_into(x, out)
+
+
+def pass_seconds(cells: int) -> dict[str, float]:
+    """Seconds of one pass of each kind over ``cells`` cells (a median is taken by the
+    caller over rounds)."""
+    rng = np.random.default_rng(0)
+    supply = rng.lognormal(0.0, 1.0, cells)
+    log_p = rng.normal(0.0, 0.5, cells)
+    out = np.empty(cells)
+    norm = draws.normal_table()
+    timed = {
+        "production draw": lambda n: _draws(supply, norm, out, n),
+        "log": lambda n: _logs(supply, out, n),
+        "exp": lambda n: _exps(log_p, out, n),
+    }
+    result = {}
+    for name, run in timed.items():
+        run(1)  # compile, or load from the cache
+        start = time.perf_counter()
+        run(PASS_REPEATS)
+        result[name] = (time.perf_counter() - start) / PASS_REPEATS
+    return result
+
+
+def step_seconds(net: network.Network, seed: int) -> float:
+    start = time.perf_counter()
+    market.simulate(net, default_params(), seed, K, STEPS, 4)
+    return (time.perf_counter() - start) / STEPS
+
+
+# passes per weekly step: prices for the traders (log), shipment values (exp), clearing (log, exp)
+NEEDED = {"production draw": 1, "log": 2, "exp": 2}
+
+
+def measure(rounds: int) -> dict:
+    net = network.build("nk", 0)
+    bare = without_links(net)
+    cells = net.n_nodes * K
+    units = cells + net.n_edges * K
+    market.simulate(net, default_params(), 0, K, 2, 1)
+    samples: dict[str, list[float]] = {}
+    for r in range(rounds):  # interleaved: the machine's speed drifts over minutes
+        for name, seconds in pass_seconds(cells).items():
+            samples.setdefault(name, []).append(seconds)
+        samples.setdefault("step", []).append(step_seconds(net, r + 1))
+        samples.setdefault("step without links", []).append(step_seconds(bare, r + 1))
+    us = {name: statistics.median(values) * 1e6 for name, values in samples.items()}
+    floor = sum(us[name] * count for name, count in NEEDED.items())
+    budget = TARGET_NS * units / 1000.0
+    return {
+        "network": f"nk: {net.n_nodes} units, {net.n_edges} links, {K} goods",
+        "cells": cells,
+        "units": units,
+        "rounds": rounds,
+        "pass_us": {name: us[name] for name in NEEDED},
+        "pass_ns_per_cell": {name: us[name] * 1000.0 / cells for name in NEEDED},
+        "passes_per_step": NEEDED,
+        "floor_us_per_step": floor,
+        "budget_us_per_step": budget,
+        "left_for_links_ns_per_edge_good": (budget - floor) * 1000.0 / (net.n_edges * K),
+        "kernel_us_per_step": us["step"],
+        "kernel_without_links_us_per_step": us["step without links"],
+        "kernel_ns_per_unit": us["step"] * 1000.0 / units,
+    }
+
+
+def show(result: dict) -> str:
+    rows = [
+        (f"{name} (x{result['passes_per_step'][name]} a step)", us, ns)
+        for (name, us), ns in zip(
+            result["pass_us"].items(), result["pass_ns_per_cell"].values(), strict=True
+        )
+    ]
+    target = f"target: {TARGET_NS:g} ns x {result['units']:,} units"
+    rows += [
+        ("floor: these passes, per step", result["floor_us_per_step"], None),
+        (target, result["budget_us_per_step"], None),
+        ("kernel: step without links", result["kernel_without_links_us_per_step"], None),
+        ("kernel: whole step", result["kernel_us_per_step"], None),
+    ]
+    left = result["left_for_links_ns_per_edge_good"]
+    return "\n".join(
+        [
+            f"{result['network']}; {result['cells']:,} cells; medians of {result['rounds']} "
+            "interleaved rounds",
+            table(rows, ("pass", "µs", "ns/cell")),
+            f"left of the target for the arbitrage and outputs: {left:.2f} ns per edge·good",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--json", type=Path, default=HERE / "kernel_floor.json")
+    args = parser.parse_args(argv)
+    result = measure(args.rounds)
+    print(show(result))
+    write_json(args.json, result)
+    return result
+
+
+if __name__ == "__main__":
+    main()
