@@ -58,6 +58,10 @@ def test_shipped_sweeps_have_the_promised_sizes() -> None:
     design, runs = sweeps.plan(smoke)
     assert smoke.model.n_regions == 40  # the smoke sweep picks the small model
     assert len(design.grid["policy.permit_strictness"]) == 3 and len(runs) == 6
+    sizes = make_config("sweep=finite_size")
+    design, runs = sweeps.plan(sizes)
+    assert sizes.model.network == "geometric" and sizes.model.extent_km == 500.0
+    assert design.grid["model.n_regions"] == [50, 100, 200, 400, 800] and len(runs) == 275
 
 
 def test_every_kernel_parameter_is_a_config_column() -> None:

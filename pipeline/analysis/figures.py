@@ -5,6 +5,7 @@ users write them in configs, with units; every estimate carries its interval."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +117,8 @@ def phase_figure(diagram: PhaseDiagram, path: str | Path | None = None) -> Figur
         vmax=1 if is_p else None,
         shading="flat",
     )
-    fig.colorbar(mesh, ax=ax, label=outcome_label(diagram.outcome) + " (mean over runs)")
+    label = outcome_label(diagram.outcome) + " (mean over runs)"
+    fig.colorbar(mesh, ax=ax, label=textwrap.fill(label, 45))  # long labels ran off the figure
     if is_p:
         pts = contour_points(diagram)
         if len(pts):
