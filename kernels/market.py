@@ -679,6 +679,7 @@ def _simulate(
     arrivals_flat = arrivals.reshape(ring, n_cells)
     in_transit_flat = arrivals.reshape(ring * n_cells)
     room_flat = room.reshape(n_cells)
+    rations_flat = rations.reshape(n_cells)
     traded_week_flat = traded_week.reshape(n_edges * k_goods)
     cells_unsigned = np.uint64(n_cells)
     gaps = np.empty(k_goods)
@@ -998,28 +999,42 @@ def _simulate(
             w += params[_REINVEST] * profit[i] / value_scale[i]
             wealth[i] = min(max(w, 0.0), WEALTH_MAX)
 
-        # 12. local clearing
+        # 12. local clearing: each market sells turnover x its stock; the clearing prices feed
+        # only the outputs, so they are computed in weeks whose outputs are kept (averaged,
+        # sampled, the week before a sample, whose prices it compares with, and the last week)
         market_value = 0.0
         ration_value = 0.0
         n_marginal = 0
         used = ledger[2]
-        log_into(stock_flat, log_scratch)
-        for j in range(n_cells):
-            log_p_flat[j] = (log_demand_flat[j] - log_turnover - log_scratch[j]) / elasticity
-        exp_into(log_p_flat, price_flat)
-        for i in range(n):
-            market_i = 0.0
-            for k in range(k_goods):
-                sold = turnover * stock[i, k]
-                p_ik = price[i, k]
-                market_i += sold * p_ik
-                ration_value += rations[i, k] * p_ik
-                stock[i, k] -= sold
-                consumed[i, k] = sold + rations[i, k]
-                used += consumed[i, k]
-            market_value += market_i
-            if inflow_value[i] < MARGINAL_INFLOW * market_i:
-                n_marginal += 1
+        priced = (
+            t >= first
+            or (t + 1) % sample_every == 0
+            or (t + 2) % sample_every == 0
+            or t == n_steps - 1
+        )
+        if priced:
+            log_into(stock_flat, log_scratch)
+            for j in range(n_cells):
+                log_p_flat[j] = (log_demand_flat[j] - log_turnover - log_scratch[j]) / elasticity
+            exp_into(log_p_flat, price_flat)
+            for i in range(n):
+                market_i = 0.0
+                for k in range(k_goods):
+                    sold = turnover * stock[i, k]
+                    p_ik = price[i, k]
+                    market_i += sold * p_ik
+                    ration_value += rations[i, k] * p_ik
+                    stock[i, k] -= sold
+                    consumed[i, k] = sold + rations[i, k]
+                    used += consumed[i, k]
+                market_value += market_i
+                if inflow_value[i] < MARGINAL_INFLOW * market_i:
+                    n_marginal += 1
+        else:
+            for j in range(n_cells):
+                sold = turnover * stock_flat[j]
+                stock_flat[j] -= sold
+                used += sold + rations_flat[j]
         ledger[2] = used
         marginal = n_marginal / n
 
