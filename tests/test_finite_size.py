@@ -66,3 +66,23 @@ def test_a_finer_cut_of_the_territory_has_shorter_links(kind: str) -> None:
     km = [network.build(kind, n).edge_km.mean() for n in SIZES]
     assert km[0] > km[1] > km[2]
     assert km[0] > 2.5 * km[2]  # 16x the regions: links about a quarter as long (1 / sqrt 16)
+
+
+def test_on_the_finest_network_more_passes_a_week_restore_the_integrated_market() -> None:
+    """docs/MODEL.md: at 800 regions the informed market (the finite_size sweep's, without
+    permits) is not integrated, and what it lacks is the reach of a week's arbitrage: 16 passes
+    a week integrate it, as full-gap passes do, while removing the units' shocks does not.
+    Measured at nk-6 over seeds 0-3: index 0.39 (none integrated), 0.97 and 0.93 (all), 0.37
+    (none); the 0.5 threshold sits far from each."""
+    net = network.build("geometric", 800)
+    informed = {"phone_penetration": 1.0, "crackdown": 0.0, "permit_strictness": 0.0}
+    index = market.OUTCOMES.index("integrated")
+
+    def integrated(**changes: float) -> list[float]:
+        params = vector(**informed, **changes)
+        return [market.simulate(net, params, s, 6, 520, 4).outcomes[index] for s in SEEDS]
+
+    assert integrated() == [0.0, 0.0]
+    assert integrated(arbitrage_rounds=16) == [1.0, 1.0]
+    assert integrated(arbitrage_speed=1.0) == [1.0, 1.0]
+    assert integrated(production_noise=0.0, harvest_sd=0.0) == [0.0, 0.0]
