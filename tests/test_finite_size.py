@@ -6,7 +6,7 @@ settings of test_stylized's law-of-one-price test) prices sit within their trans
 the market is integrated; at the defaults it stays segmented; with permits prohibitive no goods
 cross a permit line. Two simulation seeds on one layout (network seed 0), 260 weeks (the window
 is the last 65). Measured at nk-6: frictionless band compliance 0.93-0.96 and integration index
-0.75-0.96 at every size, against 0.9 and the 0.5 threshold; default index 0.006-0.098 against
+0.75-0.96 at every size, against 0.9 and the 0.5 threshold; default index 0.006-0.093 against
 0.2. (In the default informed market the integration threshold does depend on size: the
 finite_size sweep.)
 """
