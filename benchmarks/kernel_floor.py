@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit
 
 from benchmarks.common import HERE, default_params, table, write_json
-from benchmarks.kernel_speed import K, without_links
+from benchmarks.kernel_speed import K, per_step, without_links
 from segmark.kernels import draws, market, network
 from segmark.kernels.fastmath import exp_into, log_into
 
@@ -80,12 +80,6 @@ def pass_seconds(cells: int) -> dict[str, float]:
     return result
 
 
-def step_seconds(net: network.Network, seed: int) -> float:
-    start = time.perf_counter()
-    market.simulate(net, default_params(), seed, K, STEPS, 4)
-    return (time.perf_counter() - start) / STEPS
-
-
 # passes every week: production, the traders' log prices, shipment values
 DYNAMICS = {"production draw": 1, "log": 1, "exp": 1}
 # passes in weeks whose outputs are kept (averaged or sampled): the clearing prices
@@ -99,11 +93,13 @@ def measure(rounds: int) -> dict:
     units = cells + net.n_edges * K
     market.simulate(net, default_params(), 0, K, 2, 1)
     samples: dict[str, list[float]] = {}
-    for r in range(rounds):  # interleaved: the machine's speed drifts over minutes
+    for _ in range(rounds):  # interleaved: the machine's speed drifts over minutes
         for name, seconds in pass_seconds(cells).items():
             samples.setdefault(name, []).append(seconds)
-        samples.setdefault("step", []).append(step_seconds(net, r + 1))
-        samples.setdefault("step without links", []).append(step_seconds(bare, r + 1))
+        samples.setdefault("step", []).append(per_step(market.simulate, net, STEPS, 1))
+        samples.setdefault("step without links", []).append(
+            per_step(market.simulate, bare, STEPS, 1)
+        )
     us = {name: statistics.median(values) * 1e6 for name, values in samples.items()}
     floor = sum(us[name] * count for name, count in DYNAMICS.items())
     output_prices = sum(us[name] * count for name, count in OUTPUTS.items())

@@ -1001,18 +1001,15 @@ def _simulate(
 
         # 12. local clearing: each market sells turnover x its stock; the clearing prices feed
         # only the outputs, so they are computed in weeks whose outputs are kept (averaged,
-        # sampled, the week before a sample, whose prices it compares with, and the last week)
+        # sampled, the week before a sample, and the last week: the run's final prices)
         market_value = 0.0
         ration_value = 0.0
         n_marginal = 0
         used = ledger[2]
-        priced = (
-            t >= first
-            or (t + 1) % sample_every == 0
-            or (t + 2) % sample_every == 0
-            or t == n_steps - 1
-        )
-        if priced:
+        counted = t >= first
+        sampled = (t + 1) % sample_every == 0 and row < series.shape[0]
+        before_sample = (t + 2) % sample_every == 0  # its prices are the next sample's baseline
+        if counted or sampled or before_sample or t == n_steps - 1:
             log_into(stock_flat, log_scratch)
             for j in range(n_cells):
                 log_p_flat[j] = (log_demand_flat[j] - log_turnover - log_scratch[j]) / elasticity
@@ -1040,12 +1037,10 @@ def _simulate(
 
         # 13. outputs of the week, in weeks that are averaged or sampled: one pass over units
         # for the per-good sums, one over links
-        counted = t >= first
-        sampled = (t + 1) % sample_every == 0 and row < series.shape[0]
         spatial = 0.0
         if sampled and t > 0:
             spatial = spatial_correlation(log_p, prev_log_p, edge_u, edge_v)
-        if (t + 2) % sample_every == 0:
+        if before_sample:
             for i in range(n):
                 for k in range(k_goods):
                     prev_log_p[i, k] = log_p[i, k]

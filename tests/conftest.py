@@ -25,6 +25,19 @@ from segmark.pipeline.config import Config, ModelConfig, PolicyConfig, ShockConf
 from segmark.pipeline.store import read_series, read_summary
 
 DEFAULTS = {**asdict(ModelConfig()), **asdict(PolicyConfig()), **asdict(ShockConfig())}
+# every friction off: no permits, crackdowns, self-reliance or rail outages; phones everywhere;
+# capital never binds
+FREE = {
+    "permit_strictness": 0.0,
+    "crackdown": 0.0,
+    "self_reliance": 0.0,
+    "rail_outage_rate": 0.0,
+    "phone_penetration": 1.0,
+    "trader_capital": 10.0,
+}
+# and traders given time to arbitrage: 20 passes a week, the whole gap closed per pass, deep
+# markets (the law-of-one-price checks)
+SETTLED = {"arbitrage_rounds": 20, "arbitrage_speed": 1.0, "turnover": 0.1}
 
 
 def vector(**changes: float) -> np.ndarray:

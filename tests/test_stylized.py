@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import vector
+from conftest import FREE, SETTLED, vector
 
 from segmark.kernels import goods, market, network
 from segmark.pipeline import scenarios
@@ -16,16 +16,6 @@ from segmark.pipeline import scenarios
 NK = network.build("nk", 0)
 SEEDS = (0, 1)
 RICE = goods.GOODS.index("rice")
-# every friction off: no permits, crackdowns, self-reliance or rail outages; phones everywhere;
-# capital never binds
-FREE = {
-    "permit_strictness": 0.0,
-    "crackdown": 0.0,
-    "self_reliance": 0.0,
-    "rail_outage_rate": 0.0,
-    "phone_penetration": 1.0,
-    "trader_capital": 10.0,
-}
 
 
 def outcomes(seed: int, n_steps: int = 520, **changes: float) -> dict[str, float]:
@@ -39,7 +29,7 @@ def test_without_frictions_prices_converge_into_the_transport_band(seed: int) ->
     (20 passes a week, the whole gap closed per pass, deep markets), nearly all neighbouring
     prices sit within their transport band. 0.9, not 1: weekly harvest noise, seasons and
     floods reopen gaps that one week of hop-by-hop trade across ~30 links cannot close."""
-    free = outcomes(seed, 260, **FREE, arbitrage_rounds=20, arbitrage_speed=1.0, turnover=0.1)
+    free = outcomes(seed, 260, **FREE, **SETTLED)
     base = outcomes(seed, 260)
     assert free["band_compliance"] >= 0.9
     assert free["price_dispersion"] < 0.5 * base["price_dispersion"]
