@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import re
 import resource
 import statistics
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -108,21 +104,3 @@ def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
-
-
-def absolute_imports(kernel_source: str) -> str:
-    """A kernels/ module's source with its relative imports made absolute (``segmark.kernels``),
-    so that a copy of it can live outside the package."""
-    source = kernel_source.replace("from . import", "from segmark.kernels import")
-    return re.sub(r"from \.(\w+) import", r"from segmark.kernels.\1 import", source)
-
-
-def import_copy(source: str, name: str, directory: Path) -> ModuleType:
-    """Module ``name`` from ``source``, written into ``directory`` and imported from there."""
-    path = directory / f"{name}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules[name] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module

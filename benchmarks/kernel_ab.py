@@ -1,7 +1,7 @@
 """The kernel against an earlier version of itself, interleaved in one process.
 
-Loads ``kernels/market.py`` as it was at a git revision (``git show REV:kernels/market.py``,
-with the other kernel modules as they are now) beside the current kernel, checks that both give
+Loads the kernel as it was at a git revision (``git archive REV kernels``, imported as its own
+package) beside the current kernel, checks that both give
 the same numbers where that is expected (``--same``: outcomes, series and final prices equal,
 not close, on the NK network and three synthetic ones), then times 520-week runs of both in
 alternating order on the NK network: default parameters, phones everywhere (the default
@@ -14,8 +14,12 @@ machine's speed drifts, so only the ratio means much.
 from __future__ import annotations
 
 import argparse
+import importlib
+import io
 import statistics
 import subprocess
+import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -23,21 +27,23 @@ from types import ModuleType
 
 import numpy as np
 
-from benchmarks.common import HERE, absolute_imports, default_params, import_copy, table
+from benchmarks.common import HERE, default_params, table
 from benchmarks.kernel_speed import K, without_links
 from segmark.kernels import market, network
 
 
 def old_kernel(revision: str, directory: Path) -> ModuleType:
-    """``kernels/market.py`` at ``revision``, importable beside the current one."""
-    source = subprocess.run(
-        ["git", "show", f"{revision}:kernels/market.py"],
-        cwd=HERE.parent,
-        capture_output=True,
-        text=True,
-        check=True,
+    """``kernels/market.py`` of ``kernels/`` as it was at ``revision``, importable beside the
+    current package (its modules as package ``kernels_<revision>``)."""
+    archive = subprocess.run(
+        ["git", "archive", revision, "kernels"], cwd=HERE.parent, capture_output=True, check=True
     ).stdout
-    return import_copy(absolute_imports(source), "market_old", directory)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(directory, filter="data")
+    package = f"kernels_{revision.replace('-', '_').replace('~', '_').replace('^', '_')}"
+    (directory / "kernels").rename(directory / package)
+    sys.path.insert(0, str(directory))
+    return importlib.import_module(f"{package}.market")
 
 
 def differences(old: ModuleType) -> list[str]:

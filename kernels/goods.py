@@ -5,6 +5,8 @@ Every number here is an assumption unless its comment names a source (docs/MODEL
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 import numpy as np
 
 GOODS = ("rice", "maize", "imports", "light_industry", "seafood", "herbs_metals")
@@ -31,7 +33,7 @@ _ROWS = {
     "herbs_metals": (0.10, 0.0, 0.3, 0.0, 0.0),
 }
 GOOD_TABLE = np.ascontiguousarray(np.array([_ROWS[g] for g in GOODS], dtype=np.float64))
-DEMAND_WEIGHT, IMPORT_SHARE, EXPORT_SHARE, SPOILAGE, STAPLE = range(len(GOOD_COLUMNS))
+G = IntEnum("G", GOOD_COLUMNS, start=0)  # the kernel reads goods[k, G.staple]
 
 # Every region produces at least this share of its demand of every good (small-scale
 # substitutes and smuggling), so no market is ever empty.

@@ -1,20 +1,23 @@
-"""A slow, readable NumPy twin of :mod:`kernels.market`, for tests on tiny networks.
+"""A slow, readable NumPy twin of :mod:`kernels.market`, for tests on small networks.
 
-Same numbered sections, the same counter-based random draws (computed with NumPy arrays),
-whole-array operations instead of loops except for the Gauss-Seidel arbitrage; connected
-components come from scipy rather than the kernel's union-find.
+The same phases under the same names (``market.PHASES``) over a state with the kernel's field
+names (``kernels.state.FIELDS``, a :class:`types.SimpleNamespace` here), so the tests can run
+one phase of each from the same state and compare (:func:`from_kernel`). Whole-array NumPy
+instead of loops, except for the Gauss-Seidel arbitrage; the same counter-based random draws;
+connected components from scipy rather than the kernel's union-find.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from . import draws
-from .goods import table
-from .market import (
-    BAND_SLACK,
+from .goods import G, table
+from .market import NO_EVENTS, NORMAL_TABLE, PHASES, Simulation, draw_landscape
+from .network import CAPITAL, HUB, RAIL, Network
+from .parameters import (
     DEMAND_FLOOR,
     EVENT_CAPITAL_LOSS,
     EVENT_FLOOD,
@@ -22,82 +25,113 @@ from .market import (
     HARVEST_WEEK,
     INITIAL_STATE_WEEKS,
     LEDGER,
-    MARGINAL_INFLOW,
     MAX_DELAY,
     MAX_LAG,
     MAX_OUTFLOW_SHARE,
     MAX_PROCUREMENT,
-    NO_EVENTS,
-    NORMAL_TABLE,
-    PARAMS,
-    SERIES,
-    SPATIAL_FLOOR,
-    THRESHOLD_TOLERANCE,
+    OUTCOMES,
     WEALTH_MAX,
-    Simulation,
-    draw_landscape,
-    n_samples,
-    season,
-    window_start,
+    L,
+    P,
+    S,
 )
-from .network import RAIL, Network
+from .reference_outputs import (
+    clearing,
+    finish,
+    gini,
+    largest_component,
+    outputs,
+    spatial_correlation,
+    week_flags,
+)
+from .state import FIELDS
+from .weeks import n_samples, season, window_start
+
+RING, MEMORY = MAX_DELAY + 1, MAX_LAG + 1
+# the fields the twin keeps: all but the kernel's scratch arrays and views
+KEPT = tuple(name for name, _, kind, _ in FIELDS if kind not in ("scratch", "view"))
 
 
-def components(network: Network, active: np.ndarray) -> np.ndarray:
-    """Component label of each node in the graph of active edges (labels in order of each
-    component's smallest node)."""
-    n = network.n_nodes
-    u, v = network.edge_u[active], network.edge_v[active]
-    graph = coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
-
-
-def largest_component(network: Network, active: np.ndarray) -> tuple[float, np.ndarray]:
-    """(population share, membership mask) of the most populous component."""
-    labels = components(network, active)
-    mass = np.bincount(labels, weights=network.population)
-    best = int(np.argmax(mass))
-    return mass[best] / network.population.sum(), labels == best
-
-
-def gini(values: np.ndarray, weight: np.ndarray) -> float:
-    if (values * weight).sum() <= 0.0:
-        return 0.0
-    order = np.argsort(values, kind="stable")
-    w = weight[order] / weight.sum()
-    v = values[order] * weight[order] / (values * weight).sum()
-    cum_v = np.concatenate([[0.0], np.cumsum(v)[:-1]])
-    return 1.0 - float((w * (2.0 * cum_v + v)).sum())
-
-
-def spatial_correlation(network: Network, log_p: np.ndarray, prev_log_p: np.ndarray) -> float:
-    """Moran's I of the week's log-price changes over the links, averaged over goods."""
-    if network.n_edges == 0:
-        return 0.0
-    z = log_p - prev_log_p
-    z = z - z.mean(axis=0)
-    squares = (z**2).sum(axis=0)
-    cross = (z[network.edge_u] * z[network.edge_v]).sum(axis=0)
-    ratio = (
-        network.n_nodes / network.n_edges * cross / np.where(squares > SPATIAL_FLOOR, squares, 1)
+def start(
+    network: Network,
+    params: np.ndarray,
+    seed: int,
+    n_goods: int,
+    n_steps: int,
+    sample_every: int,
+    events: np.ndarray | None = None,
+) -> SimpleNamespace:
+    """The state before the first week, from the inputs of ``market.start``."""
+    params = np.array(params, dtype=np.float64)
+    goods = table(n_goods)
+    rng = np.random.default_rng(seed)
+    land = draw_landscape(
+        network, goods, params[P.specialization], rng, params[P.specialty_strength]
     )
-    return float(np.where(squares > SPATIAL_FLOOR, ratio, 0.0).mean())
+    s = SimpleNamespace(**{name: getattr(network, name) for name in _NETWORK_FIELDS})
+    s.goods, s.demand, s.base, s.phone_rank = goods, land.demand, land.base, land.phone_rank
+    s.params, s.key, s.normal_table = params, int(draws.run_key(rng)), NORMAL_TABLE
+    s.events = NO_EVENTS if events is None else np.asarray(events, dtype=np.float64)
+    s.stop, s.n_steps, s.sample_every = np.zeros(1, dtype=np.uint8), n_steps, sample_every
+    n, n_edges = network.n_nodes, network.n_edges
+    cells, links = (n, n_goods), (n_edges, n_goods)
+    s.outcomes, s.ledger = np.full(len(OUTCOMES), np.nan), np.zeros(len(LEDGER))
+    s.series = np.empty((n_samples(n_steps, sample_every), len(S)))
+    s.prices = np.zeros(cells)
+    # fixed for the run
+    s.demand_total = s.demand.sum(axis=0)
+    s.cap_scale = s.demand_total / n
+    s.value_scale = s.demand.sum(axis=1)
+    s.staple = goods[:, G.staple] > 0.5
+    s.remote_weight, s.n_remote = network.remote.astype(float), int(network.remote.sum())
+    s.hub = (network.tier == HUB) | (network.tier == CAPITAL)
+    s.hub[network.trio[1]] = True
+    s.n_hubs = int(s.hub.sum())
+    s.crossing = (network.edge_permit > 0.0).astype(float)
+    s.node_u, s.node_v = network.edge_u.astype(np.uint64), network.edge_v.astype(np.uint64)
+    s.first = window_start(n_steps, params[P.window_share])
+    s.stock_start, s.state_start = land.base.sum(), 0.0
+    # the market
+    s.stock, s.state_stock = land.base.copy(), np.zeros(n_goods)
+    s.arrivals, s.incoming = np.zeros((RING, *cells)), np.zeros(cells)
+    s.history, s.wealth = np.zeros((MEMORY, *cells)), np.ones(n)
+    s.flood_left, s.harvest = np.zeros(n, dtype=np.int64), np.ones(cells)
+    s.ev_start = np.zeros(len(s.events))
+    s.dirty, s.phone, s.is_open = True, np.zeros(n, dtype=bool), np.zeros(n_edges, dtype=bool)
+    s.cost, s.transport, s.keep = np.zeros(n_edges), np.zeros(n_edges), np.zeros(n_edges)
+    s.delay = np.zeros(n_edges, dtype=np.int64)
+    s.log_p, s.prev_log_p, s.price = np.zeros(cells), np.zeros(cells), np.zeros(cells)
+    s.log_market_demand, s.rations, s.consumed = np.zeros(cells), np.zeros(cells), np.zeros(cells)
+    s.supply = np.zeros(cells)
+    s.traded_week = np.full(links, -1, dtype=np.int64)
+    s.active_steps = np.zeros(links, dtype=np.int64)
+    s.linked = np.zeros(links, dtype=bool)
+    s.linked_steps = np.zeros(links, dtype=np.int64)
+    s.welfare_sum, s.sums = np.zeros(n), np.zeros(len(OUTCOMES))
+    s.last_share = np.full(n_goods, np.nan)
+    s.last_pds = s.last_capital_level = np.nan
+    s.noise_factor, s.noise_level = np.zeros(len(NORMAL_TABLE)), -1.0
+    s.reached, s.row = -1.0, 0
+    s.room, s.inflow_value, s.profit = np.zeros(cells), np.zeros(n), np.zeros(n)
+    s.trade_value = s.crossing_value = s.market_value = s.ration_value = s.marginal = 0.0
+    s.counted = s.sampled = s.before_sample = False
+    return s
 
 
-def edge_terms(network: Network, p: dict) -> tuple[np.ndarray, ...]:
-    rail = network.edge_mode == RAIL
-    seized = p["crackdown"] * p["confiscation_max"]
-    per_km = np.where(rail, p["rail_cost"], p["road_cost"])
-    days = np.where(rail, p["rail_days"], p["road_days"])
-    transport = per_km * network.edge_km / 100.0  # before investment: the price-link ruler
-    cost = (
-        (1.0 - p["transport_investment"]) * transport
-        + p["permit_strictness"] * p["permit_cost"] * network.edge_permit
-        - np.log(1.0 - seized)
-    )
-    keep = np.full(network.n_edges, 1.0 - seized)
-    weeks = np.floor(days * network.edge_km / 100.0 / 7.0 + 1e-9).astype(np.int64)
-    return cost, transport, keep, np.minimum(weeks, MAX_DELAY)
+_NETWORK_FIELDS = (
+    "edge_u", "edge_v", "edge_km", "edge_mode", "edge_permit", "population", "province", "tier",
+    "import_weight", "remote", "trio",
+)  # fmt: skip
+
+
+def from_kernel(state) -> SimpleNamespace:
+    """A copy of a kernel :class:`~kernels.state.State` as a twin state (the kept fields)."""
+    values = {}
+    for name in KEPT:
+        value = getattr(state, name)
+        values[name] = value.copy() if isinstance(value, np.ndarray) else value
+    values["key"] = int(values["key"])
+    return SimpleNamespace(**values)
 
 
 def simulate(
@@ -109,296 +143,238 @@ def simulate(
     sample_every: int,
     events: np.ndarray | None = None,
 ) -> Simulation:
-    p = dict(zip(PARAMS, np.asarray(params, dtype=np.float64).copy(), strict=True))
-    events = NO_EVENTS if events is None else np.asarray(events, dtype=np.float64)
-    goods = table(n_goods)
-    rng = np.random.default_rng(seed)
-    land = draw_landscape(network, goods, p["specialization"], rng, p["specialty_strength"])
-    key = int(draws.run_key(rng))
-    demand, base = land.demand, land.base
-    n, u, v = network.n_nodes, network.edge_u, network.edge_v
-    n_prov = network.province.max() + 1
-    capital = network.trio[0]
-    ring, memory = MAX_DELAY + 1, MAX_LAG + 1
-    weight_k = goods[:, 0]
-    staple = goods[:, 4] > 0.5
-    demand_total = demand.sum(axis=0)
-    cap_scale = demand_total / n
-    value_scale = demand.sum(axis=1)
-    hub = np.zeros(n, dtype=bool)
-    hub[network.hubs] = True
-
-    stock = base.copy()
-    state = np.zeros(n_goods)  # filled in week 0, after that week's events
-    arrivals = np.zeros((ring, n, n_goods))
-    history = np.zeros((memory, n, n_goods))
-    wealth = np.ones(n)
-    flood_left = np.zeros(n, dtype=np.int64)
-    harvest = np.ones((n, n_goods))
-    ev_start = np.zeros(len(events))
-    ledger = dict.fromkeys(LEDGER, 0.0)
-    stock_start, state_start = stock.sum(), 0.0
-
-    def flood(node: int) -> None:
-        flood_left[node] = max(flood_left[node], int(p["flood_weeks"]))
-        lost = p["flood_loss"] * stock[node] * staple
-        stock[node] -= lost
-        ledger["flood_destroyed"] += lost.sum()
-
-    first = window_start(n_steps, p["window_share"])
-    sums = np.zeros(10)
-    welfare_sum = np.zeros(n)
-    active_steps = np.zeros((network.n_edges, n_goods), dtype=np.int64)
-    linked_steps = np.zeros((network.n_edges, n_goods), dtype=np.int64)
-    ever_traded = np.zeros((network.n_edges, n_goods), dtype=bool)
-    series = np.empty((n_samples(n_steps, sample_every), 1 + len(SERIES)))
-    reached = -1.0
-    row = 0
-    prev_log_p = np.zeros((n, n_goods))  # last week's prices
+    """A whole run, phase by phase, as ``market.simulate`` runs it."""
+    s = start(network, params, seed, n_goods, n_steps, sample_every, events)
+    phases = [globals()[name] for name in PHASES]
     for t in range(n_steps):
-        np.maximum(flood_left - 1, 0, out=flood_left)
-        # 1. events
-        for m, (week, code, value, over) in enumerate(events):
-            week, code, over = int(week), int(code), max(int(over), 1)
-            if code >= 0:
-                if t == week:
-                    ev_start[m] = p[PARAMS[code]]
-                if week <= t < week + over:
-                    p[PARAMS[code]] = ev_start[m] + (value - ev_start[m]) * (t - week + 1) / over
-            elif t == week and code == EVENT_FLOOD:
-                flood(int(value))
-            elif t == week and code == EVENT_CAPITAL_LOSS:
-                wealth *= 1.0 - value
-        if t == 0:
-            level0 = np.full(n, p["pds_level"])
-            level0[capital] = max(p["pds_level"], p["capital_pds"])
-            state = np.where(staple, INITIAL_STATE_WEEKS * (level0[:, None] * demand).sum(0), 0.0)
-            state_start = state.sum()
-        cost, transport, keep, delay = edge_terms(network, p)
-        phone = land.phone_rank < p["phone_penetration"]
-        elasticity = p["demand_elasticity"]
-        turnover = p["turnover"] * (1.0 - p["market_ban"])
-        pds = p["pds_level"]
+        for phase in phases:
+            phase(s, t)
+    finish(s)
+    return Simulation(s.outcomes, s.series, s.ledger, s.prices)
 
-        # 2. arrivals
-        stock += arrivals[t % ring]
-        arrivals[t % ring] = 0.0
 
-        # 3. production
-        if t == 0 or t % 52 == HARVEST_WEEK:
-            sd, rho = p["harvest_sd"], p["harvest_correlation"]
-            province_z = draws.normals_np(
-                draws.week_key_np(key, draws.HARVEST_PROVINCE, t), 0, n_prov
-            )
-            local_key = draws.week_key_np(key, draws.HARVEST_LOCAL, t)
-            local = draws.normals_np(local_key, 0, n * n_goods).reshape(n, n_goods)[:, staple]
-            z = np.sqrt(rho) * province_z[network.province][:, None] + np.sqrt(1.0 - rho) * local
-            harvest[:, staple] = np.exp(sd * z - 0.5 * sd * sd)
-        for week, code, value, _ in events:
-            if int(week) == t and int(code) == EVENT_HARVEST:
-                harvest[:, staple] *= value
-        factor = np.exp(p["production_noise"] * NORMAL_TABLE)
-        factor *= len(factor) / factor.sum()
-        index = draws.table_indices_np(draws.week_key_np(key, draws.PRODUCTION, t), 0, n * n_goods)
-        y = base * factor[index].reshape(n, n_goods)
-        flooded = np.where(flood_left > 0, 1.0 - p["flood_loss"], 1.0)[:, None]
-        y = np.where(staple, y * (season(t, p["seasonal_amplitude"]) * harvest) * flooded, y)
-        procured = np.where(staple, min(pds, MAX_PROCUREMENT) * y, 0.0)
-        state += procured.sum(axis=0)
-        stock += y - procured
-        ledger["produced"] += y.sum()
+# 1. events ----------------------------------------------------------------------------------
+def events(s: SimpleNamespace, t: int) -> None:
+    np.maximum(s.flood_left - 1, 0, out=s.flood_left)
+    for m, (week, code, value, over) in enumerate(s.events):
+        week, code, over = int(week), int(code), max(int(over), 1)
+        if code >= 0:
+            if t == week:
+                s.ev_start[m] = s.params[code]
+            if week <= t < week + over:
+                s.params[code] = s.ev_start[m] + (value - s.ev_start[m]) * (t - week + 1) / over
+                s.dirty = True
+        elif t == week and code == EVENT_FLOOD:
+            flood(s, int(value))
+        elif t == week and code == EVENT_CAPITAL_LOSS:
+            s.wealth *= 1.0 - value
+    if t == 0:
+        level = np.full(len(s.population), s.params[P.pds_level])
+        level[s.trio[0]] = max(s.params[P.pds_level], s.params[P.capital_pds])
+        need = (level[:, None] * s.demand).sum(axis=0)
+        s.state_stock = np.where(s.staple, INITIAL_STATE_WEEKS * need, 0.0)
+        s.state_start = s.state_stock.sum()
+    if s.dirty:
+        link_terms(s)
+        s.phone = s.phone_rank < s.params[P.phone_penetration]
+        s.dirty = False
 
-        # 4. floods
-        flood_draws = draws.uniforms_np(draws.week_key_np(key, draws.FLOOD, t), 0, 2)
-        if flood_draws[0] < p["flood_rate"]:
-            flood(int(flood_draws[1] * n))
 
-        # 5. China trade
-        imported = p["china_trade"] * goods[:, 1] * demand_total
-        to_state = p["state_import_share"] * imported
-        stock[capital] += to_state
-        stock += (imported - to_state)[None, :] * network.import_weight[:, None]
-        ledger["imported"] += imported.sum()
-        wanted = p["china_trade"] * goods[:, 2] * demand_total
-        border = network.import_weight > 0.0
-        exported = np.minimum(
-            wanted[None, :] * network.import_weight[border, None], MAX_OUTFLOW_SHARE * stock[border]
-        )
-        stock[border] -= exported
-        ledger["exported"] += exported.sum()
-
-        # 6. PDS rations
-        level = np.full(n, pds)
-        level[capital] = max(pds, p["capital_pds"])
-        need = (level[:, None] * demand).sum(axis=0)
-        share = np.where(
-            staple & (need > 0), np.minimum(1.0, state / np.where(need > 0, need, 1)), 0.0
-        )
-        state -= share * need
-        rations = share[None, :] * level[:, None] * demand
-        market_demand = np.maximum(demand - rations, DEMAND_FLOOR * demand)
-
-        # 7. spoilage
-        lost = p["spoilage_scale"] * goods[:, 3][None, :] * stock
-        stock -= lost
-        ledger["spoiled"] += lost.sum()
-
-        # 8. outages and floods close links
-        outage = p["rail_outage_rate"] * (1.0 - p["transport_investment"])
-        down = draws.uniforms_np(draws.week_key_np(key, draws.OUTAGE, t), 0, network.n_edges)
-        down = (down < outage) & (outage > 0.0)
-        down &= network.edge_mode == RAIL
-        is_open = ~down & (flood_left[u] == 0) & (flood_left[v] == 0)
-
-        # 9. pre-trade prices
-        incoming = arrivals.sum(axis=0)
-        supply = stock + incoming
-        log_p = (np.log(market_demand) - np.log(turnover) - np.log(supply)) / elasticity
-        history[t % memory] = log_p
-        old = history[max(t - int(p["info_lag"]), 0) % memory]
-
-        # 10. arbitrage, link by link in a fixed order
-        lag = int(p["info_lag"])
-        room = MAX_OUTFLOW_SHARE * np.where(staple, 1.0 - p["self_reliance"], 1.0) * stock
-        price = np.exp(log_p)
-        traded = np.zeros((network.n_edges, n_goods), dtype=bool)
-        inflow_value = np.zeros(n)
-        profit = np.zeros(n)
-        trade_value = 0.0
-        crossing_value = 0.0
-        confiscated = 0.0
-        rounds = int(p["arbitrage_rounds"])
-        cap_round = p["trader_capital"] * cap_scale / rounds
-        informed = phone[u] & phone[v]
-        fresh = np.flatnonzero(is_open & informed)
-        order = np.flatnonzero(is_open)
-        for r in range(rounds):
-            moved = False
-            for e in order if r == 0 else fresh:
-                a, b = u[e], v[e]
-                speed = p["arbitrage_speed"] if informed[e] else p["arbitrage_speed"] / (1.0 + lag)
-                rate = speed * elasticity
-                for k in range(n_goods):
-                    gap = log_p[b, k] - log_p[a, k] if informed[e] else old[b, k] - old[a, k]
-                    excess = abs(gap) - cost[e]
-                    if excess <= 0.0:
-                        continue
-                    src, dst = (a, b) if gap > 0.0 else (b, a)
-                    inv_src = 1.0 / supply[src, k]
-                    inv_dst = 1.0 / supply[dst, k]
-                    x = rate * excess / (inv_src + keep[e] * inv_dst)
-                    x = min(x, cap_round[k] * wealth[src], room[src, k])
-                    if x <= 0.0:
-                        continue
-                    margin = log_p[dst, k] - log_p[src, k] - cost[e]
-                    traded[e, k] = True
-                    moved = True
-                    room[src, k] -= x
-                    stock[src, k] -= x
-                    supply[src, k] -= x
-                    arriving = keep[e] * x
-                    supply[dst, k] += arriving
-                    confiscated += x - arriving
-                    if delay[e] == 0:
-                        stock[dst, k] += arriving
-                    else:
-                        arrivals[(t + delay[e]) % ring, dst, k] += arriving
-                    log_p[src, k] += x * inv_src * (1.0 / elasticity)
-                    log_p[dst, k] -= arriving * inv_dst * (1.0 / elasticity)
-                    value = x * price[src, k]
-                    trade_value += value
-                    crossing_value += float(network.edge_permit[e] > 0.0) * value
-                    inflow_value[dst] += value
-                    profit[src] += value * margin
-            if not moved:
-                break
-        ledger["confiscated"] += confiscated
-
-        # 11. traders' capital
-        w = wealth + p["capital_recovery"] * (1.0 - wealth) + p["reinvest"] * profit / value_scale
-        wealth = np.clip(w, 0.0, WEALTH_MAX)
-
-        # 12. local clearing
-        sold = turnover * stock
-        log_p = (np.log(market_demand) - np.log(turnover) - np.log(stock)) / elasticity
-        price = np.exp(log_p)
-        market_i = (sold * price).sum(axis=1)
-        market_value = market_i.sum()
-        ration_value = (rations * price).sum()
-        stock -= sold
-        consumed = sold + rations
-        ledger["consumed"] += consumed.sum()
-        marginal = (inflow_value < MARGINAL_INFLOW * market_i).mean()
-
-        # 13. outputs of the week
-        mean_lp = log_p.mean(axis=0)
-        dispersion = np.sqrt(np.maximum((log_p**2).mean(axis=0) - mean_lp**2, 0.0)).mean()
-        p_mean = price.mean(axis=0)
-        cv = (np.sqrt(np.maximum((price**2).mean(axis=0) - p_mean**2, 0.0)) / p_mean).mean()
-        remote = network.remote
-        premium = (
-            (weight_k * (log_p[remote].mean(axis=0) - log_p[capital])).sum() / weight_k.sum()
-            if remote.any()
-            else 0.0
-        )
-        trio_sd = log_p[network.trio, 0].std()
-        all_gaps = np.abs(log_p[v] - log_p[u])
-        ever_traded |= traded
-        linked = (all_gaps <= transport[:, None] + BAND_SLACK) & ever_traded
-        gaps = all_gaps[is_open]
-        within = gaps <= cost[is_open][:, None] + BAND_SLACK
-        compliance = within.mean() if within.size else 1.0
-        share_t = trade_value / (trade_value + market_value)
-        income_share = market_value / (market_value + ration_value)
-        ratio = consumed / demand
-        welfare = (weight_k[None, :] * ratio).sum(axis=1)
-        short_i = (weight_k[None, :] * np.maximum(1.0 - ratio, 0.0)).sum(axis=1)
-        short = (network.population * short_i).sum() / (network.population.sum() * weight_k.sum())
-        if t >= first:
-            crossing = crossing_value / trade_value if trade_value > 0.0 else 0.0
-            sums += (dispersion, cv, share_t, compliance, short, premium, trio_sd, income_share,
-                     marginal, crossing)  # fmt: skip
-            welfare_sum += welfare
-            active_steps += traded
-            linked_steps += linked
-        if (t + 1) % sample_every == 0 and row < series.shape[0]:
-            lcc = np.mean([largest_component(network, linked[:, k])[0] for k in range(n_goods)])
-            if reached < 0.0 and lcc >= p["integration_threshold"] - THRESHOLD_TOLERANCE:
-                reached = t + 1.0
-            level = (weight_k * (network.population @ log_p) / n).sum() / weight_k.sum()
-            spatial = spatial_correlation(network, log_p, prev_log_p) if t > 0 else 0.0
-            series[row] = (t + 1, dispersion, share_t, compliance, lcc, short, premium, trio_sd,
-                           gini(welfare, network.population), level, spatial)  # fmt: skip
-            row += 1
-        prev_log_p = log_p.copy()
-
-    ledger["market_stock_change"] = stock.sum() - stock_start
-    ledger["in_transit_change"] = arrivals.sum()
-    ledger["state_stock_change"] = state.sum() - state_start
-    window = n_steps - first
-    means = sums / window
-    need_trade = np.ceil(p["active_trade_share"] * window - THRESHOLD_TOLERANCE)
-    need_linked = np.ceil(p["linked_share"] * window - THRESHOLD_TOLERANCE)
-    index, hubs_in = [], []
-    for k in range(n_goods):
-        used = active_steps[:, k] > 0
-        index.append(largest_component(network, (linked_steps[:, k] >= need_linked) & used)[0])
-        members = largest_component(network, active_steps[:, k] >= need_trade)[1]
-        hubs_in.append(members[hub].mean() if hub.any() else 0.0)
-    integration = float(np.mean(index))
-    integrated = integration >= p["integration_threshold"] - THRESHOLD_TOLERANCE
-    outcomes = np.array(
-        [
-            *means[:7],
-            gini(welfare_sum, network.population),
-            means[7],
-            means[8],
-            means[9],
-            float(np.mean(hubs_in)),
-            reached,
-            integration,
-            1.0 if integrated else 0.0,
-        ]
+def link_terms(s: SimpleNamespace) -> None:
+    p = s.params
+    rail = s.edge_mode == RAIL
+    seized = p[P.crackdown] * p[P.confiscation_max]
+    per_km = np.where(rail, p[P.rail_cost], p[P.road_cost])
+    days = np.where(rail, p[P.rail_days], p[P.road_days])
+    s.transport = per_km * s.edge_km / 100.0  # before investment: the price-link ruler
+    s.cost = (
+        (1.0 - p[P.transport_investment]) * s.transport
+        + p[P.permit_strictness] * p[P.permit_cost] * s.edge_permit
+        - np.log(1.0 - seized)
     )
-    balance = np.array([ledger[name] for name in LEDGER]) / cap_scale.mean()
-    return Simulation(outcomes, series, balance, log_p.copy())
+    s.keep = np.full(len(s.edge_km), 1.0 - seized)
+    weeks = np.floor(days * s.edge_km / 100.0 / 7.0 + 1e-9).astype(np.int64)
+    s.delay = np.minimum(weeks, MAX_DELAY)
+
+
+def flood(s: SimpleNamespace, node: int) -> None:
+    s.flood_left[node] = max(s.flood_left[node], int(s.params[P.flood_weeks]))
+    lost = s.params[P.flood_loss] * s.stock[node] * s.staple
+    s.stock[node] -= lost
+    s.ledger[L.flood_destroyed] += lost.sum()
+
+
+# 2. arrivals --------------------------------------------------------------------------------
+def arrivals(s: SimpleNamespace, t: int) -> None:
+    due = s.arrivals[t % RING]
+    s.stock += due
+    s.incoming -= due
+    due[:] = 0.0
+
+
+# 3. production ------------------------------------------------------------------------------
+def production(s: SimpleNamespace, t: int) -> None:
+    n, k_goods = s.stock.shape
+    p, staple = s.params, s.staple
+    if t == 0 or t % 52 == HARVEST_WEEK:
+        sd, rho = p[P.harvest_sd], p[P.harvest_correlation]
+        n_prov = s.province.max() + 1
+        common = draws.normals_np(draws.week_key_np(s.key, draws.HARVEST_PROVINCE, t), 0, n_prov)
+        local_key = draws.week_key_np(s.key, draws.HARVEST_LOCAL, t)
+        local = draws.normals_np(local_key, 0, n * k_goods).reshape(n, k_goods)[:, staple]
+        z = np.sqrt(rho) * common[s.province][:, None] + np.sqrt(1.0 - rho) * local
+        s.harvest[:, staple] = np.exp(sd * z - 0.5 * sd * sd)
+    for week, code, value, _ in s.events:
+        if int(week) == t and int(code) == EVENT_HARVEST:
+            s.harvest[:, staple] *= value
+    factor = np.exp(p[P.production_noise] * s.normal_table)
+    s.noise_factor, s.noise_level = factor * (len(factor) / factor.sum()), p[P.production_noise]
+    index = draws.table_indices_np(draws.week_key_np(s.key, draws.PRODUCTION, t), 0, n * k_goods)
+    y = s.base * s.noise_factor[index].reshape(n, k_goods)
+    flooded = np.where(s.flood_left > 0, 1.0 - p[P.flood_loss], 1.0)[:, None]
+    y = np.where(staple, y * (season(t, p[P.seasonal_amplitude]) * s.harvest) * flooded, y)
+    procured = np.where(staple, min(p[P.pds_level], MAX_PROCUREMENT) * y, 0.0)
+    s.state_stock += procured.sum(axis=0)
+    s.stock += y - procured
+    s.ledger[L.produced] += y.sum()
+
+
+# 4. floods ----------------------------------------------------------------------------------
+def floods(s: SimpleNamespace, t: int) -> None:
+    chance, where = draws.uniforms_np(draws.week_key_np(s.key, draws.FLOOD, t), 0, 2)
+    if chance < s.params[P.flood_rate]:
+        flood(s, int(where * len(s.population)))
+
+
+# 5. China trade -----------------------------------------------------------------------------
+def china_trade(s: SimpleNamespace, t: int) -> None:
+    p, stock = s.params, s.stock
+    imported = p[P.china_trade] * s.goods[:, G.import_share] * s.demand_total
+    to_state = p[P.state_import_share] * imported
+    stock[s.trio[0]] += to_state
+    stock += (imported - to_state)[None, :] * s.import_weight[:, None]
+    s.ledger[L.imported] += imported.sum()
+    wanted = p[P.china_trade] * s.goods[:, G.export_share] * s.demand_total
+    border = s.import_weight > 0.0
+    exported = np.minimum(
+        wanted[None, :] * s.import_weight[border, None], MAX_OUTFLOW_SHARE * stock[border]
+    )
+    stock[border] -= exported
+    s.ledger[L.exported] += exported.sum()
+
+
+# 6. PDS rations -----------------------------------------------------------------------------
+def rations(s: SimpleNamespace, t: int) -> None:
+    pds = s.params[P.pds_level]
+    level = np.full(len(s.population), pds)
+    level[s.trio[0]] = max(pds, s.params[P.capital_pds])
+    need = (level[:, None] * s.demand).sum(axis=0)
+    has_need = s.staple & (need > 0)
+    share = np.where(has_need, np.minimum(1.0, s.state_stock / np.where(has_need, need, 1)), 0.0)
+    s.state_stock -= share * need
+    s.rations = share[None, :] * level[:, None] * s.demand
+    s.log_market_demand = np.log(np.maximum(s.demand - s.rations, DEMAND_FLOOR * s.demand))
+    s.last_share, s.last_pds, s.last_capital_level = share, pds, level[s.trio[0]]
+
+
+# 7. spoilage --------------------------------------------------------------------------------
+def spoilage(s: SimpleNamespace, t: int) -> None:
+    lost = s.params[P.spoilage_scale] * s.goods[:, G.spoilage][None, :] * s.stock
+    s.stock -= lost
+    s.ledger[L.spoiled] += lost.sum()
+
+
+# 8. outages and floods close links ----------------------------------------------------------
+def outages(s: SimpleNamespace, t: int) -> None:
+    outage = s.params[P.rail_outage_rate] * (1.0 - s.params[P.transport_investment])
+    down = draws.uniforms_np(draws.week_key_np(s.key, draws.OUTAGE, t), 0, len(s.edge_u))
+    down = (down < outage) & (s.edge_mode == RAIL)
+    s.is_open = ~down & (s.flood_left[s.edge_u] == 0) & (s.flood_left[s.edge_v] == 0)
+
+
+# 9. the prices traders expect ---------------------------------------------------------------
+def expected_prices(s: SimpleNamespace, t: int) -> None:
+    turnover = s.params[P.turnover] * (1.0 - s.params[P.market_ban])
+    s.supply = s.stock + s.incoming
+    s.log_p = (s.log_market_demand - np.log(turnover) - np.log(s.supply)) / s.params[
+        P.demand_elasticity
+    ]
+    s.history[t % MEMORY] = s.log_p
+
+
+# 10. arbitrage, link by link in a fixed order -----------------------------------------------
+def arbitrage(s: SimpleNamespace, t: int) -> None:
+    p, u, v, k_goods = s.params, s.edge_u, s.edge_v, s.stock.shape[1]
+    lag, rounds, elasticity = int(p[P.info_lag]), int(p[P.arbitrage_rounds]), p[P.demand_elasticity]
+    old = s.history[max(t - lag, 0) % MEMORY]
+    s.room = MAX_OUTFLOW_SHARE * np.where(s.staple, 1.0 - p[P.self_reliance], 1.0) * s.stock
+    s.price = np.exp(s.log_p)
+    s.inflow_value, s.profit = np.zeros(len(s.population)), np.zeros(len(s.population))
+    trade_value = crossing_value = confiscated = 0.0
+    cap_round = p[P.trader_capital] * s.cap_scale / rounds
+    informed = s.phone[u] & s.phone[v]
+    for r in range(rounds):
+        moved = False
+        for e in np.flatnonzero(s.is_open & (informed | (r == 0))):
+            a, b = u[e], v[e]
+            speed = p[P.arbitrage_speed] if informed[e] else p[P.arbitrage_speed] / (1.0 + lag)
+            for k in range(k_goods):
+                seen = s.log_p if informed[e] else old
+                gap = seen[b, k] - seen[a, k]
+                excess = abs(gap) - s.cost[e]
+                if excess <= 0.0:
+                    continue
+                src, dst = (a, b) if gap > 0.0 else (b, a)
+                inv_src, inv_dst = 1.0 / s.supply[src, k], 1.0 / s.supply[dst, k]
+                x = speed * elasticity * excess / (inv_src + s.keep[e] * inv_dst)
+                x = min(x, cap_round[k] * s.wealth[src], s.room[src, k])
+                if x <= 0.0:
+                    continue
+                margin = s.log_p[dst, k] - s.log_p[src, k] - s.cost[e]
+                s.traded_week[e, k] = t
+                moved = True
+                s.room[src, k] -= x
+                s.stock[src, k] -= x
+                s.supply[src, k] -= x
+                arriving = s.keep[e] * x
+                s.supply[dst, k] += arriving
+                confiscated += x - arriving
+                if s.delay[e] == 0:
+                    s.stock[dst, k] += arriving
+                else:
+                    s.arrivals[(t + s.delay[e]) % RING, dst, k] += arriving
+                    s.incoming[dst, k] += arriving
+                s.log_p[src, k] += x * inv_src * (1.0 / elasticity)
+                s.log_p[dst, k] -= arriving * inv_dst * (1.0 / elasticity)
+                value = x * s.price[src, k]
+                trade_value += value
+                crossing_value += s.crossing[e] * value
+                s.inflow_value[dst] += value
+                s.profit[src] += value * margin
+        if not moved:
+            break
+    s.trade_value, s.crossing_value = trade_value, crossing_value
+    s.ledger[L.confiscated] += confiscated
+
+
+# 11. traders' capital -----------------------------------------------------------------------
+def capital(s: SimpleNamespace, t: int) -> None:
+    p = s.params
+    w = s.wealth + p[P.capital_recovery] * (1.0 - s.wealth)
+    s.wealth = np.clip(w + p[P.reinvest] * s.profit / s.value_scale, 0.0, WEALTH_MAX)
+
+
+__all__ = [  # phases 12-13 and the graphs live in reference_outputs.py
+    *PHASES,
+    "KEPT",
+    "clearing",
+    "finish",
+    "from_kernel",
+    "gini",
+    "largest_component",
+    "outputs",
+    "simulate",
+    "spatial_correlation",
+    "start",
+    "week_flags",
+]

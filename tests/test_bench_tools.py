@@ -1,33 +1,30 @@
-"""The kernel benchmarks' source tools: the section profiler instruments every numbered section."""
+"""The kernel benchmarks' tools: the phase profiler times every phase, the floor counts the
+kernel's own passes."""
 
 from __future__ import annotations
 
-import ast
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 
-from segmark.kernels import market
+from segmark.kernels import arbitrage, market, network, outputs, phases
 
 sys.path.insert(0, str(Path(__file__).parents[1]))  # benchmarks/ is not an installed package
 from benchmarks import kernel_sections
+from benchmarks.common import default_params
 
 
-def test_every_numbered_section_of_the_weekly_loop_gets_a_cycle_reading() -> None:
-    source, names = kernel_sections.instrumented_source(Path(market.__file__).read_text())
-    ast.parse(source)  # still Python
-    assert sorted(names) == list(range(14))  # the week's start and sections 1-13
-    assert names[10] == "arbitrage" and names[12] == "local clearing"
-    assert source.count("cycles[_section] +=") == 14
-    assert "cache=True" not in source  # compiled afresh, never into the package's cache
-    assert "from segmark.kernels import draws" in source and "from ." not in source
-
-
-def test_a_kernel_without_its_section_comments_is_refused() -> None:
-    source = Path(market.__file__).read_text()
-    with pytest.raises(RuntimeError, match="no longer has the layout"):
-        kernel_sections.instrumented_source(source.replace("        # 1", "        # x"))
+def test_every_phase_of_the_week_gets_its_cycles_and_the_numbers_stay() -> None:
+    net, params = network.grid(9), default_params(phone_penetration=1.0)
+    cycles = np.zeros(len(market.PHASES), dtype=np.int64)
+    timed = kernel_sections.run(net, params, 3, 24, cycles)
+    assert (cycles > 0).all()
+    whole = market.simulate(net, params, 3, kernel_sections.K, 24, 4)
+    assert_array_equal(timed.outcomes, whole.outcomes)
+    assert_array_equal(timed.series, whole.series)
 
 
 def test_the_floor_benchmark_sums_the_needed_passes_against_the_target() -> None:
@@ -49,16 +46,15 @@ def test_the_floor_benchmark_sums_the_needed_passes_against_the_target() -> None
 
 
 def test_the_floor_counts_the_kernels_own_log_and_exp_passes() -> None:
-    """The floor's passes are the weekly loop's: if the kernel gains or loses a log or exp pass,
-    kernel_floor's accounting must follow."""
+    """The floor's passes are the weekly phases': if the kernel gains or loses a log or exp
+    pass, kernel_floor's accounting must follow."""
     from benchmarks import kernel_floor
 
-    source = Path(market.__file__).read_text()
-    loop = source[source.index("def _simulate(") : source.index("def _flood(")]
-    passes = {"log": loop.count("log_into("), "exp": loop.count("exp_into(")}
+    source = "".join(Path(m.__file__).read_text() for m in (phases, arbitrage, outputs))
+    passes = {"log": source.count("log_into("), "exp": source.count("exp_into(")}
     counted = {
         name: kernel_floor.DYNAMICS.get(name, 0) + kernel_floor.OUTPUTS.get(name, 0)
         for name in passes
     }
     assert passes == counted == {"log": 2, "exp": 2}
-    assert loop.count("draws.table_index(key_production") == 1  # the production draw
+    assert source.count("draws.table_index(key_production") == 1  # the production draw

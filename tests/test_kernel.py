@@ -9,7 +9,17 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from segmark.kernels import goods, market, network, reference
+from segmark.kernels import (
+    arbitrage,
+    goods,
+    graphs,
+    market,
+    network,
+    outputs,
+    phases,
+    reference,
+    weeks,
+)
 
 NETWORKS = {
     "pair": network.ring(2),
@@ -46,6 +56,52 @@ def test_kernel_matches_reference(net_name: str, case: str) -> None:
         market.simulate(net, params, 11, 6, 40, 3),
         reference.simulate(net, params, 11, 6, 40, 3),
     )
+
+
+PHASE_MODULES = (phases, arbitrage, outputs)
+
+
+def _phase(name: str):
+    """The kernel's phase called ``name``."""
+    return next(getattr(m, name) for m in PHASE_MODULES if hasattr(m, name))
+
+
+def _same_state(kernel, twin, where: str) -> None:
+    """Every field the twin keeps equal (integers, flags) or within 1e-9 (floats)."""
+    for name in reference.KEPT:
+        got, want = getattr(kernel, name), getattr(twin, name)
+        if isinstance(got, np.ndarray) and got.dtype.kind == "f":
+            assert_allclose(got, want, rtol=1e-9, atol=1e-10, equal_nan=True, err_msg=where + name)
+        elif isinstance(got, np.ndarray):
+            assert_array_equal(got, want, err_msg=where + name)
+        else:
+            assert got == pytest.approx(want, rel=1e-9, nan_ok=True), where + name
+
+
+@pytest.mark.parametrize(
+    ("net_name", "case"), [("geometric", "baseline"), ("grid", "shocks"), ("ring", "stale_news")]
+)
+def test_each_phase_matches_the_twins_phase(net_name: str, case: str) -> None:
+    """From the same state, each phase of the kernel and the twin's phase of the same name
+    leave the same state: week by week through the events, a harvest, floods and arbitrage."""
+    params = vector(**CASES[case], rail_days=20.0)  # shipments spend weeks on the way
+    state, _ = market.start(NETWORKS[net_name], params, 11, 6, 30, 4, events=EVENTS)
+    for t in range(12):
+        for name in market.PHASES:
+            twin = reference.from_kernel(state)
+            _phase(name)(state, t)
+            getattr(reference, name)(twin, t)
+            _same_state(reference.from_kernel(state), twin, f"week {t}, {name}: ")
+
+
+def test_run_weeks_in_pieces_is_the_whole_run() -> None:
+    """The weekly loop can stop and go on: weeks 0-9 then 10-39 give the run's numbers."""
+    net, params = NETWORKS["grid"], vector(**CASES["shocks"])
+    state, pieces = market.start(net, params, 4, 6, 40, 3, events=EVENTS)
+    assert market.run_weeks(state, 0, 10) and market.run_weeks(state, 10, 40)
+    whole = market.simulate(net, params, 4, 6, 40, 3, events=EVENTS)
+    for field in ("outcomes", "series", "ledger", "prices"):
+        assert_array_equal(getattr(pieces, field), getattr(whole, field))
 
 
 @pytest.mark.parametrize("n_goods", [1, 3])
@@ -120,18 +176,18 @@ def test_largest_component_matches_scipy() -> None:
     for _ in range(20):
         active = rng.random(net.n_edges) < 0.4
         share, members = reference.largest_component(net, active)
-        got, root = market.largest_component(
+        got, root = graphs.largest_component(
             net.n_nodes, net.edge_u, net.edge_v, active, net.population
         )
         assert got == pytest.approx(share)
-        roots = market.component_roots(net.n_nodes, net.edge_u, net.edge_v, active)
+        roots = graphs.component_roots(net.n_nodes, net.edge_u, net.edge_v, active)
         assert_array_equal(roots == root, members)
         n = net.n_nodes
         graph = coo_matrix(
             (np.ones(active.sum()), (net.edge_u[active], net.edge_v[active])), shape=(n, n)
         )
         labels = connected_components(graph, directed=False)[1]
-        assert market.largest_component_share(n, net.edge_u, net.edge_v, active) == pytest.approx(
+        assert graphs.largest_component_share(n, net.edge_u, net.edge_v, active) == pytest.approx(
             np.bincount(labels).max() / n
         )
 
@@ -144,10 +200,10 @@ def test_mean_component_share_is_the_goods_largest_components_averaged() -> None
     for density in (0.0, 0.3, 0.5, 1.0):
         active = rng.random((net.n_edges, 4)) < density
         expected = [
-            market.largest_component(net.n_nodes, net.edge_u, net.edge_v, a, net.population)[0]
+            graphs.largest_component(net.n_nodes, net.edge_u, net.edge_v, a, net.population)[0]
             for a in active.T.copy()
         ]
-        got = market.mean_component_share(
+        got = graphs.mean_component_share(
             net.edge_u, net.edge_v, active, net.population, parent, mass
         )
         assert got == sum(expected) / 4  # the same sums in the same order: equal, not close
@@ -155,15 +211,15 @@ def test_mean_component_share_is_the_goods_largest_components_averaged() -> None
 
 def test_gini() -> None:
     ones = np.ones(4)
-    assert market.gini(np.ones(4), ones) == pytest.approx(0.0)
-    assert market.gini(np.array([0.0, 0.0, 0.0, 1.0]), ones) == pytest.approx(0.75)
+    assert graphs.gini(np.ones(4), ones) == pytest.approx(0.0)
+    assert graphs.gini(np.array([0.0, 0.0, 0.0, 1.0]), ones) == pytest.approx(0.75)
     # weights count like repeated entries
-    assert market.gini(np.array([1.0, 3.0]), np.array([2.0, 1.0])) == pytest.approx(
-        market.gini(np.array([1.0, 1.0, 3.0]), np.ones(3))
+    assert graphs.gini(np.array([1.0, 3.0]), np.array([2.0, 1.0])) == pytest.approx(
+        graphs.gini(np.array([1.0, 1.0, 3.0]), np.ones(3))
     )
     rng = np.random.default_rng(3)
     values, weights = rng.random(30), rng.random(30) + 0.1
-    assert market.gini(values, weights) == pytest.approx(reference.gini(values, weights))
+    assert graphs.gini(values, weights) == pytest.approx(reference.gini(values, weights))
 
 
 @pytest.mark.parametrize("net_name", [*NETWORKS, "nk"])
@@ -233,14 +289,14 @@ def test_network_kinds() -> None:
 
 
 def test_window_sampling_and_activity_helpers() -> None:
-    assert market.window_start(520, 0.25) == 390
-    assert market.window_start(10, 0.01) == 9  # at least one week
-    assert market.window_start(10, 1.0) == 0
-    assert market.n_samples(520, 4) == 130 and market.n_samples(10, 3) == 3
-    assert market.weeks_needed(100, 0.07) == 7  # 0.07 * 100 is 7.000000000000001 in floats
-    assert market.weeks_needed(100, 0.25) == 25 and market.weeks_needed(3, 0.5) == 2
-    assert market.season(40, 0.1) == pytest.approx(1.1)  # October peak
-    assert market.season(14, 0.1) == pytest.approx(0.9)  # April trough
+    assert weeks.window_start(520, 0.25) == 390
+    assert weeks.window_start(10, 0.01) == 9  # at least one week
+    assert weeks.window_start(10, 1.0) == 0
+    assert weeks.n_samples(520, 4) == 130 and weeks.n_samples(10, 3) == 3
+    assert weeks.weeks_needed(100, 0.07) == 7  # 0.07 * 100 is 7.000000000000001 in floats
+    assert weeks.weeks_needed(100, 0.25) == 25 and weeks.weeks_needed(3, 0.5) == 2
+    assert weeks.season(40, 0.1) == pytest.approx(1.1)  # October peak
+    assert weeks.season(14, 0.1) == pytest.approx(0.9)  # April trough
 
 
 def test_landscape() -> None:
@@ -248,7 +304,9 @@ def test_landscape() -> None:
     table = goods.table(6)
     land = market.draw_landscape(net, table, 0.0, np.random.default_rng(1))
     # national output = demand less imports plus exports (before the floor)
-    target = land.demand.sum(axis=0) * (1 - table[:, goods.IMPORT_SHARE] + table[:, 2])
+    target = land.demand.sum(axis=0) * (
+        1 - table[:, goods.G.import_share] + table[:, goods.G.export_share]
+    )
     assert_allclose(land.base.sum(axis=0), target, rtol=0.02)
     assert (land.base >= goods.PRODUCTION_FLOOR * land.demand - 1e-12).all()
     assert_allclose(land.demand.sum(axis=1) / net.population, 6.0)  # weights sum to one
@@ -279,15 +337,15 @@ def test_spatial_correlation_is_morans_i_over_the_links() -> None:
     dense = [
         16 / weights.sum() * z[:, k] @ weights @ z[:, k] / (z[:, k] @ z[:, k]) for k in range(3)
     ]
-    fast = market.spatial_correlation(after, before, net.edge_u, net.edge_v)
+    fast = graphs.spatial_correlation(after, before, net.edge_u, net.edge_v)
     assert fast == pytest.approx(np.mean(dense), rel=1e-12)
     assert reference.spatial_correlation(net, after, before) == pytest.approx(fast, rel=1e-12)
     row, col = np.divmod(np.arange(16), 4)
     checkerboard = ((row + col) % 2 * 2.0 - 1.0)[:, None]
-    assert market.spatial_correlation(checkerboard, 0 * checkerboard, net.edge_u, net.edge_v) == (
+    assert graphs.spatial_correlation(checkerboard, 0 * checkerboard, net.edge_u, net.edge_v) == (
         pytest.approx(-1.0)
     )
     gradient = (row + col).astype(float)[:, None]
-    assert market.spatial_correlation(gradient, 0 * gradient, net.edge_u, net.edge_v) > 0.6
+    assert graphs.spatial_correlation(gradient, 0 * gradient, net.edge_u, net.edge_v) > 0.6
     flat = np.ones((16, 1))
-    assert market.spatial_correlation(flat, 0 * flat, net.edge_u, net.edge_v) == 0.0
+    assert graphs.spatial_correlation(flat, 0 * flat, net.edge_u, net.edge_v) == 0.0

@@ -19,14 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from segmark.kernels import draws, market
+from segmark.kernels import parameters as M  # the model's constants
 from segmark.kernels.goods import table
 from segmark.kernels.network import RAIL, Network
 
-M = market  # the model's constants
 RING = M.MAX_DELAY + 1
 MEMORY = M.MAX_LAG + 1
-OUTCOMES = M.OUTCOMES  # what the peer computes: every output of the model, in its order
-SERIES = ("step", *M.SERIES)
+OUTCOMES = market.OUTCOMES  # what the peer computes: every output of the model, in its order
+SERIES = ("step", *market.SERIES)
 
 # Counter-based draws (kernels.draws) with Python integers.
 _MASK = (1 << 64) - 1
@@ -205,11 +205,11 @@ class Model:
         sample_every: int,
         events: np.ndarray | None = None,
     ):
-        self.p = dict(zip(M.PARAMS, (float(x) for x in params), strict=True))
+        self.p = dict(zip(market.PARAMS, (float(x) for x in params), strict=True))
         self.events = [] if events is None else [tuple(map(float, e)) for e in events]
         goods = table(n_goods)
         rng = np.random.default_rng(seed)
-        land = M.draw_landscape(
+        land = market.draw_landscape(
             net, goods, self.p["specialization"], rng, self.p["specialty_strength"]
         )
         self.key = int(draws.run_key(rng))
@@ -233,7 +233,7 @@ class Model:
         self.state = [0.0] * n_goods
         self.state_start = 0.0
         self.stock_start = sum(sum(c.stock) for c in self.counties)
-        self.ledger = dict.fromkeys(M.LEDGER, 0.0)
+        self.ledger = dict.fromkeys(market.LEDGER, 0.0)
         self.ev_start = [0.0] * len(self.events)
         self.noise_level, self.noise = None, []
         self.first = n_steps - max(1, int(self.p["window_share"] * n_steps + 0.5))
@@ -308,7 +308,7 @@ class Model:
         for m, (week, code, value, over) in enumerate(self.events):
             week, code, over = int(week), int(code), max(int(over), 1)
             if code >= 0:
-                name = M.PARAMS[code]
+                name = market.PARAMS[code]
                 if t == week:
                     self.ev_start[m] = p[name]
                 if week <= t < week + over:
@@ -351,7 +351,7 @@ class Model:
                             c.harvest[k] *= value
         if p["production_noise"] != self.noise_level:
             self.noise_level = p["production_noise"]
-            self.noise = [math.exp(self.noise_level * q) for q in M.NORMAL_TABLE.tolist()]
+            self.noise = [math.exp(self.noise_level * q) for q in market.NORMAL_TABLE.tolist()]
             total = sum(self.noise)
             self.noise = [f * (len(self.noise) / total) for f in self.noise]
         grow = 1.0 + p["seasonal_amplitude"] * math.cos(

@@ -1,0 +1,16 @@
+"""Models segmark sweeps: the interface a model declares (:mod:`.interface`), models found by
+name (:mod:`.registry`), and segmark's own plugins: ``nk`` (the North Korea market), ``lake``
+(the shallow-lake problem) and ``grazing`` (a plain Python function). docs/MODELS.md shows how
+to bring your own."""
+
+from segmark.models.interface import (
+    Model,
+    Outcome,
+    Parameter,
+    ParameterError,
+    Result,
+    Series,
+    Stopped,
+)
+
+__all__ = ["Model", "Outcome", "Parameter", "ParameterError", "Result", "Series", "Stopped"]
