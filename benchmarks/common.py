@@ -7,7 +7,6 @@ import resource
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +14,9 @@ import numpy as np
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
-from segmark.kernels import market
-from segmark.pipeline import cli  # also registers the config schema with Hydra
-from segmark.pipeline.config import Config, ModelConfig, PolicyConfig, ShockConfig
+from segmark.kernels.parameters import PARAMETERS
+from segmark.pipeline.cli.compose import compose_overrides
+from segmark.pipeline.config import Config
 
 HERE = Path(__file__).parent
 # A one-step, two-region, one-good model: a run costs ~0.2 ms, so what is measured is the
@@ -32,16 +31,16 @@ TRIVIAL = (
 
 
 def default_params(**changes: float) -> np.ndarray:
-    """The kernel's parameter vector at the config defaults, with ``changes``."""
-    values = {**asdict(ModelConfig()), **asdict(PolicyConfig()), **asdict(ShockConfig())}
+    """The kernel's parameter vector at the declared defaults, with ``changes``."""
+    values = {p.name: p.default for p in PARAMETERS}
     values.update(changes)
-    return np.array([float(values[name]) for name in market.PARAMS])
+    return np.array([float(values[p.name]) for p in PARAMETERS])
 
 
 def compose_config(overrides: list[str]) -> Config:
     """The typed config of the shipped YAML tree plus ``overrides``, composed as the CLI does."""
     with initialize_config_module(config_module="segmark.conf", version_base="1.3"):
-        cfg = compose(config_name="config", overrides=cli.with_axis_additions(overrides))
+        cfg = compose(config_name="config", overrides=compose_overrides(overrides))
     return OmegaConf.to_object(cfg)  # type: ignore[return-value]
 
 

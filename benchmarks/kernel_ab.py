@@ -30,6 +30,7 @@ import numpy as np
 from benchmarks.common import HERE, default_params, table
 from benchmarks.kernel_speed import K, without_links
 from segmark.kernels import market, network
+from segmark.kernels.nk import north_korea
 
 
 def old_kernel(revision: str, directory: Path) -> ModuleType:
@@ -48,8 +49,8 @@ def old_kernel(revision: str, directory: Path) -> ModuleType:
 
 def differences(old: ModuleType) -> list[str]:
     """The runs where the two kernels' numbers are not equal."""
-    networks = {
-        "nk": network.build("nk", 0),
+    graphs = {
+        "nk": north_korea(),
         "ring": network.ring(7),
         "grid": network.grid(10),
         "geometric": network.geometric(25, neighbours=3, seed=4),
@@ -62,7 +63,7 @@ def differences(old: ModuleType) -> list[str]:
         "slow rail": {"rail_days": 20.0, "road_days": 30.0},
     }
     found = []
-    for name, net in networks.items():
+    for name, net in graphs.items():
         for case, changes in cases.items():
             params = default_params(**changes)
             a = market.simulate(net, params, 3, K, 80, 3)
@@ -74,7 +75,7 @@ def differences(old: ModuleType) -> list[str]:
 
 
 def measure(old: ModuleType, runs: int, steps: int) -> dict:
-    net = network.build("nk", 0)
+    net = north_korea()
     cases = {
         "default parameters": (net, default_params()),
         "phones everywhere": (net, default_params(phone_penetration=1.0)),

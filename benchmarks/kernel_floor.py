@@ -29,8 +29,9 @@ from numba import njit
 
 from benchmarks.common import HERE, default_params, table, write_json
 from benchmarks.kernel_speed import K, per_step, without_links
-from segmark.kernels import draws, market, network
+from segmark.kernels import draws, market
 from segmark.kernels.fastmath import exp_into, log_into
+from segmark.models.nk import networks
 
 TARGET_NS = 5.0
 PASS_REPEATS = 2000  # passes per timing: one pass over 1,074 cells takes 1-3 µs
@@ -87,7 +88,7 @@ OUTPUTS = {"log": 1, "exp": 1}
 
 
 def measure(rounds: int) -> dict:
-    net = network.build("nk", 0)
+    net = networks.build("nk", 0)
     bare = without_links(net)
     cells = net.n_nodes * K
     units = cells + net.n_edges * K

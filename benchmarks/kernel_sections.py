@@ -26,6 +26,7 @@ from numba.extending import intrinsic
 from benchmarks.common import default_params, table
 from benchmarks.kernel_speed import K, without_links
 from segmark.kernels import arbitrage, market, network, outputs, phases
+from segmark.models.nk import networks
 
 FUNCTIONS = tuple(
     next(getattr(m, name) for m in (phases, arbitrage, outputs) if hasattr(m, name))
@@ -69,7 +70,7 @@ def run(net: network.Network, params: np.ndarray, seed: int, steps: int, cycles:
 
 
 def measure(steps: int, runs: int) -> dict:
-    net = network.build("nk", 0)
+    net = networks.build("nk", 0)
     cases = {
         "default parameters": (net, default_params()),
         "phones everywhere": (net, default_params(phone_penetration=1.0)),

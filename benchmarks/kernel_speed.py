@@ -32,6 +32,7 @@ import numpy as np
 from benchmarks.common import HERE, default_params, median_seconds, table, write_json
 from benchmarks.peers import agents
 from segmark.kernels import market, network, reference
+from segmark.models.nk import networks
 
 K = 6  # goods
 PEER_ROUNDS = 5  # rounds of one twin run, one per-agent run and a median of kernel runs
@@ -72,7 +73,7 @@ def compile_seconds(cache_dir: str) -> float:
         "import time; t = time.perf_counter();"
         "from segmark.kernels import market, network;"
         "from benchmarks.common import default_params;"
-        "market.simulate(network.build('nk', 0), default_params(), 0, 6, 1, 1);"
+        "market.simulate(networks.build('nk', 0), default_params(), 0, 6, 1, 1);"
         "print(time.perf_counter() - t)"
     )
     done = subprocess.run(
@@ -87,7 +88,7 @@ def compile_seconds(cache_dir: str) -> float:
 
 
 def measure(steps: int, peer_steps: int, repeats: int, rounds: int = PEER_ROUNDS) -> dict:
-    net = network.build("nk", 0)
+    net = networks.build("nk", 0)
     market.simulate(net, default_params(), 0, K, 2, 1)  # compile (or load from the cache)
     bare = without_links(net)
     # interleaved rounds, so that a change in the machine's load hits every implementation

@@ -21,11 +21,12 @@ import numpy as np
 from numba import njit
 
 from benchmarks.common import sweep_config
-from segmark.kernels import market, network
+from segmark.kernels import market
 from segmark.kernels.goods import table
+from segmark.kernels.parameters import PARAMETERS
+from segmark.models.nk import MODEL, networks
 from segmark.pipeline import sweep as sweeps
 from segmark.pipeline.driver import run_sweep
-from segmark.pipeline.params import kernel_vector
 from segmark.pipeline.run import run_batch, run_one
 from segmark.pipeline.schedule import connect
 
@@ -41,6 +42,11 @@ def noise_table(normal_table: np.ndarray, level: float, out: np.ndarray) -> None
         out[j] *= normal_table.shape[0] / total
 
 
+def kernel_vector(row: dict) -> np.ndarray:
+    """The kernel's parameter vector from a run-table row, as the nk model builds it."""
+    return np.array([row[p.column] for p in PARAMETERS], dtype=np.float64)
+
+
 def _profiler():
     try:
         from pyinstrument import Profiler
@@ -51,20 +57,20 @@ def _profiler():
 
 def batch(runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        rows = sweeps.plan(sweep_config(runs, True, Path(tmp)))[1].rows()
-    run_batch(rows.head(2))  # load the kernel
+        rows = sweeps.plan(sweep_config(runs, True, Path(tmp)), MODEL)[1].rows()
+    run_batch(MODEL, rows.head(2))  # load the kernel
     profiler = _profiler()
     with profiler:
-        run_batch(rows)
+        run_batch(MODEL, rows)
     print(profiler.output_text(color=False))
 
 
 def driver(runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cfg = sweep_config(runs, True, Path(tmp))
-        first = sweeps.plan(cfg)[1].rows(slice(0, 1)).iloc[0].to_dict()
+        first = sweeps.plan(cfg, MODEL)[1].rows(slice(0, 1)).iloc[0].to_dict()
         with connect(cfg.cluster) as client:
-            client.run(run_one, first)
+            client.run(run_one, MODEL, first)
             profiler = _profiler()
             with profiler:
                 run_sweep(cfg, echo=lambda _: None, client=client)
@@ -73,11 +79,11 @@ def driver(runs: int) -> None:
 
 def pieces(runs: int = 5000) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        frame = sweeps.plan(sweep_config(runs, True, Path(tmp)))[1].rows()
+        frame = sweeps.plan(sweep_config(runs, True, Path(tmp)), MODEL)[1].rows()
     rows = frame.to_dict("records")
-    net, goods = network.build("ring", 2), table(1)
+    net, goods = networks.build("ring", 2), table(1)
     params = kernel_vector(rows[0])
-    run_batch(frame.head(2))
+    run_batch(MODEL, frame.head(2))
     out = np.empty(market.NORMAL_TABLE.shape[0])
     noise_table(market.NORMAL_TABLE, 0.05, out)
 
@@ -95,12 +101,12 @@ def pieces(runs: int = 5000) -> None:
         return market.draw_landscape(net, goods, 0.5, np.random.default_rng(seed))
 
     timings = {
-        "run_batch (a worker's batch, all of it)": lambda: run_batch(frame),
-        "run_one (the kernel call and its wrapper)": lambda: [run_one(r) for r in rows],
+        "run_batch (a worker's batch, all of it)": lambda: run_batch(MODEL, frame),
+        "run_one (the model's simulate and its wrapper)": lambda: [run_one(MODEL, r) for r in rows],
         "market.simulate alone": lambda: [market.simulate(net, params, i, 1, 1, 1) for i in seeds],
         "draw_landscape + seeded Generator": lambda: [landscape(i) for i in seeds],
         "DataFrame.to_dict('records')": lambda: frame.to_dict("records"),
-        "kernel_vector": lambda: [kernel_vector(r) for r in rows],
+        "the kernel's parameter vector from a row": lambda: [kernel_vector(r) for r in rows],
         "the kernel's noise table (4096 exp)": lambda: [
             noise_table(market.NORMAL_TABLE, 0.05, out) for _ in seeds
         ],

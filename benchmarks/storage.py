@@ -28,21 +28,14 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from benchmarks.common import compose_config, median_seconds, table, write_json
-from segmark.kernels import market
+from segmark.models.nk import MODEL
 from segmark.pipeline import sweep as sweeps
-from segmark.pipeline.store import (
-    PLAN_SCHEMA,
-    SERIES_DIR,
-    SERIES_SCHEMA,
-    SUMMARY_DIR,
-    SUMMARY_SCHEMA,
-    compact,
-    write_batch,
-)
+from segmark.pipeline.store import SERIES_DIR, SUMMARY_DIR, compact, schemas, write_batch
 
 A, B = "policy_permit_strictness", "policy_transport_investment"
-OUTCOME = next(n for n in market.OUTCOMES if n not in market.FLAG_OUTCOMES)
-SERIES = market.SERIES[0]
+TABLES = schemas(MODEL)
+OUTCOME = next(o.name for o in MODEL.outcomes if o.dtype is float)
+SERIES = MODEL.series[0].name
 SAMPLES = 130  # sampled weeks of a default run (520 weeks, every 4th)
 
 
@@ -54,7 +47,7 @@ def plan_rows(runs: int):
             f"sweep.replicates={max(1, runs // 100)}",
         ]
     )
-    return sweeps.plan(cfg)[1].rows()
+    return sweeps.plan(cfg, MODEL)[1].rows()
 
 
 def _random(field: pa.Field, n: int, rng: np.random.Generator) -> pa.Array:
@@ -70,16 +63,16 @@ def _random(field: pa.Field, n: int, rng: np.random.Generator) -> pa.Array:
 def batch_tables(rows, rng: np.random.Generator) -> tuple[pa.Table, pa.Table]:
     """A batch's summary and series tables in the declared schemas."""
     n = len(rows)
-    plan = {f.name: pa.array(rows[f.name].to_numpy(), type=f.type) for f in PLAN_SCHEMA}
+    plan = {f.name: pa.array(rows[f.name].to_numpy(), type=f.type) for f in TABLES.plan}
     summary = {
-        f.name: plan[f.name] if f.name in plan else _random(f, n, rng) for f in SUMMARY_SCHEMA
+        f.name: plan[f.name] if f.name in plan else _random(f, n, rng) for f in TABLES.summary
     }
     ids = np.repeat(rows["run_id"].to_numpy(), SAMPLES)
     step = np.tile(np.arange(4, 4 * SAMPLES + 1, 4, dtype=np.int32), n)
     series = {"run_id": pa.array(ids, type=pa.string()), "step": pa.array(step)}
-    for f in SERIES_SCHEMA:
+    for f in TABLES.series:
         series.setdefault(f.name, _random(f, n * SAMPLES, rng))
-    return pa.table(summary, schema=SUMMARY_SCHEMA), pa.table(series, schema=SERIES_SCHEMA)
+    return pa.table(summary, schema=TABLES.summary), pa.table(series, schema=TABLES.series)
 
 
 def write(directory: Path, batches: list[tuple[pa.Table, pa.Table]]) -> float:
@@ -87,7 +80,7 @@ def write(directory: Path, batches: list[tuple[pa.Table, pa.Table]]) -> float:
         (directory / sub).mkdir(parents=True)
     start = time.perf_counter()
     for summary, series in batches:
-        write_batch(directory, summary, series, "zstd")
+        write_batch(directory, summary, series, "zstd", TABLES)
     return time.perf_counter() - start
 
 

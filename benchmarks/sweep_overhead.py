@@ -39,6 +39,7 @@ from pathlib import Path
 
 from benchmarks.common import HERE, sweep_config, table, write_json
 from benchmarks.peers.runs import load_rows, run, save_rows
+from segmark.models.nk import MODEL
 from segmark.pipeline import sweep as sweeps
 
 DRIVERS = ("segmark", "pool", "ema", "hydra")
@@ -120,7 +121,7 @@ def measure(
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         cfg = sweep_config(runs, trivial, tmp / "unused")
-        plan = sweeps.plan(cfg)[1]
+        plan = sweeps.plan(cfg, MODEL)[1]
         workers = cfg.cluster.n_workers or os.cpu_count() or 1
         rows = plan.rows().to_dict("records")
         save_rows(rows, tmp / "rows.pkl")

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from benchmarks.common import HERE, peak_rss_mb, sweep_config, table, write_json
+from segmark.models.nk import MODEL
 from segmark.pipeline import sweep as sweeps
 from segmark.pipeline.driver import run_sweep
 from segmark.pipeline.run import run_one
@@ -38,11 +39,11 @@ def segmark_sweep(runs: int, trivial: bool, root: Path) -> dict:
     the kernel; the clock covers run_sweep (plan, schedule, store, verify, compact)."""
     rss_start = peak_rss_mb()
     cfg = sweep_config(runs, trivial, root)
-    first = sweeps.plan(cfg)[1].rows(slice(0, 1)).iloc[0].to_dict()
+    first = sweeps.plan(cfg, MODEL)[1].rows(slice(0, 1)).iloc[0].to_dict()
     lines: list[str] = []
     with connect(cfg.cluster) as client:
         workers = total_threads(client)
-        client.run(run_one, first)  # every worker compiles or loads the kernel first
+        client.run(run_one, MODEL, first)  # every worker compiles or loads the kernel first
         rss_ready = peak_rss_mb()
         started = time.perf_counter()
         result = run_sweep(cfg, echo=lines.append, client=client)

@@ -50,11 +50,8 @@ from .state import State, new_state
 from .weeks import n_samples
 
 PARAMS = tuple(p.name for p in PARAMETERS)
-# names of the declarations, as the pipeline reads them until it reads the model's tables
-OUTCOMES = tuple(o.name for o in _OUTCOMES)
-FLAG_OUTCOMES = frozenset(o.name for o in _OUTCOMES if o.dtype is bool)
-SERIES = tuple(s.name for s in _SERIES)
-MODEL_VERSION = "nk-6"
+OUTCOMES = tuple(o.name for o in _OUTCOMES)  # the names, in the order of Simulation.outcomes
+SERIES = tuple(s.name for s in _SERIES)  # of Simulation.series' columns after the step
 # the phases of a week, in order (week_flags decides which outputs the week keeps)
 PHASES = (
     "events",
@@ -245,9 +242,7 @@ __all__ = [
     "EVENT_CAPITAL_LOSS",
     "EVENT_FLOOD",
     "EVENT_HARVEST",
-    "FLAG_OUTCOMES",
     "LEDGER",
-    "MODEL_VERSION",
     "NO_EVENTS",
     "OUTCOMES",
     "PARAMS",

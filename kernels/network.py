@@ -1,21 +1,18 @@
 """Region graphs as typed arrays: an edge list with modes plus a CSR incidence index.
 
-The kernel only sees the arrays of a :class:`Network`. ``build`` makes the North Korea county
-network (``kernels.nk``) or a synthetic one (grid, random geometric, ring) for finite-size checks
-and fast tests; synthetic networks get the same roles (a capital, hubs, one border crossing,
-provinces) by rule.
+The kernel only sees the arrays of a :class:`Network`. ``kernels.nk`` assembles the North Korea
+county network; :func:`geometric`, :func:`grid` and :func:`ring` make synthetic ones for
+finite-size checks and fast tests, with the same roles (a capital, hubs, one border crossing,
+provinces) given by rule.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from .goods import GOODS
-
-NETWORK_KINDS = ("nk", "geometric", "grid", "ring")
 
 ROAD, RAIL = 0, 1
 PERIPHERY, HUB, BORDER, CAPITAL = 0, 1, 2, 3
@@ -294,22 +291,3 @@ def ring(n_regions: int, extent_km: float = 500.0) -> Network:
     population = np.ones(n_regions)
     population[0] = 1.01
     return _synthetic("ring", pos, population, edges)
-
-
-@lru_cache(maxsize=16)
-def build(
-    kind: str, n_regions: int, neighbours: int = 4, extent_km: float = 500.0, seed: int = 0
-) -> Network:
-    """The network named by ``kind``; cached, so a worker builds each network once. The
-    ``nk`` network ignores the size arguments."""
-    if kind == "nk":
-        from .nk import north_korea
-
-        return north_korea()
-    if kind == "geometric":
-        return geometric(n_regions, neighbours, extent_km, seed)
-    if kind == "grid":
-        return grid(n_regions, extent_km)
-    if kind == "ring":
-        return ring(n_regions, extent_km)
-    raise ValueError(f"network kind must be one of {NETWORK_KINDS}, got {kind!r}")

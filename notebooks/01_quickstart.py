@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -15,8 +17,9 @@
 # # Quick start: load a sweep and plot integration along its axis
 #
 # A sweep's dataset is a directory with `summary/` (one row per run) and `timeseries/` (one row
-# per run and sampled week), both Parquet (schema: `docs/OUTPUT.md`). This notebook reads the
-# dataset named by `SEGMARK_DATASET`, or the newest one under `runs/`.
+# per run and sampled week), both Parquet (schema: `docs/OUTPUT.md`), and a manifest that
+# describes the model that made it. This notebook reads the dataset named by `SEGMARK_DATASET`,
+# or the newest one under `runs/`.
 
 # %%
 import os
@@ -25,8 +28,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from segmark.pipeline.finding import axis_table, describe, swept_axes
-from segmark.pipeline.params import BY_PATH
+from segmark.pipeline.analysis.data import load
+from segmark.pipeline.analysis.finding import axis_table, describe
 
 dataset = os.environ.get("SEGMARK_DATASET")
 if dataset is None:
@@ -35,18 +38,21 @@ if dataset is None:
 dataset = Path(dataset)
 summary = pd.read_parquet(dataset / "summary")
 series = pd.read_parquet(dataset / "timeseries")
-print(f"{dataset}: {len(summary)} runs, {len(series)} time-series rows")
+model = load(dataset).model  # the model's declarations: parameters, outcomes, units
+print(f"{dataset} ({model.tag}): {len(summary)} runs, {len(series)} time-series rows")
 summary.head()
 
 # %% [markdown]
 # ## What was swept, and what it found
 
 # %%
-axes = swept_axes(summary)
+axes = load(dataset).swept
 axis = axes[0]
-column = BY_PATH[axis].column
-print(describe(summary, {a: sorted(summary[BY_PATH[a].column].unique()) for a in axes}))
-table = axis_table(summary, axis)
+column = model.parameter(axis).column
+print(
+    describe(summary, model, {a: sorted(summary[model.parameter(a).column].unique()) for a in axes})
+)
+table = axis_table(summary, model, axis)
 table
 
 # %% [markdown]
@@ -56,14 +62,14 @@ table
 # %%
 fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
 top.fill_between(table[column], table["p_low"], table["p_high"], alpha=0.25)
-top.plot(table[column], table["p_integrated"], "o-")
+top.plot(table[column], table["p_state"], "o-")
 top.set_ylabel("P(integrated)")
 top.set_ylim(-0.02, 1.02)
 bottom.scatter(summary[column], summary["price_dispersion"], s=8, alpha=0.4, label="runs")
 bottom.errorbar(
     table[column],
-    table["dispersion_mean"],
-    yerr=table["dispersion_sd"],
+    table["price_dispersion_mean"],
+    yerr=table["price_dispersion_sd"],
     fmt="s-",
     color="black",
     capsize=3,

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -29,14 +29,8 @@ from pathlib import Path
 from matplotlib_inline.backend_inline import set_matplotlib_formats
 
 from segmark.pipeline.analysis.data import load
-from segmark.pipeline.analysis.hysteresis import (
-    bistability,
-    early_warnings,
-    loop_figure,
-    loops,
-    verdict,
-    warnings_figure,
-)
+from segmark.pipeline.analysis.early_warnings import early_warnings, warnings_figure
+from segmark.pipeline.analysis.hysteresis import bistability, loop_figure, loops, verdict
 
 set_matplotlib_formats("png")  # show the analysis figures (matplotlib Figure objects) inline
 dataset = os.environ.get("SEGMARK_RAMP_DATASET")

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -27,7 +29,7 @@ from pathlib import Path
 from matplotlib_inline.backend_inline import set_matplotlib_formats
 
 from segmark.pipeline.analysis.data import load
-from segmark.pipeline.analysis.scenarios import scenario_figure, scenario_paths, scenario_table
+from segmark.pipeline.analysis.historical import scenario_figure, scenario_paths, scenario_table
 
 set_matplotlib_formats("png")  # show the analysis figures (matplotlib Figure objects) inline
 dataset = os.environ.get("SEGMARK_SCENARIOS_DATASET")

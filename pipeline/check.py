@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from segmark.kernels import market
-from segmark.pipeline.params import BY_PATH, PARAMETER_COLUMNS
+from segmark.models.interface import Model
+from segmark.pipeline.analysis.data import AnalysisError, model_of
 from segmark.pipeline.store import STATUS_OK, read_manifest, read_summary
 
 FORMAT = "segmark-check-baseline/1"
@@ -58,7 +58,7 @@ def _key(value: Any) -> Any:
     return value
 
 
-def _load(directory: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+def _load(directory: Path) -> tuple[pd.DataFrame, dict[str, Any], Model]:
     directory = Path(directory)
     if not (directory / "manifest.json").is_file():
         raise CheckError(f"{directory} is not a segmark dataset (no manifest.json)")
@@ -71,24 +71,32 @@ def _load(directory: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     summary = read_summary(directory).to_pandas()
     if summary.empty:
         raise CheckError(f"{directory}: the dataset holds no runs")
-    return summary, manifest
+    try:
+        model = model_of(directory, manifest)
+    except AnalysisError as error:
+        raise CheckError(str(error)) from None
+    return summary, manifest, model
 
 
-def _swept(summary: pd.DataFrame) -> list[str]:
-    return [c.path for c in PARAMETER_COLUMNS if summary[c.column].nunique() > 1]
+def _swept(summary: pd.DataFrame, model: Model) -> list[str]:
+    return [p.path for p in model.columns() if summary[p.column].nunique() > 1]
 
 
-def _values(runs: pd.DataFrame, outcome: str) -> list[Any]:
+def _flag(model: Model, outcome: str) -> bool:
+    return any(o.name == outcome and o.dtype is bool for o in model.outcomes)
+
+
+def _values(runs: pd.DataFrame, outcome: str, flag: bool) -> list[Any]:
     """The outcome over a point's ok runs, sorted (order carries no information)."""
     ok = runs[runs["status"] == STATUS_OK][outcome].dropna()
-    if outcome in market.FLAG_OUTCOMES:
+    if flag:
         return sorted(int(bool(v)) for v in ok)
     return sorted(float(v) for v in ok)
 
 
 def summarize(directory: Path) -> dict[str, Any]:
     """The baseline summary of a complete dataset: per grid point, every outcome's run values."""
-    summary, manifest = _load(directory)
+    summary, manifest, model = _load(directory)
     provenance = manifest.get("provenance", {})
     return {
         "format": FORMAT,
@@ -97,17 +105,17 @@ def summarize(directory: Path) -> dict[str, Any]:
         "model_version": manifest.get("model_version", provenance.get("model_version")),
         "root_seed": provenance.get("root_seed"),
         "git": provenance.get("git"),
-        **summarize_runs(summary),
+        **summarize_runs(summary, model),
     }
 
 
-def summarize_runs(summary: pd.DataFrame) -> dict[str, Any]:
+def summarize_runs(summary: pd.DataFrame, model: Model) -> dict[str, Any]:
     """The run count, swept axes, fixed parameters and per-point outcome values of a summary
-    table."""
-    axes = _swept(summary)
-    columns = [BY_PATH[path].column for path in axes]
+    table of ``model``'s runs."""
+    axes = _swept(summary, model)
+    columns = [model.parameter(path).column for path in axes]
     first = summary.iloc[0]
-    fixed = {c.path: _key(first[c.column]) for c in PARAMETER_COLUMNS if c.path not in axes}
+    fixed = {p.path: _key(first[p.column]) for p in model.columns() if p.path not in axes}
     points = []
     groups = summary.groupby(columns, sort=True) if columns else [((), summary)]
     for at, runs in groups:
@@ -117,14 +125,14 @@ def summarize_runs(summary: pd.DataFrame) -> dict[str, Any]:
                 "at": {path: _key(v) for path, v in zip(axes, at, strict=True)},
                 "runs": len(runs),
                 FAILED: int((runs["status"] != STATUS_OK).sum()),
-                "values": {name: _values(runs, name) for name in market.OUTCOMES},
+                "values": {o.name: _values(runs, o.name, o.dtype is bool) for o in model.outcomes},
             }
         )
     return {
         "runs": len(summary),
         "axes": axes,
         "fixed": fixed,
-        "outcomes": list(market.OUTCOMES),
+        "outcomes": [o.name for o in model.outcomes],
         "points": points,
     }
 
@@ -202,12 +210,12 @@ class CheckResult:
 
 
 def _one_test(
-    at: dict[str, Any], outcome: str, base: Sequence[float], fresh: Sequence[float]
+    at: dict[str, Any], outcome: str, base: Sequence[float], fresh: Sequence[float], flag: bool
 ) -> Test | None:
     """KS for continuous values, Fisher's exact test for 0/1 values; None when untestable."""
     if not base or not fresh or len(set(base) | set(fresh)) < 2:
         return None
-    if outcome in market.FLAG_OUTCOMES or outcome == FAILED:
+    if flag:
         table = [[sum(base), len(base) - sum(base)], [sum(fresh), len(fresh) - sum(fresh)]]
         statistic, p = stats.fisher_exact(table)
         kind = "fisher"
@@ -248,14 +256,16 @@ def compare(baseline: dict[str, Any], directory: Path, alpha: float = ALPHA) -> 
     """Test the outcome distributions of the dataset at ``directory`` against ``baseline``."""
     if not 0 < alpha < 1:
         raise CheckError(f"alpha = {alpha}: a false-alarm rate is in (0, 1)")
-    summary, manifest = _load(directory)
+    summary, manifest, model = _load(directory)
     seed = manifest.get("provenance", {}).get("root_seed")
-    return compare_runs(baseline, summary, alpha, seed, manifest.get("model_version"), directory)
+    version = manifest.get("model_version")
+    return compare_runs(baseline, summary, model, alpha, seed, version, directory)
 
 
 def compare_runs(
     baseline: dict[str, Any],
     summary: pd.DataFrame,
+    model: Model,
     alpha: float = ALPHA,
     root_seed: int | None = None,
     model_version: str | None = None,
@@ -267,7 +277,7 @@ def compare_runs(
     axes: list[str] = baseline["axes"]
     notes: list[str] = []
     problems: list[str] = []
-    extra = [path for path in _swept(summary) if path not in axes]
+    extra = [path for path in _swept(summary, model) if path not in axes]
     if extra:
         raise CheckError(
             f"{directory} sweeps {', '.join(extra)}, which the baseline does not (it sweeps "
@@ -283,15 +293,16 @@ def compare_runs(
             f"model version {baseline.get('model_version')} in the baseline, {model_version} now"
         )
     first = summary.iloc[0]
+    columns = {p.path: p.column for p in model.parameters}
     changed = [
-        f"{path} {value} -> {_key(first[BY_PATH[path].column])}"
+        f"{path} {value} -> {_key(first[columns[path]])}"
         for path, value in baseline["fixed"].items()
-        if path in BY_PATH and _key(first[BY_PATH[path].column]) != value
+        if path in columns and _key(first[columns[path]]) != value
     ]
     if changed:
         notes.append("fixed parameters differ from the baseline's: " + "; ".join(changed))
 
-    columns = [BY_PATH[path].column for path in axes]
+    columns = [model.parameter(path).column for path in axes]
     keyed = summary.assign(
         _point=[tuple(_key(v) for v in row) for row in summary[columns].itertuples(index=False)]
         if columns
@@ -312,9 +323,12 @@ def compare_runs(
             continue
         failed = int((runs["status"] != STATUS_OK).sum())
         pairs = [(FAILED, _flags(point["runs"], point[FAILED]), _flags(len(runs), failed))]
-        pairs += [(name, point["values"][name], _values(runs, name)) for name in outcomes]
+        pairs += [
+            (name, point["values"][name], _values(runs, name, _flag(model, name)))
+            for name in outcomes
+        ]
         for name, base, fresh in pairs:
-            test = _one_test(at, name, base, fresh)
+            test = _one_test(at, name, base, fresh, name == FAILED or _flag(model, name))
             if test is None:
                 uninformative += 1
             else:

@@ -12,7 +12,9 @@ Designs (``sweep.design``):
 A sampled parameter (``sweep.parameters.<group>.<name>``) is ``{low, high}`` (uniform; integers
 for int parameters; ``log: true`` for log-uniform), ``{values: [..]}`` (categorical), or
 ``{dist: <scipy.stats name>, ...its arguments}`` drawn through the distribution's inverse CDF.
-Points are drawn in the unit hypercube first, so every design works with every kind.
+Points are drawn in the unit hypercube first, so every design works with every kind. A name
+with wildcards (``policy."release_*"``) stands for every parameter of the group it matches, each
+sampled with the same spec. Parameters, ranges and types come from the model's table.
 
 ``sweep.combine``: ``joint`` samples all parameters together; ``factorial`` samples policies
 (levers) and the other groups (uncertainties) apart and crosses them: N policy points x M other
@@ -21,6 +23,7 @@ points. Saltelli and Morris are joint by construction.
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
 import math
 import warnings
@@ -29,15 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from segmark.pipeline.config import (
-    GROUPS,
-    MAX_RUNS,
-    Config,
-    ConfigError,
-    SweepConfig,
-    check_value,
-    parameter_fields,
-)
+from segmark.models.interface import GROUPS, Model, Parameter, ParameterError
+from segmark.pipeline.config import MAX_RUNS, Config, ConfigError, SweepConfig
 
 DESIGNS = ("grid", "list", "random", "lhs", "sobol", "saltelli", "morris")
 SAMPLED = ("random", "lhs", "sobol", "saltelli", "morris")
@@ -73,8 +69,17 @@ class Design:
         )
 
 
-def _nested_items(section: Any, where: str) -> list[tuple[str, str, Any]]:
-    """(group, name, value) from a group -> parameter -> value mapping, checking the names."""
+def check_value(path: str, value: Any, parameter: Parameter) -> Any:
+    """``value`` as the parameter's type, or a ConfigError naming ``path`` and the range."""
+    try:
+        return parameter.check(value, path)
+    except ParameterError as error:
+        raise ConfigError(str(error)) from None
+
+
+def _nested_items(model: Model, section: Any, where: str) -> list[tuple[str, str, Any]]:
+    """(group, name, value) from a group -> parameter -> value mapping, checking the names
+    against the model's parameters (wildcard names expanded, in the table's order)."""
     if not isinstance(section, dict):
         raise ConfigError(
             f"{where} must map a group ({', '.join(GROUPS)}) to its parameters, "
@@ -92,20 +97,26 @@ def _nested_items(section: Any, where: str) -> list[tuple[str, str, Any]]:
                 f"{where}.{group} must map parameter names to values, e.g. "
                 f"{where}.{group}.<name>: ..."
             )
-        known = parameter_fields(group)
+        known = [p.name for p in model.group(group)]
         for name, value in params.items():
-            if name not in known:
+            matched = fnmatch.filter(known, name) if _is_pattern(name) else [name]
+            if not matched or matched[0] not in known:
                 raise ConfigError(
-                    f"{where}.{group}.{name}: {group} has no parameter {name!r}; "
-                    f"known are {', '.join(known)}."
+                    f"{where}.{group}.{name}: {group} has no parameter {name!r} in model "
+                    f"{model.name}; known are {', '.join(known) or 'none'}."
                 )
-            items.append((group, name, value))
+            items.extend((group, match, value) for match in matched)
     return items
 
 
-def _grid(sweep: SweepConfig) -> dict[str, list[Any]]:
+def _is_pattern(name: str) -> bool:
+    return any(c in name for c in "*?[")
+
+
+def _grid(model: Model, sweep: SweepConfig) -> dict[str, list[Any]]:
     axes: dict[str, list[Any]] = {}
-    for group, name, spec in _nested_items(sweep.axes, "sweep.axes") if sweep.axes else []:
+    items = _nested_items(model, sweep.axes, "sweep.axes") if sweep.axes else []
+    for group, name, spec in items:
         path = f"{group}.{name}"
         if not isinstance(spec, list | tuple):
             raise ConfigError(
@@ -114,7 +125,7 @@ def _grid(sweep: SweepConfig) -> dict[str, list[Any]]:
             )
         if not spec:
             raise ConfigError(f"sweep.axes.{path} is empty: an axis needs at least one value.")
-        values = [check_value(path, v, parameter_fields(group)[name]) for v in spec]
+        values = [check_value(path, v, model.parameter(path)) for v in spec]
         if len(set(values)) != len(values):
             raise ConfigError(f"sweep.axes.{path} repeats a value: {values}.")
         axes[path] = values
@@ -129,9 +140,9 @@ def _product(axes: dict[str, list[Any]]) -> list[dict[str, Any]]:
 class _Marginal:
     """One sampled parameter: maps u in [0, 1) to a checked value."""
 
-    def __init__(self, group: str, name: str, spec: Any):
+    def __init__(self, model: Model, group: str, name: str, spec: Any):
         self.path = f"{group}.{name}"
-        self.field = parameter_fields(group)[name]
+        self.field = model.parameter(self.path)
         where = f"sweep.parameters.{self.path}"
         if not isinstance(spec, dict):
             raise ConfigError(
@@ -140,7 +151,7 @@ class _Marginal:
             )
         self.spec = dict(spec)
         keys = set(self.spec)
-        is_int = str(self.field.type) == "int"
+        is_int = self.field.dtype is int
         if "values" in keys:
             if keys != {"values"} or not isinstance(self.spec["values"], list | tuple):
                 raise ConfigError(f"{where}: a categorical parameter is {{values: [a, b, ...]}}.")
@@ -265,8 +276,9 @@ def _check_size(cfg: Config, n_points: int) -> None:
         )
 
 
-def build(cfg: Config) -> Design:
-    """The validated design of ``cfg.sweep``. Raises :class:`ConfigError`."""
+def build(cfg: Config, model: Model) -> Design:
+    """The validated design of ``cfg.sweep`` over ``model``'s parameters. Raises
+    :class:`ConfigError`."""
     sweep = cfg.sweep
     if sweep.design not in DESIGNS:
         raise ConfigError(
@@ -290,7 +302,7 @@ def build(cfg: Config) -> Design:
                 "(sweep=explore, sweep=sensitivity, sweep=screening)."
             )
     if sweep.design == "grid":
-        axes = _grid(sweep)
+        axes = _grid(model, sweep)
         _check_size(cfg, math.prod(len(v) for v in axes.values()))
         points = _product(axes)  # first declared axis slowest
         n_policy = math.prod(len(v) for p, v in axes.items() if p.startswith("policy."))
@@ -301,10 +313,10 @@ def build(cfg: Config) -> Design:
             raise ConfigError("sweep.points is empty: a list design needs at least one point.")
         points = []
         for i, raw in enumerate(sweep.points):
-            items = _nested_items(raw, f"sweep.points[{i}]")
+            items = _nested_items(model, raw, f"sweep.points[{i}]")
             points.append(
                 {
-                    f"{g}.{n}": check_value(f"{g}.{n}", v, parameter_fields(g)[n])
+                    f"{g}.{n}": check_value(f"{g}.{n}", v, model.parameter(f"{g}.{n}"))
                     for g, n, v in items
                 }
             )
@@ -314,7 +326,8 @@ def build(cfg: Config) -> Design:
         return Design("list", paths, tuple(points), *_split(points), None)
     _check_samples(sweep)
     marginals = [
-        _Marginal(g, n, s) for g, n, s in _nested_items(sweep.parameters, "sweep.parameters")
+        _Marginal(model, g, n, s)
+        for g, n, s in _nested_items(model, sweep.parameters, "sweep.parameters")
     ]
     paths = tuple(m.path for m in marginals)
     d = len(marginals)

@@ -7,29 +7,37 @@ send back receipts; at the end every planned run must be stored exactly once.
 
 from __future__ import annotations
 
-import io
-import math
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from segmark.kernels.market import MODEL_VERSION
-from segmark.pipeline import cost, provenance
+from segmark.models import registry
+from segmark.models.interface import Model
+from segmark.pipeline import estimates, provenance
+from segmark.pipeline.batching import Batcher
 from segmark.pipeline.config import Config, ConfigError, to_yaml
+from segmark.pipeline.config import load as load_config
 from segmark.pipeline.designs import Design
 from segmark.pipeline.run import run_and_store, run_batch
-from segmark.pipeline.schedule import Client, connect, map_batches, total_threads
+from segmark.pipeline.schedule import (
+    Client,
+    check_dask_config,
+    connect,
+    map_batches,
+    total_threads,
+)
 from segmark.pipeline.store import (
+    CONFIG_FILE,
     MANIFEST_FILE,
     PartIndex,
     compact,
@@ -37,18 +45,16 @@ from segmark.pipeline.store import (
     drop_runs,
     held_in,
     open_dataset,
+    parquet_bytes,
     read_manifest,
     remove_leftovers,
+    schemas,
     write_manifest,
     write_plan,
     writer_lock,
 )
-from segmark.pipeline.sweep import RunTable, Shipment
+from segmark.pipeline.sweep import RunTable
 from segmark.pipeline.sweep import plan as plan_runs
-
-MAX_BATCH = 10_000
-TAPER_FLOOR = 50  # the last tasks hold at least task_seconds / TAPER_FLOOR of work
-PRIOR_SHARE = 5  # until a receipt, tasks hold task_seconds / PRIOR_SHARE of estimated work
 
 
 @dataclass(frozen=True)
@@ -76,70 +82,18 @@ def dataset_directory(cfg: Config, now: datetime | None = None) -> Path:
     return candidate
 
 
-class Batcher:
-    """Slices the runs still to do into batches, made into shipments (``RunTable.shipment``)
-    only when a task is submitted. With a fixed size it is a plain splitter; with size 0 it
-    sizes batches to about ``task_seconds`` of work, so thousands of short runs never become
-    thousands of tasks: first from ``prior_seconds`` (a run's cost estimated from its size,
-    ``cost.run_seconds``), then from the run times the receipts report."""
-
-    def __init__(
-        self,
-        table: RunTable,
-        todo: np.ndarray,
-        fixed_size: int,
-        task_seconds: float,
-        workers: int,
-        prior_seconds: float,
-    ):
-        self.table = table
-        self.todo = todo
-        self.fixed_size = fixed_size
-        self.task_seconds = task_seconds
-        self.workers = workers
-        self.position = 0
-        self.run_seconds = prior_seconds
-        self.measured = False
-
-    @property
-    def size(self) -> int:
-        if self.fixed_size:
-            return self.fixed_size
-        per_run = max(self.run_seconds, 1e-6)
-        wanted = round(self.task_seconds / per_run)
-        if not self.measured:  # a prior several times too low must cost seconds, not minutes
-            wanted = round(self.task_seconds / PRIOR_SHARE / per_run)
-        # tapered towards the end (guided self-scheduling): at most half a worker's share of
-        # the runs not yet submitted, so the last tasks are short and the workers finish
-        # together; never below task_seconds / TAPER_FLOOR (0.1 s of the default 5 s), where a
-        # task's fixed costs (its rows, two Parquet parts, the scheduler's round trip: about
-        # 15 ms) would start to count
-        share = math.ceil((len(self.todo) - self.position) / (2 * self.workers))
-        floor = round(self.task_seconds / TAPER_FLOOR / per_run)
-        return max(1, min(wanted, max(share, floor), MAX_BATCH))
-
-    def observe(self, n_runs: int, run_seconds: float) -> None:
-        """Fold a receipt's mean run time into the running estimate: the first replaces the
-        prior, later a lower mean is taken at once (a worker's first runs also load the
-        kernel, seconds that never come again), a higher one smoothed."""
-        if n_runs:
-            mean = run_seconds / n_runs
-            if not self.measured or mean < self.run_seconds:
-                self.run_seconds = mean
-            else:
-                self.run_seconds = 0.7 * self.run_seconds + 0.3 * mean
-            self.measured = True
-
-    def __iter__(self) -> Iterator[Shipment]:
-        while self.position < len(self.todo):
-            index = self.todo[self.position : self.position + self.size]
-            self.position += len(index)
-            yield self.table.shipment(index)
+def model_of(cfg: Config) -> Model:
+    """The installed model ``cfg`` names (``model.name``), or a ConfigError listing them."""
+    try:
+        return registry.get(cfg.model_name)
+    except registry.UnknownModel as error:
+        raise ConfigError(str(error)) from None
 
 
-def plan_sweep(cfg: Config) -> tuple[Design, RunTable, Path]:
+def plan_sweep(cfg: Config, model: Model) -> tuple[Design, RunTable, Path]:
     """Validate and expand; check that an existing dataset can take this sweep. Writes nothing."""
-    design, plan = plan_runs(cfg)
+    design, plan = plan_runs(cfg, model)
+    check_dask_config(cfg.cluster.dask_config)
     directory = dataset_directory(cfg)
     if directory.exists():
         if not (directory / MANIFEST_FILE).exists():
@@ -148,11 +102,11 @@ def plan_sweep(cfg: Config) -> tuple[Design, RunTable, Path]:
                 f"{MANIFEST_FILE}); choose another storage.dataset or storage.root."
             )
         version = read_manifest(directory).get("model_version")
-        if version != MODEL_VERSION:
+        if version != model.tag:
             raise ConfigError(
                 f"storage.dataset: {directory} holds runs of model version {version!r}, this is "
-                f"{MODEL_VERSION!r}; results of two model versions are never mixed: choose a new "
-                "storage.dataset."
+                f"{model.tag!r}; results of two models or model versions are never mixed: "
+                "choose a new storage.dataset."
             )
     elif cfg.retry_failed:
         raise ConfigError(
@@ -171,17 +125,20 @@ def describe_plan(cfg: Config, design: Design) -> str:
     return line
 
 
-def dry_run(cfg: Config, echo: Callable[[str], None] = print) -> dict[str, float]:
+def dry_run(
+    cfg: Config, echo: Callable[[str], None] = print, model: Model | None = None
+) -> dict[str, float]:
     """Time a few runs here and print the sweep's size, core-hours and output size; no cluster,
     nothing written."""
-    design, plan, directory = plan_sweep(cfg)
+    model = model or model_of(cfg)
+    design, plan, directory = plan_sweep(cfg, model)
     echo(describe_plan(cfg, design))
     pilot = plan.batch(np.unique([0, len(plan) // 2, len(plan) - 1]))
-    run_batch(pilot.slice(0, 1))  # compile or load the kernel
+    run_batch(model, pilot.slice(0, 1))  # compile or load the kernel
     started = time.perf_counter()
-    result = run_batch(pilot)
+    result = run_batch(model, pilot)
     per_run = (time.perf_counter() - started) / len(pilot)
-    per_run_bytes = (_parquet_bytes(result.summary) + _parquet_bytes(result.series)) / len(pilot)
+    per_run_bytes = (parquet_bytes(result.summary) + parquet_bytes(result.series)) / len(pilot)
     estimate = {
         "runs": float(len(plan)),
         "seconds_per_run": per_run,
@@ -196,12 +153,6 @@ def dry_run(cfg: Config, echo: Callable[[str], None] = print) -> dict[str, float
     return estimate
 
 
-def _parquet_bytes(table: pa.Table) -> int:
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
-    return sink.tell()
-
-
 def use_system_allocator() -> None:
     """Arrow allocations of this process through malloc (its buffers already made keep theirs)."""
     if pa.default_memory_pool().backend_name != "system":
@@ -209,16 +160,21 @@ def use_system_allocator() -> None:
 
 
 def run_sweep(
-    cfg: Config, echo: Callable[[str], None] = print, client: Client | None = None
+    cfg: Config,
+    echo: Callable[[str], None] = print,
+    client: Client | None = None,
+    model: Model | None = None,
 ) -> SweepResult:
     """Run every planned run of ``cfg`` not yet stored and store it; returns where it is.
 
-    ``client``: an open Dask client to use instead of the one ``cfg.cluster`` describes.
-    The driver's process then allocates Arrow memory with the system allocator, which hands
-    freed memory back (Arrow's default, mimalloc, keeps it: 542 vs 451 MB peak at 10^6 runs).
+    ``client``: an open Dask client to use instead of the one ``cfg.cluster`` describes;
+    ``model``: a model object instead of the installed model ``cfg`` names. The driver's
+    process allocates Arrow memory with the system allocator, which hands freed memory back
+    (Arrow's default, mimalloc, keeps it: 542 vs 451 MB peak at 10^6 runs).
     """
     use_system_allocator()
-    design, plan, directory = plan_sweep(cfg)
+    model = model or model_of(cfg)
+    design, plan, directory = plan_sweep(cfg, model)
     echo(describe_plan(cfg, design))
     started = time.perf_counter()
     with nullcontext(client) if client else connect(cfg.cluster) as client:
@@ -231,7 +187,7 @@ def run_sweep(
             directory.mkdir()  # claims the name: a second sweep picking it at once fails here
         with writer_lock(directory):
             n_skipped, n_failed_total = _sweep_into(
-                cfg, plan, directory, existing, client, workers, echo
+                cfg, model, plan, directory, existing, client, workers, echo
             )
         dashboard = client.dashboard_link
     wall = time.perf_counter() - started
@@ -239,8 +195,48 @@ def run_sweep(
     return SweepResult(directory, design, len(plan), n_failed_total, n_skipped, wall, dashboard)
 
 
+@contextmanager
+def extending(
+    directory: Path, client: Client | None = None
+) -> Iterator[Callable[[list[dict[str, Any]], int], int]]:
+    """Runs added to the dataset at ``directory``, for analyses that refine it: yields
+    ``extend(points, replicates)``, which runs each point (parameter path -> value) x
+    ``replicates`` as a list design with the dataset's own config (base parameters, root seed,
+    common-random-numbers rule, model), skipping what is stored, and returns the runs it
+    stored. One Dask client serves every call: ``client``, or the dataset's cluster, started at
+    the first call and closed at the end."""
+    directory = Path(directory)
+    cfg = load_config(directory / CONFIG_FILE)
+    model = model_of(cfg)
+    cfg.storage.root, cfg.storage.dataset = str(directory.parent), directory.name
+    cfg.progress = cfg.retry_failed = cfg.dry_run = False
+    with ExitStack() as stack:
+
+        def extend(points: list[dict[str, Any]], replicates: int) -> int:
+            nonlocal client
+            if client is None:
+                client = stack.enter_context(connect(cfg.cluster))
+            cfg.sweep.design, cfg.sweep.axes, cfg.sweep.parameters = "list", {}, {}
+            cfg.sweep.samples, cfg.sweep.replicates = 0, replicates
+            cfg.sweep.points = [_nested(point) for point in points]
+            result = run_sweep(cfg, echo=lambda _: None, client=client, model=model)
+            return result.n_runs - result.n_skipped
+
+        yield extend
+
+
+def _nested(point: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{"policy.x": 1}`` as a list design's point, ``{"policy": {"x": 1}}``."""
+    out: dict[str, dict[str, Any]] = {}
+    for path, value in point.items():
+        group, name = path.split(".", 1)
+        out.setdefault(group, {})[name] = value
+    return out
+
+
 def _sweep_into(
     cfg: Config,
+    model: Model,
     plan: RunTable,
     directory: Path,
     existing: bool,
@@ -253,17 +249,20 @@ def _sweep_into(
     parts = PartIndex(directory)  # read once at the start (resume), then as tasks write
     todo = _runs_to_do(cfg, plan, parts, echo) if existing else np.arange(len(plan))
     config_yaml = to_yaml(cfg)
-    record = provenance.collect(cfg.sweep.root_seed, config_yaml)
-    open_dataset(directory, len(plan), model_version=MODEL_VERSION, provenance=record)
+    record = provenance.collect(model, cfg.sweep.root_seed, config_yaml)
+    open_dataset(
+        directory, len(plan), model_version=model.tag, model=model.describe(), provenance=record
+    )
     n_skipped = len(plan) - len(todo)
     if n_skipped:
         echo(f"resuming {directory.name}: {n_skipped} of {len(plan)} runs already stored")
-    prior = float(cost.run_seconds(plan.points)[plan.point[todo]].mean()) if len(todo) else 0.0
+    prior = estimates.run_seconds(model, plan.points)[plan.point[todo]].mean() if len(todo) else 0
     batcher = Batcher(plan, todo, cfg.sweep.batch_size, cfg.cluster.task_seconds, workers, prior)
     task = partial(
         run_and_store,
         directory=str(directory),
         compression=cfg.storage.compression,
+        model=model,
         provenance=record,
         time_budget=cfg.sweep.time_budget_s,
     )
@@ -282,7 +281,12 @@ def _sweep_into(
             ) as bar,
         ):
             planned = background.submit(
-                write_plan, directory, plan.chunks(), config_yaml, cfg.storage.compression
+                write_plan,
+                directory,
+                plan.chunks(),
+                config_yaml,
+                cfg.storage.compression,
+                schemas(model).plan,
             )
             for receipt in map_batches(client, task, batcher, in_flight):
                 if planned.done():

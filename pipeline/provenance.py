@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from segmark.kernels.market import MODEL_VERSION
+from segmark.models.interface import Model
 
 PACKAGES = ("segmark", "numpy", "numba", "dask", "distributed", "pyarrow", "hydra-core", "pandas")
 MODULES = {"hydra-core": "hydra"}  # import names that differ from the package's
@@ -62,10 +62,10 @@ def versions() -> dict[str, str | None]:
     return found
 
 
-def collect(root_seed: int, config_yaml: str) -> dict[str, Any]:
+def collect(model: Model, root_seed: int, config_yaml: str) -> dict[str, Any]:
     """The provenance record of one sweep invocation."""
     return {
-        "model_version": MODEL_VERSION,
+        "model_version": model.tag,
         "root_seed": root_seed,
         "git": git_commit(),
         "versions": versions(),

@@ -1,4 +1,4 @@
-"""Execute a batch of runs: run-table rows -> kernel -> Arrow tables of results.
+"""Execute a batch of runs: run-table rows -> the model's ``simulate`` -> Arrow tables.
 
 ``run_and_store`` is the task Dask ships to workers: it runs a batch, writes it into the dataset
 and returns a small receipt, so results never travel through the driver. No Dask import here.
@@ -11,7 +11,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,17 +23,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segmark.kernels import market, network
-from segmark.pipeline import scenarios
-from segmark.pipeline.params import kernel_vector
-from segmark.pipeline.store import (
-    PLAN_SCHEMA,
-    SERIES_SCHEMA,
-    STATUS_FAILED,
-    STATUS_OK,
-    SUMMARY_SCHEMA,
-    write_batch,
-)
+from segmark.models.interface import Model, Stopped
+from segmark.pipeline.store import STATUS_FAILED, STATUS_OK, Schemas, schemas, write_batch
 from segmark.pipeline.sweep import Shipment
 
 M_TOP_PAD, M_MMAP_THRESHOLD = -2, -3  # glibc's mallopt parameters
@@ -89,59 +80,52 @@ class BatchResult:
         return sum(status != STATUS_OK for status in statuses)
 
 
-def network_for(row: dict[str, Any]) -> network.Network:
-    return network.build(
-        row["model_network"],
-        int(row["model_n_regions"]),
-        int(row["model_neighbours"]),
-        float(row["model_extent_km"]),
-        int(row["model_network_seed"]),
-    )
-
-
-@lru_cache(maxsize=64)
-def events_for(scenario: str, net: network.Network) -> np.ndarray:
-    return scenarios.events(scenario, net)
-
-
-def run_events(row: dict[str, Any], net: network.Network) -> np.ndarray:
-    """The run's scenario events and, if model.ramp_parameter is set, its ramp events (after
-    the scenario's within a week), sorted by week (stable)."""
-    events = events_for(row["model_scenario"], net)
-    if row.get("model_ramp_parameter", scenarios.NONE) == scenarios.NONE:
-        return events
-    ramp = scenarios.ramp_events(
-        row["model_ramp_parameter"],
-        row["model_ramp_shape"],
-        float(row["model_ramp_from"]),
-        float(row["model_ramp_to"]),
-        int(row["model_ramp_hold"]),
-        int(row["model_ramp_weeks"]),
-    )
-    both = np.concatenate([events, ramp])
-    return np.ascontiguousarray(both[np.argsort(both[:, 0], kind="stable")])
-
-
-def run_one(row: dict[str, Any], stop: np.ndarray | None = None) -> market.Simulation:
-    """The run of a run-table row (its parameter columns and seed)."""
-    return run_point(row, int(row["seed"]), stop)
+def run_one(model: Model, row: dict[str, Any], stop: np.ndarray | None = None) -> Any:
+    """The run of a run-table row (its parameter columns and seed): what ``simulate`` returns."""
+    return run_point(model, row, int(row["seed"]), stop)
 
 
 def run_point(
-    point: dict[str, Any], seed: int, stop: np.ndarray | None = None
-) -> market.Simulation:
+    model: Model, point: dict[str, Any], seed: int, stop: np.ndarray | None = None
+) -> Any:
     """A run at a design point (parameter columns; other keys ignored) with ``seed``."""
-    net = network_for(point)
-    return market.simulate(
-        net,
-        kernel_vector(point),
-        seed,
-        int(point["model_n_goods"]),
-        int(point["model_n_steps"]),
-        int(point["model_sample_every"]),
-        stop,
-        run_events(point, net),
-    )
+    params = {p.name: point[p.column] for p in model.parameters}
+    if model.stoppable:
+        return model.simulate(params, seed, stop=stop)
+    return model.simulate(params, seed)
+
+
+def outcome_values(model: Model, result: Any) -> np.ndarray:
+    """float64 (len(outcomes),) in declared order from what ``simulate`` returned: a mapping
+    by name, or anything whose ``outcomes`` is one or an array in declared order."""
+    outcomes = getattr(result, "outcomes", result)
+    if isinstance(outcomes, Mapping):
+        missing = [o.name for o in model.outcomes if o.name not in outcomes]
+        if missing:
+            raise KeyError(f"simulate returned no value for outcome(s) {', '.join(missing)}")
+        return np.array([float(outcomes[o.name]) for o in model.outcomes])
+    values = np.asarray(outcomes, dtype=np.float64)
+    if values.shape != (len(model.outcomes),):
+        raise ValueError(
+            f"simulate returned {values.shape} outcomes, the model declares {len(model.outcomes)}"
+        )
+    return values
+
+
+def series_values(model: Model, result: Any) -> np.ndarray:
+    """float64 (n_samples, 1 + len(series)) from what ``simulate`` returned (no ``series``:
+    no rows)."""
+    series = getattr(result, "series", None)
+    width = 1 + len(model.series)
+    if series is None:
+        return np.empty((0, width))
+    values = np.asarray(series, dtype=np.float64)
+    if values.ndim != 2 or values.shape[1] != width:
+        raise ValueError(
+            f"simulate returned series of shape {values.shape}; the model declares "
+            f"{len(model.series)} series: (samples, 1 + {len(model.series)}), the step first"
+        )
+    return values
 
 
 class Watchdog:
@@ -179,31 +163,37 @@ class Watchdog:
                 current[1][0] = 1
 
 
-def run_batch(plan: pa.Table | pd.DataFrame | Shipment, time_budget: float = 0.0) -> BatchResult:
+def run_batch(
+    model: Model, plan: pa.Table | pd.DataFrame | Shipment, time_budget: float = 0.0
+) -> BatchResult:
     """Run every row of ``plan`` (a slice of the run table: ``RunTable.batch``, ``.rows`` or
     ``.shipment``). A run that raises, returns non-finite outcomes or runs longer than
     ``time_budget`` seconds (if > 0) is recorded with status ``failed`` and a message; the
     batch goes on."""
     keep_run_arrays_on_the_heap()
+    tables = schemas(model)
     if isinstance(plan, Shipment):
         runs = plan.runs()
-        plan = plan.table()
+        plan = plan.table(tables.point)
     else:
         if isinstance(plan, pd.DataFrame):
             plan = pa.Table.from_pandas(plan, preserve_index=False)
         runs = ((row, int(row["seed"])) for row in plan.to_pylist())
-    with Watchdog(time_budget) if time_budget > 0 else nullcontext() as watchdog:
-        return _run_rows(plan, runs, watchdog, time_budget)
+    stoppable = time_budget > 0 and model.stoppable  # others are judged when they end
+    with Watchdog(time_budget) if stoppable else nullcontext() as watchdog:
+        return _run_rows(model, tables, plan, runs, watchdog, time_budget)
 
 
 def _run_rows(
+    model: Model,
+    tables: Schemas,
     plan: pa.Table,
     runs: Iterator[tuple[dict[str, Any], int]],
     watchdog: Watchdog | None,
     time_budget: float,
 ) -> BatchResult:
     n = plan.num_rows
-    outcomes = np.full((n, len(market.OUTCOMES)), np.nan)
+    outcomes = np.full((n, len(model.outcomes)), np.nan)
     status = np.full(n, STATUS_OK, dtype=object)
     message = np.full(n, None, dtype=object)
     elapsed = np.empty(n)
@@ -212,11 +202,12 @@ def _run_rows(
     for i, (point, seed) in enumerate(runs):
         start = time.perf_counter()
         try:
-            sim = run_point(point, seed, watchdog.start_run() if watchdog else None)
-            outcomes[i] = sim.outcomes
-            series.append(sim.series)
-            series_rows[i] = sim.series.shape[0]
-        except market.Stopped:
+            result = run_point(model, point, seed, watchdog.start_run() if watchdog else None)
+            outcomes[i] = outcome_values(model, result)
+            rows = series_values(model, result)
+            series.append(rows)
+            series_rows[i] = rows.shape[0]
+        except Stopped:
             outcomes[i] = np.nan
             status[i] = STATUS_FAILED
             message[i] = f"TimeBudgetExceeded: stopped after the time budget of {time_budget:g} s"
@@ -227,7 +218,14 @@ def _run_rows(
             if watchdog:
                 watchdog.end_run()
         elapsed[i] = time.perf_counter() - start
-    values = np.concatenate(series) if series else np.empty((0, len(market.SERIES) + 1))
+    over = np.zeros(n, dtype=bool)
+    if watchdog is None and time_budget > 0:
+        over = (elapsed > time_budget) & (status == STATUS_OK)
+        status[over], message[over] = (
+            STATUS_FAILED,
+            (f"TimeBudgetExceeded: ran past the time budget of {time_budget:g} s"),
+        )
+    values = np.concatenate(series) if series else np.empty((0, len(model.series) + 1))
     owner = np.repeat(np.arange(n), series_rows)  # each series row's run (batch position)
     with np.errstate(over="ignore"):  # stored as float32: too large a value becomes inf
         stored = values.astype(np.float32)
@@ -235,13 +233,23 @@ def _run_rows(
     finite[owner[~np.isfinite(stored).all(axis=1)]] = False
     nonfinite = (status == STATUS_OK) & ~finite
     status[nonfinite], message[nonfinite] = STATUS_FAILED, "non-finite outcome or series value"
+    outcomes[over] = np.nan  # as for a run stopped on time
+    keep = ~over[owner]
     return BatchResult(
-        _summary_table(plan, status, message, elapsed, outcomes),
-        _series_table(plan.column("run_id").take(owner), values[:, 0], stored[:, 1:]),
+        _summary_table(model, tables, plan, status, message, elapsed, outcomes),
+        _series_table(
+            model,
+            tables,
+            plan.column("run_id").take(owner[keep]),
+            values[keep, 0],
+            stored[keep, 1:],
+        ),
     )
 
 
 def _summary_table(
+    model: Model,
+    tables: Schemas,
     plan: pa.Table,
     status: np.ndarray,
     message: np.ndarray,
@@ -250,38 +258,44 @@ def _summary_table(
 ) -> pa.Table:
     """The batch's summary rows, built column by column in the declared schema."""
     columns: dict[str, pa.Array | pa.ChunkedArray] = {
-        f.name: plan.column(f.name).cast(f.type) for f in PLAN_SCHEMA
+        f.name: plan.column(f.name).cast(f.type) for f in tables.plan
     }
     columns["status"] = pa.array(status, type=pa.string())
     columns["message"] = pa.array(message, type=pa.string())
     columns["elapsed_s"] = pa.array(elapsed)
-    for j, name in enumerate(market.OUTCOMES):
+    for j, outcome in enumerate(model.outcomes):
         values = outcomes[:, j]
         missing = ~np.isfinite(values)
-        if name in market.FLAG_OUTCOMES:
-            columns[name] = pa.array(values != 0.0, mask=missing, type=pa.bool_())
+        if outcome.dtype is bool:
+            columns[outcome.name] = pa.array(values != 0.0, mask=missing, type=pa.bool_())
         else:
-            columns[name] = pa.array(values, mask=missing, type=pa.float64())
-    return pa.table(columns, schema=SUMMARY_SCHEMA)
+            columns[outcome.name] = pa.array(values, mask=missing, type=pa.float64())
+    return pa.table(columns, schema=tables.summary)
 
 
-def _series_table(run_ids: pa.ChunkedArray, steps: np.ndarray, series: np.ndarray) -> pa.Table:
-    """Series rows in the declared schema: run id, step, then a column per market.SERIES."""
+def _series_table(
+    model: Model, tables: Schemas, run_ids: pa.ChunkedArray, steps: np.ndarray, rows: np.ndarray
+) -> pa.Table:
+    """Series rows in the declared schema: run id, step, then a column per declared series."""
     columns = {"run_id": run_ids.cast(pa.string()), "step": pa.array(steps.astype(np.int32))}
-    for j, name in enumerate(market.SERIES):
-        columns[name] = pa.array(series[:, j])
-    return pa.table(columns, schema=SERIES_SCHEMA)
+    for j, series in enumerate(model.series):
+        columns[series.name] = pa.array(rows[:, j])
+    return pa.table(columns, schema=tables.series)
 
 
 def run_and_store(
     plan: pa.Table | pd.DataFrame | Shipment,
     directory: str,
     compression: str,
+    model: Model,
     provenance: dict[str, Any] | None = None,
     time_budget: float = 0.0,
 ) -> Receipt:
-    """Run a batch and store it in the dataset at ``directory``; the Dask task."""
-    result = run_batch(plan, time_budget)
-    part = write_batch(Path(directory), result.summary, result.series, compression, provenance)
+    """Run a batch of ``model``'s runs and store it in the dataset at ``directory``; the Dask
+    task."""
+    result = run_batch(model, plan, time_budget)
+    part = write_batch(
+        Path(directory), result.summary, result.series, compression, schemas(model), provenance
+    )
     seconds = float(pc.sum(result.summary.column("elapsed_s")).as_py() or 0.0)
     return Receipt(part, result.n_runs, result.n_failed, seconds)

@@ -1,8 +1,10 @@
 """Scheduling on Dask: the only module that imports distributed.
 
-``connect`` opens a client on an embedded LocalCluster (bound to 127.0.0.1) or on a running
-scheduler; ``map_batches`` keeps a bounded number of batches in flight and yields their results
-as they complete, so the driver never holds more than ``max_in_flight`` results.
+``connect`` opens a client on an embedded LocalCluster (bound to 127.0.0.1), on a running
+scheduler or on worker jobs of SLURM or PBS; ``map_batches`` keeps a bounded number of batches
+in flight and yields their results as they complete, so the driver never holds more than
+``max_in_flight`` results; ``check_dask_config`` refuses what is not a plain Dask setting, before
+any cluster starts.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import dask
 from distributed import Client, LocalCluster, Security, as_completed
 from distributed.comm.core import CommClosedError
 
-from segmark.pipeline.config import ClusterConfig, dask_settings
+from segmark.pipeline.config import ClusterConfig, ConfigError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -131,6 +133,41 @@ def dask_exports(nested: dict[str, Any]) -> list[str]:
         text = repr(value) if isinstance(value, bool | int | float | type(None)) else str(value)
         lines.append(f"export {name}={shlex.quote(text)}")
     return lines
+
+
+def dask_settings(nested: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``cluster.dask_config`` as Dask's dotted keys (``dask.config.set`` replaces a whole
+    subtree when given a nested mapping; dotted keys change only the leaves)."""
+    flat: dict[str, Any] = {}
+    for key, value in nested.items():
+        if isinstance(value, dict):
+            flat.update(dask_settings(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def check_dask_config(nested: dict[str, Any]) -> None:
+    """Every key of cluster.dask_config is a Dask setting and every value a plain one."""
+    for key, value in dask_settings(nested).items():
+        try:
+            default = dask.config.get(key)
+        except KeyError:
+            raise ConfigError(
+                f"cluster.dask_config.{key} is not a Dask setting: use the nested keys of "
+                "Dask's configuration reference (https://docs.dask.org/en/stable/configuration"
+                ".html), e.g. cluster.dask_config.distributed.worker.profile.enabled=true."
+            ) from None
+        if isinstance(default, dict):
+            raise ConfigError(
+                f"cluster.dask_config.{key} is a group of Dask settings ({', '.join(default)}), "
+                "not one: set its settings one by one."
+            )
+        if not isinstance(value, str | int | float | bool | type(None)):
+            raise ConfigError(
+                f"cluster.dask_config.{key} = {value!r}: give a plain value (text, number, "
+                "true/false or null)."
+            )
 
 
 class SchedulerLost(RuntimeError):

@@ -21,15 +21,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from segmark.kernels.market import MODEL_VERSION
+from segmark.models.interface import Model
 from segmark.pipeline import designs
-from segmark.pipeline.config import Config, ConfigError, validate_settings
+from segmark.pipeline.config import Config, ConfigError
 from segmark.pipeline.designs import Design
-from segmark.pipeline.params import BY_PATH, PARAMETER_COLUMNS, base_point
-from segmark.pipeline.store import PLAN_SCHEMA
-
-ID_COLUMNS = ("run_id", "point", "replicate", "seed")
-POINT_SCHEMA = pa.schema([field for field in PLAN_SCHEMA if field.name not in ID_COLUMNS])
+from segmark.pipeline.store import schemas
+from segmark.pipeline.validate import validate_settings
 
 
 def _digest(payload: Any, n_bytes: int) -> bytes:
@@ -50,17 +47,18 @@ def run_seed(root_seed: int, replicate: int, point: bytes | None = None) -> int:
     return int(sequence.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
-def run_id(point: bytes, replicate: int, seed: int, repeat: int = 0) -> str:
+def run_id(point: bytes, replicate: int, seed: int, tag: str, repeat: int = 0) -> str:
     """16 hex characters naming the run by its content: the point's digest, replicate, seed and
-    the model version; ``repeat`` counts earlier occurrences of the same point in the design
-    (Morris trajectories and lists can repeat a point), so every planned run has its own id."""
-    head, tail = _id_ends(point, repeat)
+    the model's name and version (``Model.tag``); ``repeat`` counts earlier occurrences of the
+    same point in the design (Morris trajectories and lists can repeat a point), so every
+    planned run has its own id."""
+    head, tail = _id_ends(point, tag, repeat)
     return hashlib.blake2b(f"{head}{replicate}|{seed}{tail}".encode(), digest_size=8).hexdigest()
 
 
-def _id_ends(point: bytes, repeat: int) -> tuple[str, str]:
+def _id_ends(point: bytes, tag: str, repeat: int) -> tuple[str, str]:
     """The parts of a run id's payload before and after ``replicate|seed``."""
-    return f"{point.hex()}|", f"|{MODEL_VERSION}" + (f"|{repeat}" if repeat else "")
+    return f"{point.hex()}|", f"|{tag}" + (f"|{repeat}" if repeat else "")
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,7 +68,7 @@ class RunTable:
     with every parameter column are made on demand for the runs a task needs."""
 
     points: pd.DataFrame  # one row per design point: every parameter column
-    points_arrow: pa.Table  # the same in Arrow (POINT_SCHEMA)
+    points_arrow: pa.Table  # the same in Arrow (Schemas.point)
     point: np.ndarray  # int64 (n_runs,)
     replicate: np.ndarray  # int32 (n_runs,)
     seed: np.ndarray  # int64 (n_runs,)
@@ -134,8 +132,9 @@ class Shipment:
     def __len__(self) -> int:
         return int(self.point.shape[0])
 
-    def table(self) -> pa.Table:
-        points = pa.Table.from_pylist(self.points, schema=POINT_SCHEMA)
+    def table(self, point_schema: pa.Schema) -> pa.Table:
+        """The runs as ``RunTable.batch`` rows (``point_schema``: ``Schemas.point``)."""
+        points = pa.Table.from_pylist(self.points, schema=point_schema)
         return _rows(points, self.local_point, self.run_id, self.point, self.replicate, self.seed)
 
     def runs(self) -> Iterator[tuple[dict[str, Any], int]]:
@@ -165,24 +164,29 @@ def _rows(
     return table
 
 
-def expand(cfg: Config, design: Design) -> RunTable:
-    """The run table of ``design``: its points in order, each repeated ``sweep.replicates``
-    times (replicate fastest).
+def expand(cfg: Config, model: Model, design: Design) -> RunTable:
+    """The run table of ``design`` (over ``cfg``'s validated values for the parameters it does
+    not set): its points in order, each repeated ``sweep.replicates`` times (replicate fastest).
+    Each distinct point passes the model's own check first.
 
     Built column-wise: per point one digest, per replicate one seed (common random numbers),
     per run one short hash, so a million runs take seconds, not minutes.
     """
-    base = base_point(cfg)
+    columns = model.columns()
+    base = {p.column: getattr(cfg, p.group)[p.name] for p in columns}
+    by_path = {p.path: p.column for p in columns}
     replicates = cfg.sweep.replicates
-    points = pd.DataFrame([{**base, **_columns(values)} for values in design.points])
-    points = points[[c.column for c in PARAMETER_COLUMNS]]
+    points = pd.DataFrame(
+        [{**base, **{by_path[path]: v for path, v in values.items()}} for values in design.points]
+    )
+    points = points[[p.column for p in columns]]
     records = points.to_dict("records")
-    for row, values in zip(records, design.points, strict=True):
-        _check_sampling(row, values)
     digests = [point_digest(row) for row in records]
     seen: dict[bytes, int] = {}
     repeats = []
-    for digest in digests:
+    for row, values, digest in zip(records, design.points, digests, strict=True):
+        if digest not in seen:
+            _check_point(model, row, values)
         repeats.append(seen.get(digest, 0))
         seen[digest] = repeats[-1] + 1
     n_runs = len(digests) * replicates
@@ -198,13 +202,13 @@ def expand(cfg: Config, design: Design) -> RunTable:
             dtype=np.int64,
             count=n_runs,
         )
-    ids = _run_ids(digests, repeats, replicates, seed)
-    arrow = pa.Table.from_pylist(records, schema=POINT_SCHEMA)
+    ids = _run_ids(digests, repeats, replicates, seed, model.tag)
+    arrow = pa.Table.from_pylist(records, schema=schemas(model).point)
     return RunTable(points, arrow, point, replicate, seed, ids)
 
 
 def _run_ids(
-    digests: list[bytes], repeats: list[int], replicates: int, seed: np.ndarray
+    digests: list[bytes], repeats: list[int], replicates: int, seed: np.ndarray, tag: str
 ) -> np.ndarray:
     """``run_id`` of every run (S16). Each point's part of the payload is hashed once and the
     hash state copied for each of its runs (blake2b is streaming: the same digest as hashing
@@ -214,7 +218,7 @@ def _run_ids(
     suffixes: list[bytes] = []
     formatted_for = None
     for p, (digest, repeat) in enumerate(zip(digests, repeats, strict=True)):
-        head, tail = _id_ends(digest, repeat)
+        head, tail = _id_ends(digest, tag, repeat)
         first = p * replicates
         seeds = seed[first : first + replicates]
         if formatted_for != (key := (tail, seeds.tobytes())):
@@ -230,21 +234,25 @@ def _run_ids(
     return ids
 
 
-def _columns(values: dict[str, Any]) -> dict[str, Any]:
-    return {BY_PATH[path].column: value for path, value in values.items()}
+def _check_point(model: Model, row: dict[str, Any], swept: dict[str, Any]) -> None:
+    """The model's own check of a point (a ConfigError naming the point's swept values)."""
+    if model.check is None:
+        return
+    try:
+        model.check(params(model, row))
+    except ValueError as error:
+        where = f" (at the design point {swept})" if swept else ""
+        raise ConfigError(f"{str(error).rstrip('.')}{where}.") from None
 
 
-def _check_sampling(point: dict[str, Any], swept: dict[str, Any]) -> None:
-    if point["model_sample_every"] > point["model_n_steps"]:
-        raise ConfigError(
-            f"model.sample_every = {point['model_sample_every']} exceeds model.n_steps = "
-            f"{point['model_n_steps']} at the design point {swept}: no time-series sample would "
-            "be taken; keep sample_every <= n_steps."
-        )
+def params(model: Model, row: dict[str, Any]) -> dict[str, Any]:
+    """A run's parameters by name, as ``simulate`` takes them, from a run-table row."""
+    return {p.name: row[p.column] for p in model.parameters}
 
 
-def plan(cfg: Config) -> tuple[Design, RunTable]:
-    """Validate ``cfg`` and expand its design into the run table. Writes nothing."""
-    validate_settings(cfg)
-    design = designs.build(cfg)
-    return design, expand(cfg, design)
+def plan(cfg: Config, model: Model) -> tuple[Design, RunTable]:
+    """Validate ``cfg`` for ``model`` and expand its design into the run table. Writes
+    nothing."""
+    validate_settings(cfg, model)
+    design = designs.build(cfg, model)
+    return design, expand(cfg, model, design)

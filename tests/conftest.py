@@ -9,7 +9,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +19,13 @@ from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 from segmark.kernels import market
-from segmark.pipeline import cli  # also registers the schema in Hydra's ConfigStore
-from segmark.pipeline.config import Config, ModelConfig, PolicyConfig, ShockConfig
+from segmark.kernels.parameters import EVENT_CAPITAL_LOSS, EVENT_FLOOD, EVENT_HARVEST, P
+from segmark.models.nk import MODEL as NK
+from segmark.pipeline.cli.compose import compose_overrides
+from segmark.pipeline.config import Config
 from segmark.pipeline.store import read_series, read_summary
 
-DEFAULTS = {**asdict(ModelConfig()), **asdict(PolicyConfig()), **asdict(ShockConfig())}
+DEFAULTS = {p.name: p.default for p in NK.parameters}
 # every friction off: no permits, crackdowns, self-reliance or rail outages; phones everywhere;
 # capital never binds
 FREE = {
@@ -49,11 +50,11 @@ def vector(**changes: float) -> np.ndarray:
 # (week, code, value, over): a ramp, a set, a harvest cut, a flood and a capital loss
 EVENTS = np.array(
     [
-        [2.0, market.PARAMS.index("permit_strictness"), 0.1, 5.0],
-        [4.0, market.PARAMS.index("pds_level"), 0.9, 1.0],
-        [6.0, market.EVENT_HARVEST, 0.5, 1.0],
-        [7.0, market.EVENT_FLOOD, 1.0, 1.0],
-        [9.0, market.EVENT_CAPITAL_LOSS, 0.7, 1.0],
+        [2.0, P.permit_strictness, 0.1, 5.0],
+        [4.0, P.pds_level, 0.9, 1.0],
+        [6.0, EVENT_HARVEST, 0.5, 1.0],
+        [7.0, EVENT_FLOOD, 1.0, 1.0],
+        [9.0, EVENT_CAPITAL_LOSS, 0.7, 1.0],
     ]
 )
 
@@ -63,7 +64,7 @@ SEGMARK = str(Path(sys.executable).with_name("segmark"))
 def make_config(*overrides: str) -> Config:
     """A typed Config from the shipped YAML tree plus overrides, composed as the CLI does."""
     with initialize_config_module(config_module="segmark.conf", version_base="1.3"):
-        cfg = compose(config_name="config", overrides=cli.with_axis_additions(list(overrides)))
+        cfg = compose(config_name="config", overrides=compose_overrides(list(overrides)))
     return OmegaConf.to_object(cfg)  # type: ignore[return-value]
 
 

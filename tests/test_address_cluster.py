@@ -14,13 +14,15 @@ import pytest
 from conftest import make_config
 from pandas.testing import assert_frame_equal
 
-from segmark.pipeline.config import ConfigError, validate_settings
+from segmark.models.nk import MODEL as NK
+from segmark.pipeline.config import ConfigError
 from segmark.pipeline.driver import run_sweep
 from segmark.pipeline.store import read_summary
+from segmark.pipeline.validate import validate_settings
 
 DASK = str(Path(sys.executable).with_name("dask"))
 SWEEP = (
-    "model=small",
+    "+preset=small",
     "model.n_steps=52",
     "sweep.axes.policy.permit_strictness=[0.0,1.0]",
     "sweep.replicates=2",
@@ -163,15 +165,15 @@ def test_tls_settings_are_checked(tmp_path: Path) -> None:
     files = [f"cluster.tls_ca_file={tls['ca']}", f"cluster.tls_cert={tls['cert']}"]
     with pytest.raises(ConfigError, match=r"cluster\.tls_key unset"):
         validate_settings(
-            make_config("cluster=address", "cluster.address=tls://127.0.0.1:1", *files)
+            make_config("cluster=address", "cluster.address=tls://127.0.0.1:1", *files), NK
         )
     files.append(f"cluster.tls_key={tls['key']}")
     with pytest.raises(ConfigError, match=r"starts with tls://"):
         validate_settings(
-            make_config("cluster=address", "cluster.address=tcp://127.0.0.1:1", *files)
+            make_config("cluster=address", "cluster.address=tcp://127.0.0.1:1", *files), NK
         )
     with pytest.raises(ConfigError, match="apply to cluster=address"):
-        validate_settings(make_config(*files))
+        validate_settings(make_config(*files), NK)
     with pytest.raises(ConfigError, match="no such file"):
         validate_settings(
             make_config(
@@ -179,5 +181,6 @@ def test_tls_settings_are_checked(tmp_path: Path) -> None:
                 "cluster.address=tls://127.0.0.1:1",
                 *files[:2],
                 "cluster.tls_key=/nonexistent.pem",
-            )
+            ),
+            NK,
         )

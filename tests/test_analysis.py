@@ -169,7 +169,7 @@ def test_morris_effects_of_a_known_function() -> None:
 def saltelli_dataset(tmp_path_factory: pytest.TempPathFactory, client) -> Path:
     cfg = make_config(
         "sweep=sensitivity",
-        "model=small",
+        "+preset=small",
         "model.n_steps=52",
         "sweep.samples=4",
         "sweep.replicates=2",
@@ -193,11 +193,11 @@ def test_sobol_from_a_real_saltelli_sweep_and_incomplete_designs_refused(
     failed = ds.summary.copy()
     failed["integrated"] = failed["integrated"].astype(object)
     failed.loc[3, ["status", "integrated", "integration_index"]] = ["failed", None, np.nan]
-    broken = Dataset(ds.path, failed, ds.manifest, ds.config)
+    broken = Dataset(ds.path, failed, ds.model, ds.manifest, ds.config)
     message = r"of 24 design points have failed runs \(1 failed runs in all\)"
     with pytest.raises(IncompleteDesign, match=message):
         sobol_indices(broken)
-    missing = Dataset(ds.path, ds.summary.drop(index=[0, 1]), ds.manifest, ds.config)
+    missing = Dataset(ds.path, ds.summary.drop(index=[0, 1]), ds.model, ds.manifest, ds.config)
     with pytest.raises(IncompleteDesign, match="lack stored runs"):
         sobol_indices(missing)
     with pytest.raises(AnalysisError, match="needs a morris design"):

@@ -11,21 +11,17 @@ import numpy as np
 import pytest
 from conftest import make_config
 
+from segmark.models.nk import MODEL as NK
+from segmark.models.nk.scenarios import ramp_events
+from segmark.models.ramps import values as ramp_values
 from segmark.pipeline import sweep as sweeps
 from segmark.pipeline.analysis.data import load
-from segmark.pipeline.analysis.hysteresis import (
-    bistability,
-    early_warnings,
-    kendall_tau,
-    loop_area_of,
-    loops,
-    warning_test,
-)
+from segmark.pipeline.analysis.early_warnings import early_warnings, kendall_tau, warning_test
+from segmark.pipeline.analysis.hysteresis import bistability, loop_area_of, loops
 from segmark.pipeline.analysis.report import write_report
 from segmark.pipeline.config import ConfigError
 from segmark.pipeline.driver import run_sweep
 from segmark.pipeline.run import run_one
-from segmark.pipeline.scenarios import ramp_events, ramp_values
 
 
 def test_ramp_values_follow_the_kernel_event_rule() -> None:
@@ -38,10 +34,10 @@ def test_ramp_values_follow_the_kernel_event_rule() -> None:
 
 
 def test_a_step_at_week_zero_is_the_plain_run_and_a_cycle_carries_state() -> None:
-    cfg = make_config("model=small", "model.n_steps=60", "policy.permit_strictness=0.25")
-    row = sweeps.expand(cfg, sweeps.designs.build(cfg)).rows().iloc[0].to_dict()
+    cfg = make_config("+preset=small", "model.n_steps=60", "policy.permit_strictness=0.25")
+    row = sweeps.plan(cfg, NK)[1].rows().iloc[0].to_dict()
     row["policy_permit_strictness"] = 0.25  # the default sweep's axis set it
-    plain = run_one(row)
+    plain = run_one(NK, row)
     step = dict(
         row,
         policy_permit_strictness=0.5,
@@ -51,7 +47,7 @@ def test_a_step_at_week_zero_is_the_plain_run_and_a_cycle_carries_state() -> Non
         model_ramp_to=0.25,
         model_ramp_hold=0,
     )
-    assert np.array_equal(run_one(step).outcomes, plain.outcomes)
+    assert np.array_equal(run_one(NK, step).outcomes, plain.outcomes)
     cycle = dict(
         step,
         model_ramp_shape="cycle",
@@ -60,22 +56,23 @@ def test_a_step_at_week_zero_is_the_plain_run_and_a_cycle_carries_state() -> Non
         model_ramp_hold=5,
         model_ramp_weeks=20,
     )
-    assert not np.array_equal(run_one(cycle).series, plain.series)
+    assert not np.array_equal(run_one(NK, cycle).series, plain.series)
 
 
 def test_ramps_are_checked_before_any_run() -> None:
-    base = ("model=small", "model.ramp_parameter=policy.permit_strictness")
+    base = ("+preset=small", "model.ramp_parameter=policy.permit_strictness")
     with pytest.raises(ConfigError, match=r"exceeds model\.n_steps"):
-        sweeps.plan(make_config(*base, "model.ramp_hold=50", "model.ramp_weeks=40"))
+        sweeps.plan(make_config(*base, "model.ramp_hold=50", "model.ramp_weeks=40"), NK)
     with pytest.raises(ConfigError, match=r"model.ramp_to \(for policy.permit_strictness\)"):
-        sweeps.plan(make_config(*base, "model.ramp_to=2.0"))
+        sweeps.plan(make_config(*base, "model.ramp_to=2.0"), NK)
     with pytest.raises(ConfigError, match="also sets it"):
         sweeps.plan(
             make_config(
                 "model.ramp_parameter=policy.crackdown",
                 "model.ramp_weeks=10",
                 "model.scenario=crackdown_2009",
-            )
+            ),
+            NK,
         )
 
 
@@ -129,7 +126,7 @@ def ramp_dataset(tmp_path_factory: pytest.TempPathFactory, client) -> Path:
     """sweep=ramp shrunk: the small model, ramps of 60 weeks a leg, 3 replicates."""
     cfg = make_config(
         "sweep=ramp",
-        "model=small",
+        "+preset=small",
         "model.n_steps=160",
         "model.sample_every=1",
         "model.ramp_parameter=policy.permit_strictness",

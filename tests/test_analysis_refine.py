@@ -12,9 +12,10 @@ import pytest
 from conftest import make_config
 
 from segmark.pipeline.analysis.data import load
-from segmark.pipeline.analysis.refine import _where, cli, refine
+from segmark.pipeline.analysis.refine import parse_where, refine
+from segmark.pipeline.cli.commands import refine_main as cli
 from segmark.pipeline.config import ConfigError
-from segmark.pipeline.driver import run_sweep
+from segmark.pipeline.driver import extending, run_sweep
 from segmark.pipeline.store import MANIFEST_FILE, scan
 
 AXIS = "policy.permit_strictness"
@@ -35,11 +36,17 @@ def coarse_sweep(root: Path, client) -> Path:
     return run_sweep(cfg, client=client, echo=lambda _: None).directory
 
 
+def refined(directory: Path, *args, client, **options):
+    """``refine`` with the engine's extension of the dataset on ``client``."""
+    with extending(directory, client=client) as extend:
+        return refine(directory, *args, extend=extend, **options)
+
+
 def test_refinement_reaches_the_width_in_the_same_dataset(tmp_path: Path, client, capsys) -> None:
     directory = coarse_sweep(tmp_path, client)
     before = load(directory)
     lines: list[str] = []
-    result = refine(
+    result = refined(
         directory, AXIS, 0.01, max_rounds=5, n_boot=500, client=client, echo=lines.append
     )
     widths = [result.initial.ci_width] + [r.ci_width for r in result.rounds]
@@ -80,7 +87,7 @@ def test_refinement_reaches_the_width_in_the_same_dataset(tmp_path: Path, client
 def test_refinement_stops_at_max_rounds_and_refuses_another_model(tmp_path: Path, client) -> None:
     directory = coarse_sweep(tmp_path, client)
     lines: list[str] = []
-    result = refine(
+    result = refined(
         directory, AXIS, 1e-4, max_rounds=1, n_boot=300, client=client, echo=lines.append
     )
     assert not result.reached and result.reason == "max_rounds"
@@ -92,7 +99,7 @@ def test_refinement_stops_at_max_rounds_and_refuses_another_model(tmp_path: Path
     manifest["model_version"] = "an-older-model"
     (directory / MANIFEST_FILE).write_text(json.dumps(manifest))
     with pytest.raises(ConfigError, match="model version"):
-        refine(directory, AXIS, 1e-4, max_rounds=1, n_boot=300, client=client, echo=print)
+        refined(directory, AXIS, 1e-4, max_rounds=1, n_boot=300, client=client, echo=print)
     assert load(directory).n_stored == n
 
 
@@ -110,9 +117,9 @@ def test_refinement_where_refines_one_slice_and_leaves_the_others(
     )
     directory = run_sweep(cfg, client=client, echo=lambda _: None).directory
     before = load(directory).summary
-    where = _where(["policy.transport_investment=0.3"])
+    where = parse_where(["policy.transport_investment=0.3"])
     assert where == {"policy.transport_investment": 0.3}
-    result = refine(
+    result = refined(
         directory, AXIS, 0.05, where=where, max_rounds=1, n_boot=200, client=client, echo=print
     )
     assert result.rounds and result.rounds[0].runs_added > 0

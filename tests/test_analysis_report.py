@@ -15,21 +15,23 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import make_config
 
+from segmark.models.nk import MODEL as NK
 from segmark.pipeline.analysis.data import load
 from segmark.pipeline.analysis.phase import phase_diagram
 from segmark.pipeline.analysis.report import write_report
 from segmark.pipeline.analysis.sensitivity import morris_effects
 from segmark.pipeline.analysis.tipping import fmt, tipping_threshold
 from segmark.pipeline.driver import run_sweep
-from segmark.pipeline.store import SUMMARY_SCHEMA
+from segmark.pipeline.store import schemas
 
 AXIS = "policy.permit_strictness"
 REPORT = str(Path(sys.executable).with_name("segmark-report"))
 
 
 def small_sweep(root: Path, name: str, client, *overrides: str) -> Path:
+    small = [] if "sweep=smoke" in overrides else ["+preset=small"]  # smoke takes it itself
     cfg = make_config(
-        "model=small",
+        *small,
         "model.n_steps=52",
         f"storage.root={root}",
         f"storage.dataset={name}",
@@ -150,7 +152,7 @@ def test_synthetic_dataset_with_a_known_threshold(smoke_dataset: Path, tmp_path:
     rows[5].update(status="failed", message="ValueError: synthetic", integrated=None)
     data = tmp_path / "synthetic"
     (data / "summary").mkdir(parents=True)
-    table = pa.Table.from_pylist(rows, schema=SUMMARY_SCHEMA)
+    table = pa.Table.from_pylist(rows, schema=schemas(NK).summary)
     pq.write_table(table, data / "summary" / "part-0.parquet")
     shutil.copy(smoke_dataset / "manifest.json", data)
     report = write_report(data, n_boot=1000)
@@ -177,7 +179,7 @@ def scenarios_dataset(tmp_path_factory: pytest.TempPathFactory, client) -> Path:
 
 
 def test_report_on_the_scenarios_sweep(scenarios_dataset: Path) -> None:
-    from segmark.pipeline.analysis.scenarios import scenario_table
+    from segmark.pipeline.analysis.historical import scenario_table
 
     report = write_report(scenarios_dataset, n_boot=100)
     numbers = json.loads(report.with_name("report.json").read_text())

@@ -10,7 +10,8 @@ import pytest
 from conftest import EVENTS, vector
 from numpy.testing import assert_allclose
 
-from segmark.kernels import market, network, reference
+from segmark.kernels import market, reference
+from segmark.models.nk import networks
 
 sys.path.insert(0, str(Path(__file__).parents[1]))  # benchmarks/ is not an installed package
 from benchmarks.peers import agents
@@ -49,7 +50,7 @@ def same(peer: agents.Result, twin: market.Simulation) -> None:
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("net_name", ["ring", "grid"])
 def test_agents_match_the_twin_with_events(net_name: str, case: str) -> None:
-    net = network.build(net_name, 9, extent_km=2000.0)  # long links: goods spend weeks in transit
+    net = networks.build(net_name, 9, extent_km=2000.0)  # long links: goods spend weeks in transit
     args = (net, vector(**CASES[case]), 7, 6, 60, 4)
     same(agents.simulate(*args, events=EVENTS), reference.simulate(*args, events=EVENTS))
 
@@ -57,5 +58,5 @@ def test_agents_match_the_twin_with_events(net_name: str, case: str) -> None:
 def test_agents_match_the_twin_on_the_north_korea_network() -> None:
     """Rail links, outages, permits, provinces and border units; a harvest week (38)."""
     params = vector(rail_outage_rate=0.3, phone_penetration=0.6)
-    args = (network.build("nk", 0), params, 3, 6, 40, 10)
+    args = (networks.build("nk", 0), params, 3, 6, 40, 10)
     same(agents.simulate(*args), reference.simulate(*args))

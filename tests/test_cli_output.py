@@ -23,7 +23,7 @@ def test_cli_prints_dashboard_finding_and_results_last(tmp_path: Path) -> None:
         "(grid design); axes: policy.permit_strictness (3)"
     )
     assert any(line.startswith("dask dashboard: http://127.0.0.1:") for line in out)
-    assert any("integrated national market goes from 100% to 0%" in line for line in out)
+    assert any("P(integrated national market) goes from 100% to 0%" in line for line in out)
     assert out[-1] == f"results: {tmp_path / 'printed'}"
     assert "6/6" in done.stderr  # the progress bar reached the end
     assert (tmp_path / "printed" / "tipping.png").stat().st_size > 10_000

@@ -14,61 +14,60 @@ from hydra import compose, initialize_config_module
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
-from segmark.kernels import market
+from segmark.kernels.parameters import PARAMETERS
+from segmark.models.nk import MODEL as NK
 from segmark.pipeline import cli
 from segmark.pipeline import sweep as sweeps
+from segmark.pipeline.cli.compose import compose_overrides
 from segmark.pipeline.config import ConfigError, geomspace, linspace, to_yaml
 from segmark.pipeline.driver import plan_sweep
-from segmark.pipeline.params import KERNEL_COLUMNS, PARAMETER_COLUMNS
 
-CONF = Path(__file__).parents[1] / "conf"
+ROOT = Path(__file__).parents[1]
+CONF = ROOT / "conf"  # the engine's groups
+NK_CONF = ROOT / "models" / "nk" / "conf"  # the nk model's own groups
 
 
 def _options(group: str) -> list[str]:
-    root = Path(__file__).parents[1] / "conf" / group
+    root = (CONF if group in ("cluster", "storage") else NK_CONF) / group
     return sorted(p.stem for p in root.glob("*.yaml"))
 
 
 @pytest.mark.parametrize(
     ("group", "option"),
-    [
-        (g, o)
-        for g in ("model", "policy", "shock", "sweep", "cluster", "storage")
-        for o in _options(g)
-    ],
+    [(g, o) for g in ("preset", "sweep", "cluster", "storage") for o in _options(g)],
 )
 def test_every_shipped_option_composes(
     group: str, option: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")  # sbatch, qsub
-    overrides = [f"{group}={option}"]
+    overrides = [f"{'+' if group == 'preset' else ''}{group}={option}"]
     if group == "cluster" and option == "address":
         overrides.append("cluster.address=tcp://127.0.0.1:8786")
     cfg = make_config(*overrides)
-    sweeps.plan(cfg)
+    sweeps.plan(cfg, NK)
 
 
 def test_shipped_sweeps_have_the_promised_sizes() -> None:
     default = make_config()
-    design, runs = sweeps.plan(default)
+    design, runs = sweeps.plan(default, NK)
     assert list(design.grid) == ["policy.permit_strictness"]
-    assert default.policy.phone_penetration == 1.0  # the default sweep's informed market
+    assert default.policy["phone_penetration"] == 1.0  # the default sweep's informed market
     assert len(runs) >= 500
     smoke = make_config("sweep=smoke")
-    design, runs = sweeps.plan(smoke)
-    assert smoke.model.n_regions == 40  # the smoke sweep picks the small model
+    design, runs = sweeps.plan(smoke, NK)
+    assert smoke.model["n_regions"] == 40  # the smoke sweep picks the small preset
     assert len(design.grid["policy.permit_strictness"]) == 3 and len(runs) == 6
     sizes = make_config("sweep=finite_size")
-    design, runs = sweeps.plan(sizes)
-    assert sizes.model.network == "geometric" and sizes.model.extent_km == 500.0
+    design, runs = sweeps.plan(sizes, NK)
+    assert sizes.model["network"] == "geometric" and sizes.model["extent_km"] == 500.0
     assert design.grid["model.n_regions"] == [50, 100, 200, 400, 800] and len(runs) == 275
 
 
-def test_every_kernel_parameter_is_a_config_column() -> None:
-    assert len(KERNEL_COLUMNS) == len(market.PARAMS)
-    names = [c.column for c in PARAMETER_COLUMNS]
-    assert len(names) == len(set(names))
-    assert all(column in names for column in KERNEL_COLUMNS)
+def test_every_kernel_parameter_is_a_parameter_of_the_model() -> None:
+    assert all(NK.parameter(p.path) is p for p in PARAMETERS)
+    columns = [p.column for p in NK.parameters]
+    assert len(columns) == len(set(columns))
+    assert NK.tag == "nk-6"
 
 
 def test_ranges_expand_to_lists() -> None:
@@ -76,13 +75,15 @@ def test_ranges_expand_to_lists() -> None:
     assert linspace(0.3, 0.3, 1) == [0.3]
     assert geomspace(0.01, 1, 3) == [0.01, 0.1, 1.0]
     cfg = make_config("sweep.axes.policy.permit_strictness=${linspace:0,1,3}")
-    assert sweeps.plan(cfg)[0].grid == {"policy.permit_strictness": [0.0, 0.5, 1.0]}
+    assert sweeps.plan(cfg, NK)[0].grid == {"policy.permit_strictness": [0.0, 0.5, 1.0]}
 
 
 # (command-line overrides, text the error must contain). Each is refused before any work.
 BAD_INPUTS = [
-    (["policy.foo=1"], "policy.foo is not a setting: policy has permit_strictness"),
-    (["shock.harvest=0.1"], "shock.harvest is not a setting"),
+    (["policy.foo=1"], "policy.foo is not a parameter of model nk: policy has permit_strictness"),
+    (["shock.harvest=0.1"], "shock.harvest is not a parameter of model nk"),
+    (["model.name=lake"], "model.name: choose the model with model=<name>"),
+    (["model=nosuch"], "model='nosuch' is not an installed model: choose one of"),
     (["sweep.axis=1"], "sweep.axis is not a setting"),
     (["policy.permit_strictness=abc"], "policy.permit_strictness = 'abc' is not a number"),
     (["policy.permit_strictness=1.5"], "policy.permit_strictness = 1.5 is out of range: allowed"),
@@ -135,6 +136,7 @@ BAD_INPUTS = [
     (["model.demand_elasticity=0.01"], "model.demand_elasticity = 0.01 is out of range"),
     (["sweep.name=../../elsewhere"], "sweep.name = '../../elsewhere': a sweep name becomes"),
     (["sweep.axes.model.n_steps=[2,3]"], "model.sample_every = 4 exceeds model.n_steps = 2"),
+    (["-m", "model=nk,nk"], "model: one model per invocation"),
     (["-m", "policy.permit_strictness=0.1,1.5"], "policy.permit_strictness = 1.5 is out of"),
     (["policy.trader_capital=${model.n_regions}"], "policy.trader_capital = 200.0 is out of"),
 ]
@@ -167,7 +169,7 @@ def test_bad_input_is_refused_before_any_work(
     _refusal(captured.err, captured.out, expected, tmp_path)
 
 
-@pytest.mark.parametrize(("overrides", "expected"), [BAD_INPUTS[0], BAD_INPUTS[4], BAD_INPUTS[16]])
+@pytest.mark.parametrize(("overrides", "expected"), [BAD_INPUTS[0], BAD_INPUTS[6], BAD_INPUTS[18]])
 def test_the_command_refuses_bad_input(overrides: list[str], expected: str, tmp_path: Path) -> None:
     done = run_cli(*overrides, f"storage.root={tmp_path}/runs", cwd=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
@@ -178,41 +180,45 @@ def test_a_foreign_directory_is_never_written_into(tmp_path: Path) -> None:
     cfg = make_config("sweep=smoke", f"storage.root={tmp_path}", "storage.dataset=mine")
     (tmp_path / "mine").mkdir()
     with pytest.raises(ConfigError, match="exists but is not a segmark dataset"):
-        plan_sweep(cfg)
+        plan_sweep(cfg, NK)
 
 
-def test_schema_rejects_unknown_keys_and_types_in_compose() -> None:
-    """Below the CLI's preflight, Hydra's structured schema refuses the same inputs."""
+def test_validation_refuses_what_the_preflight_refuses() -> None:
+    """Below the CLI's preflight, validation of a composed config refuses the same inputs by the
+    model's table; Hydra's structured schema refuses unknown engine keys."""
+    with pytest.raises(ConfigError, match=r"policy\.foo is not a parameter of model nk"):
+        sweeps.plan(make_config("+policy.foo=1"), NK)
+    with pytest.raises(ConfigError, match=r"policy\.permit_strictness = .abc. is not a number"):
+        sweeps.plan(make_config("policy.permit_strictness=abc"), NK)
     with initialize_config_module(config_module="segmark.conf", version_base="1.3"):
         with pytest.raises(ConfigCompositionException) as unknown:
-            compose(config_name="config", overrides=["policy.foo=1"])
-        assert "Key 'foo' not in 'PolicyConfig'" in str(unknown.value.__cause__)
-        with pytest.raises(ConfigCompositionException) as wrong_type:
-            compose(config_name="config", overrides=["policy.permit_strictness=abc"])
-        assert "could not be converted to Float" in str(wrong_type.value.__cause__)
+            compose(config_name="config", overrides=compose_overrides(["sweep.foo=1"]))
+        assert "Key 'foo' not in 'SweepConfig'" in str(unknown.value.__cause__)
 
 
 def test_interpolations_are_checked_after_composition() -> None:
     cfg = make_config("policy.crackdown=${policy.permit_strictness}")
-    sweeps.plan(cfg)
-    assert cfg.policy.crackdown == cfg.policy.permit_strictness == 0.7
+    sweeps.plan(cfg, NK)
+    assert cfg.policy["crackdown"] == cfg.policy["permit_strictness"] == 0.7
 
 
 def test_every_config_group_is_packaged() -> None:
     """A config group folder missing from pyproject's packages would not install."""
     import tomllib
 
-    root = Path(__file__).parents[1]
-    packages = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
-    groups = {p.name for p in (root / "conf").iterdir() if p.is_dir() and p.name != "__pycache__"}
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    groups = {p.name for p in CONF.iterdir() if p.is_dir() and p.name != "__pycache__"}
     assert {f"segmark.conf.{g}" for g in groups} <= set(packages["packages"])
     assert all(packages["package-data"][f"segmark.conf.{g}"] == ["*.yaml"] for g in groups)
+    assert "segmark.models.nk.conf" in packages["packages"]  # its groups: package data
+    assert packages["package-data"]["segmark.models.nk.conf"] == ["*/*.yaml"]
+    assert not list(NK_CONF.glob("*/*/*.yaml"))  # nothing deeper than the pattern reaches
 
 
 @pytest.mark.parametrize(
     "overrides",
     [
-        *([f"sweep={p.stem}"] for p in sorted(CONF.glob("sweep/*.yaml"))),
+        *([f"sweep={p.stem}"] for p in sorted(NK_CONF.glob("sweep/*.yaml"))),
         *([f"cluster={p.stem}"] for p in sorted(CONF.glob("cluster/*.yaml"))),
         ["sweep.name=yes", "policy.crackdown=1e-3", "storage.dataset=x"],
         ["sweep.axes.model.network=[grid,ring]", "model.scenario=crackdown_2009"],

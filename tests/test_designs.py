@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from conftest import make_config
 
+from segmark.models.nk import MODEL as NK
 from segmark.pipeline import sweep as sweeps
 from segmark.pipeline.config import ConfigError
 
@@ -21,7 +22,7 @@ SAMPLED = (
 
 
 def run_table(*overrides: str):
-    design, table = sweeps.plan(make_config(*overrides))
+    design, table = sweeps.plan(make_config(*overrides), NK)
     return design, table.rows()
 
 

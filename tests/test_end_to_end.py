@@ -16,23 +16,19 @@ from conftest import make_config
 from omegaconf import OmegaConf
 
 from segmark.kernels import market
+from segmark.models.nk import MODEL as NK
 from segmark.pipeline import provenance
 from segmark.pipeline import sweep as sweeps
-from segmark.pipeline.params import PARAMETER_COLUMNS
 from segmark.pipeline.run import run_one
-from segmark.pipeline.store import (
-    PLAN_SCHEMA,
-    SERIES_SCHEMA,
-    SUMMARY_SCHEMA,
-    read_manifest,
-    read_provenance,
-)
+from segmark.pipeline.store import read_manifest, read_provenance, schemas
+
+TABLES = schemas(NK)
 
 
 @pytest.fixture(scope="module")
 def plan() -> pd.DataFrame:
     cfg = make_config("sweep=smoke")
-    return sweeps.plan(cfg)[1].rows()
+    return sweeps.plan(cfg, NK)[1].rows()
 
 
 def test_dataset_layout(smoke_dataset: Path) -> None:
@@ -50,35 +46,36 @@ def test_dataset_layout(smoke_dataset: Path) -> None:
     assert manifest["status"] == "complete"
     assert manifest["runs_planned"] == manifest["runs_stored"] == 6
     assert manifest["runs_failed"] == 0
+    assert manifest["model_version"] == "nk-6" and manifest["model"] == NK.describe()
     config = OmegaConf.load(smoke_dataset / "config.yaml")
     assert config.sweep.name == "smoke" and config.model.n_regions == 40
 
 
 def test_summary_matches_the_run_table_row_by_row(smoke_dataset: Path, plan: pd.DataFrame) -> None:
     table = ds.dataset(smoke_dataset / "summary", format="parquet").to_table()
-    assert table.schema.equals(SUMMARY_SCHEMA)
+    assert table.schema.equals(TABLES.summary)
     summary = table.to_pandas().set_index("run_id").loc[plan["run_id"]].reset_index()
     assert len(summary) == len(plan) == 6 and summary["run_id"].is_unique
-    for column in [c.column for c in PARAMETER_COLUMNS] + ["point", "replicate", "seed"]:
+    for column in [p.column for p in NK.parameters] + ["point", "replicate", "seed"]:
         assert summary[column].tolist() == plan[column].tolist(), column
     assert summary["status"].eq("ok").all() and summary["message"].isna().all()
     # Each stored outcome is what the kernel gives for that row's parameters and seed.
     for row in plan.to_dict("records"):
-        expected = run_one(row).outcomes
+        expected = run_one(NK, row).outcomes
         stored = summary.loc[summary.run_id == row["run_id"], list(market.OUTCOMES)]
         assert np.allclose(stored.to_numpy(dtype=float)[0], expected, rtol=0, atol=0)
 
 
 def test_plan_file_is_the_run_table(smoke_dataset: Path, plan: pd.DataFrame) -> None:
     stored = pd.read_parquet(smoke_dataset / "plan.parquet")
-    assert ds.dataset(smoke_dataset / "plan.parquet").schema.equals(PLAN_SCHEMA)
+    assert ds.dataset(smoke_dataset / "plan.parquet").schema.equals(TABLES.plan)
     assert stored["run_id"].tolist() == plan["run_id"].tolist()
     assert stored["seed"].tolist() == plan["seed"].tolist()
 
 
 def test_timeseries_read_back(smoke_dataset: Path, plan: pd.DataFrame) -> None:
     table = ds.dataset(smoke_dataset / "timeseries", format="parquet").to_table()
-    assert table.schema.equals(SERIES_SCHEMA)
+    assert table.schema.equals(TABLES.series)
     series = pd.read_parquet(smoke_dataset / "timeseries")
     per_run = series.groupby("run_id")["step"].apply(list)
     steps = list(range(4, 105, 4))  # small model: 104 weeks sampled every 4
@@ -112,7 +109,7 @@ def test_provenance_in_every_part_and_the_manifest(smoke_dataset: Path) -> None:
     records = [read_provenance(part) for part in parts]
     assert all(record == records[0] for record in records)
     record = records[0]
-    assert record["model_version"] == market.MODEL_VERSION
+    assert record["model_version"] == NK.tag
     assert record["root_seed"] == 1
     assert record["versions"]["numba"] and record["versions"]["segmark"]
     installed = {name: metadata.version(name) for name in provenance.PACKAGES}

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow
 
 N_RUNS = 2000
 SWEEP = (
-    "model=small",
+    "+preset=small",
     "model.n_steps=100",
     "sweep.axes.policy.permit_strictness=${linspace:0,1,25}",
     "sweep.replicates=80",

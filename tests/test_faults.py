@@ -20,12 +20,12 @@ from conftest import SEGMARK, frames, local_client, make_config, run_cli, run_cl
 from distributed import Client
 from pandas.testing import assert_frame_equal
 
-from segmark.kernels.market import MODEL_VERSION
+from segmark.models.nk import MODEL as NK
 from segmark.pipeline.driver import run_sweep
 from segmark.pipeline.store import read_manifest, scan, write_manifest
 
 SWEEP = (
-    "model=small",
+    "+preset=small",
     "model.n_steps=1500",
     "sweep.axes.policy.permit_strictness=${linspace:0,1,6}",
     "sweep.replicates=6",
@@ -131,7 +131,7 @@ def test_no_temporary_files_are_left_behind(tmp_path: Path, client: Client) -> N
         "storage.dataset=clean",
     )
 
-    write_manifest(directory, status="incomplete", model_version=MODEL_VERSION)
+    write_manifest(directory, status="incomplete", model_version=NK.tag)
     run_sweep(cfg, echo=lambda _: None, client=client)
     leftovers = [p.name for p in directory.rglob("*") if p.name.startswith(".") or "dead" in p.name]
     assert leftovers == []

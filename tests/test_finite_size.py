@@ -18,6 +18,7 @@ import pytest
 from conftest import FREE, SETTLED, vector
 
 from segmark.kernels import market, network
+from segmark.models.nk import networks
 
 SIZES = (50, 200, 800)
 SEEDS = (0, 1)
@@ -33,7 +34,7 @@ def outcomes(net: network.Network, **changes: float) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("kind", ["geometric", "grid"])
 @pytest.mark.parametrize("n_regions", SIZES)
 def test_stylized_facts_hold_at_every_network_size(kind: str, n_regions: int) -> None:
-    net = network.build(kind, n_regions)
+    net = networks.build(kind, n_regions)
     assert net.n_nodes == n_regions
     free = outcomes(net, **FREE, **SETTLED)
     base = outcomes(net)
@@ -52,7 +53,7 @@ def test_stylized_facts_hold_at_every_network_size(kind: str, n_regions: int) ->
 
 @pytest.mark.parametrize("kind", ["geometric", "grid"])
 def test_a_finer_cut_of_the_territory_has_shorter_links(kind: str) -> None:
-    km = [network.build(kind, n).edge_km.mean() for n in SIZES]
+    km = [networks.build(kind, n).edge_km.mean() for n in SIZES]
     assert km[0] > km[1] > km[2]
     assert km[0] > 2.5 * km[2]  # 16x the regions: links about a quarter as long (1 / sqrt 16)
 
@@ -63,7 +64,7 @@ def test_on_the_finest_network_more_passes_a_week_restore_the_integrated_market(
     a week integrate it, as full-gap passes do, while removing the units' shocks does not.
     Measured at nk-6 over seeds 0-3: index 0.39 (none integrated), 0.97 and 0.93 (all), 0.37
     (none); the 0.5 threshold sits far from each."""
-    net = network.build("geometric", 800)
+    net = networks.build("geometric", 800)
     informed = {"phone_penetration": 1.0, "crackdown": 0.0, "permit_strictness": 0.0}
     index = market.OUTCOMES.index("integrated")
 

@@ -8,6 +8,7 @@ import shutil
 import pytest
 from conftest import make_config
 
+from segmark.models.nk import MODEL as NK
 from segmark.pipeline import sweep as sweeps
 from segmark.pipeline.config import ConfigError
 from segmark.pipeline.schedule import jobqueue_cluster
@@ -43,7 +44,7 @@ def test_job_script_carries_the_site_settings(
 ) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
     cfg = make_config(f"cluster={kind}", *SITE)
-    sweeps.plan(cfg)
+    sweeps.plan(cfg, NK)
     cluster = jobqueue_cluster(cfg.cluster)
     try:
         script = cluster.job_script()
@@ -77,11 +78,11 @@ def test_bad_jobqueue_settings_are_refused(
 ) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
     with pytest.raises(ConfigError) as refused:
-        sweeps.plan(make_config("cluster=slurm", override))
+        sweeps.plan(make_config("cluster=slurm", override), NK)
     assert expected in str(refused.value)
 
 
 def test_a_machine_without_the_submit_command_is_told_so(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(ConfigError, match="submits worker jobs with sbatch, which is not"):
-        sweeps.plan(make_config("cluster=slurm"))
+        sweeps.plan(make_config("cluster=slurm"), NK)

@@ -20,6 +20,7 @@ from segmark.kernels import (
     reference,
     weeks,
 )
+from segmark.models.nk import networks
 
 NETWORKS = {
     "pair": network.ring(2),
@@ -115,7 +116,7 @@ def test_kernel_matches_reference_with_events_and_fewer_goods(n_goods: int) -> N
 
 def test_kernel_matches_reference_on_the_north_korea_network() -> None:
     """A short run on the real network: the twin follows it on 179 units and rail links too."""
-    net = network.build("nk", 0)
+    net = networks.build("nk", 0)
     params = vector(rail_days=8.0)  # some rail links take a week or more
     same(market.simulate(net, params, 3, 6, 14, 7), reference.simulate(net, params, 3, 6, 14, 7))
 
@@ -135,7 +136,7 @@ def test_goods_are_conserved(case: str) -> None:
     """production + imports = consumption + exports + spoilage + confiscation + flood losses
     + change in market stocks + goods in transit + change in the state's PDS stock."""
     params = vector(**CASES[case])
-    sim = market.simulate(network.build("nk", 0), params, 2, 6, 60, 6, events=EVENTS)
+    sim = market.simulate(networks.build("nk", 0), params, 2, 6, 60, 6, events=EVENTS)
     ledger = dict(zip(market.LEDGER, sim.ledger, strict=True))
     sources = ledger["produced"] + ledger["imported"]
     uses = sum(v for k, v in ledger.items() if k not in ("produced", "imported"))
@@ -224,7 +225,7 @@ def test_gini() -> None:
 
 @pytest.mark.parametrize("net_name", [*NETWORKS, "nk"])
 def test_network_arrays_are_consistent(net_name: str) -> None:
-    net = network.build("nk", 0) if net_name == "nk" else NETWORKS[net_name]
+    net = networks.build("nk", 0) if net_name == "nk" else NETWORKS[net_name]
     assert (net.edge_u < net.edge_v).all()
     assert net.indptr[0] == 0 and net.indptr[-1] == 2 * net.n_edges
     for i in range(net.n_nodes):
@@ -252,7 +253,7 @@ def test_synthetic_edges_are_straight_lines() -> None:
 
 def test_the_north_korea_network() -> None:
     """Built from the packaged data: 179 units, the 2008 census, real rail lines, roles."""
-    net = network.build("nk", 0)
+    net = networks.build("nk", 0)
     names = net.names
     assert net.n_nodes == 179
     assert [names[i] for i in net.trio] == ["Pyongyang", "Sinuiju City", "Hyesan City"]
@@ -282,10 +283,10 @@ def test_network_kinds() -> None:
     assert network.grid(9).n_edges == 12
     assert network.ring(5).n_edges == 5
     assert network.ring(2).n_edges == 1
-    assert network.build("geometric", 30) is network.build("geometric", 30)
-    assert network.build("nk", 0) is network.build("nk", 5)  # sizes do not apply to nk
+    assert networks.build("geometric", 30) is networks.build("geometric", 30)
+    assert networks.build("nk", 0) is networks.build("nk", 5)  # sizes do not apply to nk
     with pytest.raises(ValueError, match="network kind"):
-        network.build("torus", 5)
+        networks.build("torus", 5)
 
 
 def test_window_sampling_and_activity_helpers() -> None:
@@ -300,7 +301,7 @@ def test_window_sampling_and_activity_helpers() -> None:
 
 
 def test_landscape() -> None:
-    net = network.build("nk", 0)
+    net = networks.build("nk", 0)
     table = goods.table(6)
     land = market.draw_landscape(net, table, 0.0, np.random.default_rng(1))
     # national output = demand less imports plus exports (before the floor)

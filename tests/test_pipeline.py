@@ -20,28 +20,32 @@ from conftest import frames, make_config
 from distributed import Client
 from pandas.testing import assert_frame_equal
 
-from segmark.kernels import network
-from segmark.pipeline import cost, driver, store
+from segmark.kernels.nk import north_korea
+from segmark.models.nk import MODEL as NK
+from segmark.models.nk import networks
+from segmark.pipeline import batching, driver, estimates, store
 from segmark.pipeline import run as run_module
 from segmark.pipeline import sweep as sweeps
-from segmark.pipeline.cli import report
+from segmark.pipeline.batching import Batcher
+from segmark.pipeline.cli.sweep import report
 from segmark.pipeline.config import ConfigError
-from segmark.pipeline.driver import Batcher, run_sweep
+from segmark.pipeline.driver import run_sweep
 from segmark.pipeline.run import run_and_store, run_batch
 from segmark.pipeline.store import (
-    SERIES_SCHEMA,
-    SUMMARY_SCHEMA,
     drop_duplicates,
     read_manifest,
     read_provenance,
     read_series,
     read_summary,
     scan,
+    schemas,
     write_manifest,
 )
 
+TABLES = schemas(NK)
+
 SWEEP = (
-    "model=small",
+    "+preset=small",
     "model.n_steps=60",
     "sweep.axes.policy.permit_strictness=[0.0,0.4,0.8]",
     "sweep.replicates=3",
@@ -188,12 +192,12 @@ def test_copies_that_differ_are_an_error(tmp_path: Path, client: Client) -> None
 
 def test_a_retried_task_rewrites_its_part_instead_of_adding_one(tmp_path: Path) -> None:
     cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=twice")
-    plan = sweeps.plan(cfg)[1].rows()
+    plan = sweeps.plan(cfg, NK)[1].rows()
     directory = tmp_path / "twice"
     for sub in ("summary", "timeseries"):
         (directory / sub).mkdir(parents=True)
-    first = run_and_store(plan.head(3), str(directory), "zstd")
-    again = run_and_store(plan.head(3), str(directory), "zstd")  # Dask reran the task
+    first = run_and_store(plan.head(3), str(directory), "zstd", NK)
+    again = run_and_store(plan.head(3), str(directory), "zstd", NK)  # Dask reran the task
     assert first.part == again.part and first.n_runs == 3
     stored = scan(directory)
     assert len(stored) == 3 and stored.duplicates == 0
@@ -203,23 +207,25 @@ def test_the_part_index_reads_each_part_once_per_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cfg = make_config(*SWEEP)
-    plan = sweeps.plan(cfg)[1].rows()
+    plan = sweeps.plan(cfg, NK)[1].rows()
     for sub in ("summary", "timeseries"):
         (tmp_path / sub).mkdir()
     reads: list[str] = []
-    real_read = store._read_ids
+    real_read = store.index._read_ids
     monkeypatch.setattr(
-        store, "_read_ids", lambda part, verify: reads.append(part.name) or real_read(part, verify)
+        store.index,
+        "_read_ids",
+        lambda part, verify: reads.append(part.name) or real_read(part, verify),
     )
     index = store.PartIndex(tmp_path)
-    first = run_and_store(plan.head(3), str(tmp_path), "zstd")
+    first = run_and_store(plan.head(3), str(tmp_path), "zstd", NK)
     index.add(first.part)
     index.add(first.part)  # unchanged: not read again
-    second = run_and_store(plan.iloc[3:5], str(tmp_path), "zstd")
+    second = run_and_store(plan.iloc[3:5], str(tmp_path), "zstd", NK)
     index.update()  # finds the part no receipt named
     assert reads == [f"part-{first.part}.parquet", f"part-{second.part}.parquet"]
     assert len(index.stored()) == 5
-    again = run_and_store(plan.head(3), str(tmp_path), "zstd")  # a rerun rewrites the part
+    again = run_and_store(plan.head(3), str(tmp_path), "zstd", NK)  # a rerun rewrites the part
     assert again.part == first.part
     index.update()
     assert reads[-1] == f"part-{first.part}.parquet" and len(reads) == 3
@@ -248,9 +254,9 @@ def test_model_version_change_is_refused(tmp_path: Path, client: Client) -> None
 
 def test_failed_run_is_recorded_and_retry_failed_reruns_it(tmp_path: Path) -> None:
     cfg = make_config(*SWEEP)
-    plan = sweeps.plan(cfg)[1].rows(slice(0, 3))
+    plan = sweeps.plan(cfg, NK)[1].rows(slice(0, 3))
     plan.loc[1, "model_network"] = "torus"  # the network builder raises for this run
-    result = run_batch(plan)
+    result = run_batch(NK, plan)
     summary = result.summary.to_pandas()
     assert summary["status"].tolist() == ["ok", "failed", "ok"]
     assert summary.loc[1, "message"].startswith("ValueError: network kind must be one of")
@@ -264,21 +270,21 @@ def test_non_finite_outcomes_and_series_are_failed_runs_with_their_series_kept(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     cfg = make_config(*SWEEP)
-    plan = sweeps.plan(cfg)[1].rows(slice(0, 4))
+    plan = sweeps.plan(cfg, NK)[1].rows(slice(0, 4))
     real_run = run_module.run_point
     # run 1: a NaN outcome; run 2: a series value finite in float64 but not in float32
     spoil = {1: ("outcomes", np.nan), 2: ("series", 1e39)}
     calls = iter(range(len(plan)))  # the batch runs its rows in order
 
-    def spoiled(point: dict, seed: int, stop: np.ndarray | None = None):
-        sim = real_run(point, seed, stop)
+    def spoiled(model, point: dict, seed: int, stop: np.ndarray | None = None):
+        sim = real_run(model, point, seed, stop)
         if (i := next(calls)) in spoil:
             field, value = spoil[i]
             getattr(sim, field).flat[-1] = value
         return sim
 
     monkeypatch.setattr(run_module, "run_point", spoiled)
-    result = run_batch(plan)
+    result = run_batch(NK, plan)
     summary = result.summary.to_pandas()
     assert summary["status"].tolist() == ["ok", "failed", "failed", "ok"]
     assert summary["message"].tolist()[1:3] == ["non-finite outcome or series value"] * 2
@@ -298,7 +304,7 @@ def test_retry_failed_reruns_failed_runs_with_their_seeds(tmp_path: Path, client
     victim = table.run_id.iloc[0]
     table.loc[0, ["status", "message"]] = ["failed", "RuntimeError: injected"]
     table.loc[0, ["price_dispersion", "trade_share"]] = np.nan
-    table.to_parquet(part, schema=SUMMARY_SCHEMA, index=False)
+    table.to_parquet(part, schema=TABLES.summary, index=False)
     assert scan(directory).failed == {victim}
     lines: list[str] = []
     rerun = make_config(
@@ -339,12 +345,12 @@ def test_an_interrupted_sweep_is_marked_incomplete(
 
 
 def test_batcher_sizes_tasks_from_run_times() -> None:
-    table = sweeps.plan(make_config(*SWEEP, "sweep.replicates=1000"))[1]
+    table = sweeps.plan(make_config(*SWEEP, "sweep.replicates=1000"), NK)[1]
     todo = np.arange(len(table) // 3)  # the first 1000 runs still to do
     batcher = Batcher(table, todo, fixed_size=0, task_seconds=0.5, workers=2, prior_seconds=0.01)
     batches = iter(batcher)
     # from the prior, a fifth of a task: 0.1 s / 10 ms
-    assert len(next(batches)) == round(0.5 / driver.PRIOR_SHARE / 0.01) == 10
+    assert len(next(batches)) == round(0.5 / batching.PRIOR_SHARE / 0.01) == 10
     batcher.observe(10, 0.02)  # the first receipt replaces the prior: 2 ms a run
     assert batcher.run_seconds == 0.002
     batcher.observe(10, 0.01)  # 1 ms a run -> 500 runs make 0.5 s
@@ -353,7 +359,7 @@ def test_batcher_sizes_tasks_from_run_times() -> None:
     assert sum(sizes) == 1000 - 10 - 248
     # the end is tapered: each batch at most half a worker's share of what is left, but not
     # below task_seconds / TAPER_FLOOR of work (10 runs)
-    floor = round(0.5 / driver.TAPER_FLOOR / 0.001)
+    floor = round(0.5 / batching.TAPER_FLOOR / 0.001)
     assert floor == 10
     left = 1000 - 10 - 248
     for size in sizes:
@@ -374,9 +380,9 @@ def test_batcher_sizes_tasks_from_run_times() -> None:
 def test_run_cost_prior_grows_with_a_run_s_size() -> None:
     """The prior that sizes the first tasks: the NK network's nodes and links it assumes are the
     network's, and its estimates grow with weeks, goods and nodes as the kernel's work does."""
-    nk = network.build("nk", 0)
-    assert cost.NK_NODES == nk.n_nodes
-    assert cost.NK_LINKS_PER_NODE == pytest.approx(nk.n_edges / nk.n_nodes, rel=0.01)
+    nk = north_korea()
+    assert networks.NK_NODES == nk.n_nodes
+    assert networks.NK_LINKS_PER_NODE == pytest.approx(nk.n_edges / nk.n_nodes, rel=0.01)
     points = pd.DataFrame(
         {
             "model_network": ["nk", "nk", "geometric", "geometric", "geometric"],
@@ -386,7 +392,7 @@ def test_run_cost_prior_grows_with_a_run_s_size() -> None:
             "model_n_steps": [520, 52, 52, 52, 52],
         }
     )
-    seconds = cost.run_seconds(points)
+    seconds = estimates.run_seconds(NK, points)
     assert seconds[0] == pytest.approx(10 * seconds[1], rel=0.02)  # 10x the weeks
     assert seconds[3] == pytest.approx(4 * seconds[2], rel=0.05)  # 4x the nodes
     assert seconds[4] > 2 * seconds[3]  # 3x the neighbours: about 2.4x the units
@@ -405,17 +411,16 @@ def test_categorical_axis_is_reported_without_a_curve(
         f"storage.root={tmp_path}",
     )
     result = run_sweep(cfg, client=client, **QUIET)
-    report(result)
+    report(result, NK)
     out = capsys.readouterr().out
     assert "Across 2 values of model.network (grid, ring)" in out
     assert "figure:" not in out and not (result.directory / "tipping.png").exists()
 
 
 def test_empty_dataset_reads_with_the_declared_schema(tmp_path: Path) -> None:
-    (tmp_path / "summary").mkdir()
-    (tmp_path / "timeseries").mkdir()
-    assert read_summary(tmp_path).schema.equals(SUMMARY_SCHEMA)
-    assert read_series(tmp_path).schema.equals(SERIES_SCHEMA)
+    store.open_dataset(tmp_path, 0, model_version=NK.tag, model=NK.describe())
+    assert read_summary(tmp_path).schema.equals(TABLES.summary)
+    assert read_series(tmp_path).schema.equals(TABLES.series)
 
 
 def test_small_parts_are_compacted_after_the_sweep(
@@ -460,14 +465,14 @@ def test_a_compaction_cut_short_loses_runs_to_redo_never_doubles_them(
 ) -> None:
     directory = sweep(tmp_path, "cut", "sweep.batch_size=3", client=client)
     assert len(scan(directory)) == 9
-    real_replace = store.os.replace
+    real_replace = store.compaction.os.replace
 
     def crash_on_rename(src, dst):
         if ".tmp" in str(src) and "part-" in str(dst):
             raise OSError("power cut")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(store.os, "replace", crash_on_rename)
+    monkeypatch.setattr(store.compaction.os, "replace", crash_on_rename)
     with pytest.raises(OSError, match="power cut"):
         store.compact(directory, "zstd", target_mb=64)
     monkeypatch.undo()
@@ -482,10 +487,10 @@ def test_a_compaction_cut_short_loses_runs_to_redo_never_doubles_them(
 
 def test_a_run_over_its_time_budget_is_stopped_and_recorded() -> None:
     cfg = make_config(*SWEEP, "sweep.replicates=1")
-    plan = sweeps.plan(cfg)[1].rows()
+    plan = sweeps.plan(cfg, NK)[1].rows()
     plan.loc[1, "model_n_steps"] = 100_000  # seconds of work, not milliseconds
     started = time.perf_counter()
-    result = run_batch(plan, time_budget=0.3)
+    result = run_batch(NK, plan, time_budget=0.3)
     assert time.perf_counter() - started < 5
     summary = result.summary.to_pandas()
     assert summary["status"].tolist() == ["ok", "failed", "ok"]
@@ -495,7 +500,7 @@ def test_a_run_over_its_time_budget_is_stopped_and_recorded() -> None:
     assert 0.3 <= summary.loc[1, "elapsed_s"] < 1.5
     assert pd.isna(summary.loc[1, "integration_index"])
     # Without a budget the same short runs give the same numbers.
-    free = run_batch(plan.iloc[[0, 2]]).summary.to_pandas()
+    free = run_batch(NK, plan.iloc[[0, 2]]).summary.to_pandas()
     assert free["price_dispersion"].tolist() == summary.loc[[0, 2], "price_dispersion"].tolist()
 
 
@@ -519,11 +524,11 @@ def test_a_stale_lock_is_taken_over_only_if_it_is_still_the_dead_sweeps(tmp_path
     lock = tmp_path / ".lock"
     dead = {"pid": 2**22 + 12345, "host": socket.gethostname()}
     lock.write_text(json.dumps(dead))
-    store._take_over_stale(lock, dead)
+    store.dataset._take_over_stale(lock, dead)
     assert not lock.exists()
     live = {"pid": os.getpid(), "host": socket.gethostname()}
     lock.write_text(json.dumps(live))  # the other sweep's new lock, after we read the dead one
-    store._take_over_stale(lock, dead)
+    store.dataset._take_over_stale(lock, dead)
     assert json.loads(lock.read_text()) == live
     assert sorted(p.name for p in tmp_path.iterdir()) == [".lock"]
 
@@ -565,11 +570,12 @@ FAULTS_PER_RUN = f"""
 import resource, sys
 sys.path.insert(0, {str(Path(__file__).parent)!r})
 from conftest import vector
-from segmark.kernels import market, network
+from segmark.kernels import market
+from segmark.kernels.nk import north_korea
 from segmark.pipeline import run
 
 params = vector()
-net = network.build("nk", 0)
+net = north_korea()
 
 
 def faults_per_run():
@@ -609,5 +615,5 @@ def test_sorted_unique_is_numpy_unique_of_run_ids() -> None:
     rng = np.random.default_rng(3)
     ids = np.frombuffer(rng.bytes(8 * 500).hex().encode(), "S16")
     ids = np.concatenate([ids, ids[rng.integers(0, 500, 200)]])  # some stored twice
-    assert np.array_equal(store.sorted_unique(ids), np.unique(ids))
-    assert store.sorted_unique(np.empty(0, dtype="S16")).shape == (0,)
+    assert np.array_equal(store.index.sorted_unique(ids), np.unique(ids))
+    assert store.index.sorted_unique(np.empty(0, dtype="S16")).shape == (0,)

@@ -3,43 +3,31 @@ non-finite number, and extreme-but-valid parameters finish (hypothesis search)."
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from segmark.kernels import market, network
-from segmark.pipeline.config import (
-    ConfigError,
-    ModelConfig,
-    PolicyConfig,
-    ShockConfig,
-    check_value,
-    parameter_fields,
-)
+from segmark.kernels.nk import north_korea
+from segmark.kernels.parameters import PARAMETERS as KERNEL
+from segmark.models.interface import ParameterError
+from segmark.models.nk import MODEL
 
-DEFAULTS = {**asdict(ModelConfig()), **asdict(PolicyConfig()), **asdict(ShockConfig())}
-SPECS = {
-    name: spec
-    for group in ("model", "policy", "shock")
-    for name, spec in parameter_fields(group).items()
-    if name in market.PARAMS
-}
+SPECS = {p.name: p for p in KERNEL}
 SMALL = network.geometric(30, neighbours=3, seed=2)
 # derandomized, so CI tries the same examples every run; for a wider search drop derandomize
 # and raise max_examples locally
 SLOW = [HealthCheck.too_slow]
-NK = network.build("nk", 0)
+NK = north_korea()
 
 
 def value_in_range(name: str) -> st.SearchStrategy[float]:
     """Any value of the parameter's documented range, its ends included (an open lower end
     is approached to 1e-6)."""
-    meta = SPECS[name].metadata
-    low = meta["low"] + (1e-6 if meta["open_low"] else 0.0)
-    high = meta["high"]
-    if SPECS[name].type in (int, "int"):
+    spec = SPECS[name]
+    low = spec.low + (1e-6 if spec.open_low else 0.0)
+    high = spec.high
+    if spec.dtype is int:
         high = min(high, 12)  # weeks and passes: the ranges' tops cost time, not risk
         return st.integers(int(np.ceil(low)), int(high)).map(float)
     ends = st.sampled_from([low, high])
@@ -85,18 +73,13 @@ def test_all_extremes_at_once_finish() -> None:
     for end in ("low", "high"):
         values = {}
         for name, spec in SPECS.items():
-            meta = spec.metadata
-            bound = meta[end] + (1e-6 if end == "low" and meta["open_low"] else 0.0)
-            values[name] = min(bound, 12) if spec.type in (int, "int") else bound
+            bound = getattr(spec, end) + (1e-6 if end == "low" and spec.open_low else 0.0)
+            values[name] = min(bound, 12) if spec.dtype is int else bound
         params = np.array([float(values[name]) for name in market.PARAMS])
         assert finite(market.simulate(NK, params, 7, 6, 30, 3)), end
 
 
-ALL_FIELDS = [
-    (group, name, spec)
-    for group in ("model", "policy", "shock")
-    for name, spec in parameter_fields(group).items()
-]
+ALL_FIELDS = list(MODEL.parameters)
 ANY_VALUE = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.integers(-(10**15), 10**15),
@@ -107,23 +90,20 @@ ANY_VALUE = st.one_of(
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
-@given(field=st.sampled_from(ALL_FIELDS), value=ANY_VALUE)
+@given(spec=st.sampled_from(ALL_FIELDS), value=ANY_VALUE)
 def test_any_value_of_any_parameter_is_accepted_in_range_or_refused_by_name(
-    field: tuple[str, str, object], value: object
+    spec, value: object
 ) -> None:
-    """The config schema never crashes on a value: it returns the value as its field's type
-    when it is allowed, else raises ConfigError naming the key."""
-    group, name, spec = field
-    path = f"{group}.{name}"
+    """A parameter's check never crashes on a value: it returns the value as the parameter's
+    type when it is allowed, else raises ParameterError naming the key."""
     try:
-        checked = check_value(path, value, spec)
-    except ConfigError as error:
-        assert str(error).startswith(path), str(error)
+        checked = spec.check(value)
+    except ParameterError as error:
+        assert str(error).startswith(spec.path), str(error)
         return
-    meta = spec.metadata
-    if "choices" in meta:
-        assert checked in meta["choices"]
+    if spec.choices:
+        assert checked in spec.choices
         return
     assert isinstance(checked, int | float) and not isinstance(checked, bool)
     assert np.isfinite(checked)
-    assert meta["low"] <= checked <= meta["high"]
+    assert spec.low <= checked <= spec.high

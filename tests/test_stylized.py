@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 from conftest import FREE, SETTLED, vector
 
-from segmark.kernels import goods, market, network
-from segmark.pipeline import scenarios
+from segmark.kernels import goods, market
+from segmark.kernels.nk import north_korea
+from segmark.kernels.parameters import EVENT_FLOOD
+from segmark.models.nk import scenarios
 
-NK = network.build("nk", 0)
+NK = north_korea()
 SEEDS = (0, 1)
 RICE = goods.GOODS.index("rice")
 
@@ -109,7 +111,7 @@ def test_a_flooded_county_with_its_links_cut_keeps_its_price_spike_local() -> No
     unit = NK.names.index("Unryul")
     neighbours = NK.adj_node[NK.indptr[unit] : NK.indptr[unit + 1]]
     params = vector(flood_rate=0.0, flood_weeks=8, flood_loss=0.9)
-    flood = np.array([[100.0, market.EVENT_FLOOD, unit, 1.0]])
+    flood = np.array([[100.0, EVENT_FLOOD, unit, 1.0]])
     flooded = market.simulate(NK, params, 1, 6, 104, 4, events=flood).prices[:, RICE]
     calm = market.simulate(NK, params, 1, 6, 104, 4).prices[:, RICE]
     jump = flooded - calm

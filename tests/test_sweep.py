@@ -10,7 +10,9 @@ import pyarrow as pa
 from conftest import make_config
 from pandas.testing import assert_frame_equal
 
+from segmark.models.nk import MODEL as NK
 from segmark.pipeline import sweep as sweeps
+from segmark.pipeline.store.schemas import ID_COLUMNS, schemas
 
 SMALL = (
     "sweep.axes.policy.permit_strictness=[0.0,1.0]",
@@ -22,7 +24,7 @@ SMALL = (
 
 def table(*overrides: str) -> pd.DataFrame:
     cfg = make_config(*overrides)
-    return sweeps.plan(cfg)[1].rows()
+    return sweeps.plan(cfg, NK)[1].rows()
 
 
 def test_small_sweep_run_table_literally() -> None:
@@ -106,33 +108,31 @@ def test_no_axes_is_one_point() -> None:
 
 
 def test_a_shipment_makes_the_rows_of_its_runs_and_ships_each_point_once() -> None:
-    grid = sweeps.plan(make_config(*SMALL, "sweep.replicates=300"))[1]
+    grid = sweeps.plan(make_config(*SMALL, "sweep.replicates=300"), NK)[1]
     index = np.arange(150, 450)  # point 0's last 150 runs, point 1's first 150
     shipment = grid.shipment(index)
     assert len(shipment.points) == 2 and len(shipment) == 300
-    assert shipment.table().equals(grid.batch(index))
+    assert shipment.table(schemas(NK).point).equals(grid.batch(index))
     runs, rows = list(shipment.runs()), grid.batch(index).to_pylist()
     assert [seed for _, seed in runs] == [row["seed"] for row in rows]
-    params = [{k: v for k, v in row.items() if k not in sweeps.ID_COLUMNS} for row in rows]
+    params = [{k: v for k, v in row.items() if k not in ID_COLUMNS} for row in rows]
     assert [point for point, _ in runs] == params
     assert [list(map(type, p.values())) for p, _ in runs] == [
         list(map(type, p.values())) for p in params
     ]
     assert len(pickle.dumps(shipment)) < len(pickle.dumps(grid.batch(index))) / 5
     everything = grid.shipment(slice(None))
-    assert everything.table().equals(grid.batch())
-    sampled = sweeps.plan(make_config("sweep=screening", "sweep.replicates=1"))[1]
+    assert everything.table(schemas(NK).point).equals(grid.batch())
+    sampled = sweeps.plan(make_config("sweep=screening", "sweep.replicates=1"), NK)[1]
     picked = np.array([7, 3, 3, 0])  # any order, a run twice
-    assert sampled.shipment(picked).table().equals(sampled.batch(picked))
+    assert sampled.shipment(picked).table(schemas(NK).point).equals(sampled.batch(picked))
     rows = sampled.batch(picked).to_pylist()
     assert [(p, seed) for p, seed in sampled.shipment(picked).runs()] == [
-        ({k: v for k, v in row.items() if k not in sweeps.ID_COLUMNS}, row["seed"]) for row in rows
+        ({k: v for k, v in row.items() if k not in ID_COLUMNS}, row["seed"]) for row in rows
     ]
     assert len(sampled.shipment(picked).points) == 3
     for table in (grid, sampled):  # the Arrow points are the DataFrame's, value for value
-        pandas = pa.Table.from_pandas(
-            table.points, schema=sweeps.POINT_SCHEMA, preserve_index=False
-        )
+        pandas = pa.Table.from_pandas(table.points, schema=schemas(NK).point, preserve_index=False)
         assert table.points_arrow.equals(pandas)
 
 
@@ -140,9 +140,9 @@ def test_run_ids_of_the_table_are_run_id_of_each_run() -> None:
     digests = [bytes(range(16)), bytes(range(16)), bytes(range(1, 17))]
     repeats = [0, 1, 0]  # a point the design holds twice
     seed = np.array([11, 12, 11, 12, 11, 12], dtype=np.int64)
-    got = sweeps._run_ids(digests, repeats, 2, seed).tolist()
+    got = sweeps._run_ids(digests, repeats, 2, seed, NK.tag).tolist()
     expected = [
-        sweeps.run_id(digests[p], r, int(seed[2 * p + r]), repeats[p]).encode()
+        sweeps.run_id(digests[p], r, int(seed[2 * p + r]), NK.tag, repeats[p]).encode()
         for p in range(3)
         for r in range(2)
     ]

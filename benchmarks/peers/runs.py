@@ -2,7 +2,8 @@
 
 The rows are the segmark sweep's own run table (the same parameters and seeds), pickled once to
 a file by the benchmark and read once per process, so each peer runs exactly segmark's runs
-through ``pipeline.run.run_one`` and differs only in how it schedules them and collects results.
+through ``pipeline.run.run_one`` (the nk model) and differs only in how it schedules them and
+collects results.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from segmark.models.nk import MODEL
 from segmark.pipeline.run import run_one
 
 
@@ -29,7 +31,7 @@ def load_rows(path: str) -> list[dict[str, Any]]:
 
 def run(row: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """One run: (outcomes, sampled series), what a peer collects."""
-    sim = run_one(row)
+    sim = run_one(MODEL, row)
     return sim.outcomes, sim.series
 
 

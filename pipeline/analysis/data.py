@@ -18,15 +18,19 @@ import numpy as np
 import pandas as pd
 import pyarrow.dataset as pads
 
-from segmark.pipeline.params import BY_PATH, PARAMETER_COLUMNS
+from segmark.models import registry
+from segmark.models.interface import Model
+from segmark.pipeline import config
 from segmark.pipeline.store import (
     CONFIG_FILE,
     MANIFEST_FILE,
     PLAN_FILE,
     SERIES_DIR,
-    SERIES_SCHEMA,
     STATUS_OK,
     SUMMARY_DIR,
+    read_model,
+    read_plan_ids,
+    read_series,
     read_summary,
 )
 
@@ -38,10 +42,12 @@ class AnalysisError(ValueError):
 
 @dataclass
 class Dataset:
-    """A sweep's stored runs. ``summary`` holds every stored run (ok and failed)."""
+    """A sweep's stored runs. ``summary`` holds every stored run (ok and failed); ``model`` is
+    the model that made them, as the dataset describes it (its parameters, outcomes, units)."""
 
     path: Path
     summary: pd.DataFrame
+    model: Model
     manifest: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     n_missing: int = 0  # runs of the latest invocation's plan (plan.parquet) not stored
@@ -49,9 +55,25 @@ class Dataset:
 
     @cached_property
     def ok(self) -> pd.DataFrame:
-        """The runs that finished (``integrated`` as plain bool)."""
+        """The runs that finished (bool outcomes as plain bool: nullable only for failed runs)."""
         ok = self.summary[self.summary["status"] == STATUS_OK]
-        return ok.assign(integrated=ok["integrated"].astype(bool))
+        flags = [o.name for o in self.model.outcomes if o.dtype is bool and o.name in ok]
+        return ok.astype(dict.fromkeys(flags, bool))
+
+    @property
+    def state(self) -> str:
+        """The model's state outcome (``integrated`` for nk): what tipping analyses estimate
+        the probability of; an AnalysisError for a model that declares none."""
+        if self.model.state is None:
+            raise AnalysisError(
+                f"model {self.model.name} declares no state outcome (a bool outcome such as "
+                "nk's integrated): tipping thresholds and phase boundaries need one."
+            )
+        return self.model.state
+
+    def column(self, path: str) -> str:
+        """The summary column of a parameter path, refused by name if the model has none."""
+        return column(path, self.model)
 
     @cached_property
     def failed(self) -> pd.DataFrame:
@@ -84,7 +106,7 @@ class Dataset:
     @cached_property
     def swept(self) -> list[str]:
         """Parameter paths (``policy.permit_strictness``) that vary across the stored runs."""
-        return swept_parameters(self.summary)
+        return swept_parameters(self.summary, self.model)
 
     @cached_property
     def common_random_numbers(self) -> bool:
@@ -93,14 +115,18 @@ class Dataset:
 
     def series(self, run_ids: list[str] | None = None, columns: list[str] | None = None):
         """The sampled weekly series of ``run_ids`` (all runs by default) as a DataFrame."""
-        directory = self.path / SERIES_DIR
-        if not directory.exists():
+        if not (self.path / SERIES_DIR).exists():
             raise AnalysisError(f"{self.path} has no {SERIES_DIR}/ directory.")
-        table = pads.dataset(directory, schema=SERIES_SCHEMA, format="parquet")
         wanted = None if columns is None else ["run_id", "step", *columns]
         filt = None if run_ids is None else pads.field("run_id").isin(list(run_ids))
-        frame = table.to_table(columns=wanted, filter=filt).to_pandas()
+        frame = read_series(self.path, wanted, filt).to_pandas()
         return frame.drop_duplicates(["run_id", "step"]).sort_values(["run_id", "step"])
+
+    def config_object(self) -> config.Config:
+        """The dataset's resolved ``config.yaml`` as a typed Config (the latest invocation)."""
+        if not (self.path / CONFIG_FILE).exists():
+            raise AnalysisError(f"{self.path} has no {CONFIG_FILE}: its design cannot be rebuilt.")
+        return config.load(self.path / CONFIG_FILE)
 
     def status_line(self) -> str:
         """One sentence: how many runs are stored, failed and missing, and the dataset status."""
@@ -124,11 +150,12 @@ class Dataset:
         return pd.DataFrame({"message": counts.index, "runs": counts.to_numpy()})
 
 
-def swept_parameters(summary: pd.DataFrame) -> list[str]:
+def swept_parameters(summary: pd.DataFrame, model: Model) -> list[str]:
+    """The parameters (paths, in column order) that vary across the runs of ``summary``."""
     return [
-        c.path
-        for c in PARAMETER_COLUMNS
-        if c.column in summary.columns and summary[c.column].nunique() > 1
+        p.path
+        for p in model.columns()
+        if p.column in summary.columns and summary[p.column].nunique() > 1
     ]
 
 
@@ -154,49 +181,69 @@ def load(path: str | Path) -> Dataset:
     manifest = {}
     if (path / MANIFEST_FILE).exists():
         manifest = json.loads((path / MANIFEST_FILE).read_text())
-    config: dict[str, Any] = {}
+    stored_config: dict[str, Any] = {}
     if (path / CONFIG_FILE).exists():
         from omegaconf import OmegaConf
 
-        config = OmegaConf.to_container(OmegaConf.load(path / CONFIG_FILE)) or {}
+        stored_config = OmegaConf.to_container(OmegaConf.load(path / CONFIG_FILE)) or {}
     n_missing = 0
     if (path / PLAN_FILE).exists():
-        import pyarrow.parquet as pq
-
-        planned = pq.read_table(path / PLAN_FILE, columns=["run_id"]).column("run_id").to_numpy()
+        planned = read_plan_ids(path)
         n_missing = int((~np.isin(planned, summary["run_id"].to_numpy())).sum())
-    return Dataset(path, summary, manifest, config, n_missing, before - len(summary))
+    model = model_of(path, manifest)
+    return Dataset(path, summary, model, manifest, stored_config, n_missing, before - len(summary))
 
 
-def as_dataset(data: Dataset | pd.DataFrame | str | Path) -> Dataset:
-    """A Dataset from a Dataset, a summary DataFrame (e.g. a filtered one) or a path."""
+def model_of(path: Path, manifest: dict[str, Any]) -> Model:
+    """The model a dataset describes in its manifest; for a dataset written before manifests
+    did, the installed model of its model version (``name-version``)."""
+    described = read_model(path)
+    if described is not None:
+        return described
+    tag = str(manifest.get("model_version", ""))
+    name = tag.rpartition("-")[0]
+    try:
+        return registry.get(name)
+    except registry.UnknownModel:
+        raise AnalysisError(
+            f"{path}: the dataset does not describe its model ({tag or 'no model version'}) "
+            "and no installed model has that name."
+        ) from None
+
+
+def as_dataset(data: Dataset | pd.DataFrame | str | Path, model: Model | None = None) -> Dataset:
+    """A Dataset from a Dataset, a path, or a summary DataFrame (e.g. a filtered one) of
+    ``model``'s runs (default: the default model)."""
     if isinstance(data, Dataset):
         return data
     if isinstance(data, pd.DataFrame):
-        return Dataset(Path("."), data.reset_index(drop=True))
+        model = model or registry.get(config.DEFAULT_MODEL)
+        return Dataset(Path("."), data.reset_index(drop=True), model)
     return load(data)
 
 
-def column(path: str) -> str:
+def column(path: str, model: Model) -> str:
     """The summary column of a parameter path (``policy.permit_strictness`` ->
-    ``policy_permit_strictness``); raises AnalysisError for an unknown path."""
-    if path not in BY_PATH:
+    ``policy_permit_strictness``); raises AnalysisError for a path the model does not have."""
+    if path not in model.paths:
+        example = next(iter(model.paths), "policy.x")
         raise AnalysisError(
-            f"{path!r} is not a parameter; parameters are written as in configs, e.g. "
-            "policy.permit_strictness or shock.china_trade."
+            f"{path!r} is not a parameter of model {model.name}; parameters are written as in "
+            f"configs, e.g. {example}."
         )
-    return BY_PATH[path].column
+    return model.parameter(path).column
 
 
-def is_numeric(summary: pd.DataFrame, path: str) -> bool:
-    return bool(pd.api.types.is_numeric_dtype(summary[column(path)]))
+def is_numeric(ds: Dataset, path: str) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(ds.summary[ds.column(path)]))
 
 
-def slices(summary: pd.DataFrame, by: list[str]) -> list[tuple[dict[str, Any], pd.DataFrame]]:
+def slices(ds: Dataset, by: list[str]) -> list[tuple[dict[str, Any], pd.DataFrame]]:
     """(fixed values by path, runs) for each combination of the ``by`` parameters."""
+    summary = ds.summary
     if not by:
         return [({}, summary)]
-    columns = [column(p) for p in by]
+    columns = [ds.column(p) for p in by]
     out = []
     for values, runs in summary.groupby(columns, sort=True):
         values = values if isinstance(values, tuple) else (values,)

@@ -9,9 +9,12 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
-from segmark.pipeline.analysis.labels import outcome_label, parameter_label
+from segmark.models.interface import Model
+from segmark.pipeline.analysis.finding import axis_table
+from segmark.pipeline.analysis.labels import outcome_label, parameter_label, probability_label
 from segmark.pipeline.analysis.phase import PhaseDiagram, contour_points
 from segmark.pipeline.analysis.sensitivity import Sensitivity
 from segmark.pipeline.analysis.tipping import Threshold, fmt
@@ -31,23 +34,22 @@ def _where(where: dict) -> str:
 
 
 def tipping_figure(result: Threshold, path: str | Path | None = None) -> Figure:
-    """P(integrated) with 95% Wilson intervals, the fitted logistic, the threshold with its
+    """P(state) with 95% Wilson intervals, the fitted logistic, the threshold with its
     bootstrap interval (band), and below it the susceptibility (variance across replicates)."""
     curve = result.curve
     x = curve.iloc[:, 0].to_numpy(dtype=float)
     fig = Figure(figsize=(7, 6), dpi=110)
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
-    err = np.vstack(
-        [curve["p_integrated"] - curve["p_low"], curve["p_high"] - curve["p_integrated"]]
-    ).clip(0)
+    p = curve[result.p]
+    err = np.vstack([p - curve["p_low"], curve["p_high"] - p]).clip(0)
     top.errorbar(
         x,
-        curve["p_integrated"],
+        p,
         yerr=err,
         fmt="o",
         color="tab:blue",
         capsize=3,
-        label=f"P(integrated), {result.level:.0%} Wilson interval",
+        label=f"P({result.state}), {result.level:.0%} Wilson interval",
     )
     if result.found:
         grid = np.linspace(x.min(), x.max(), 300)
@@ -71,7 +73,8 @@ def tipping_figure(result: Threshold, path: str | Path | None = None) -> Figure:
             )
         top.axvline(result.crossing, color="tab:orange", lw=1.5)
     top.axhline(0.5, color="grey", lw=0.8, ls=":")
-    top.set_ylabel("P(integrated national market)")
+    state_label = result.label(result.state)
+    top.set_ylabel(state_label if state_label.startswith("P(") else f"P({state_label})")
     top.set_ylim(-0.03, 1.03)
     top.legend(fontsize=8, loc="best")
     title = f"Tipping along {result.axis}"
@@ -91,13 +94,13 @@ def tipping_figure(result: Threshold, path: str | Path | None = None) -> Figure:
             )
             bottom.legend(fontsize=8)
     bottom.set_ylabel(f"variance of {result.order}\nacross replicates")
-    bottom.set_xlabel(parameter_label(result.axis))
+    bottom.set_xlabel(result.label(result.axis))
     return _save(fig, path)
 
 
 def phase_figure(diagram: PhaseDiagram, path: str | Path | None = None) -> Figure:
-    """Heatmap of the outcome over the two parameters, the 0.5 contour of P(integrated) and
-    the per-row thresholds with their bootstrap intervals."""
+    """Heatmap of the outcome over the two parameters, the 0.5 contour of P(state) and the
+    per-row thresholds with their bootstrap intervals."""
     xs = diagram.mean.columns.to_numpy(dtype=float)
     ys = diagram.mean.index.to_numpy(dtype=float)
     fig = Figure(figsize=(7, 5.2), dpi=110)
@@ -107,7 +110,7 @@ def phase_figure(diagram: PhaseDiagram, path: str | Path | None = None) -> Figur
         mid = (v[1:] + v[:-1]) / 2
         return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
 
-    is_p = diagram.outcome == "integrated"
+    is_p = diagram.is_probability
     mesh = ax.pcolormesh(
         edges(xs),
         edges(ys),
@@ -117,7 +120,7 @@ def phase_figure(diagram: PhaseDiagram, path: str | Path | None = None) -> Figur
         vmax=1 if is_p else None,
         shading="flat",
     )
-    label = outcome_label(diagram.outcome) + " (mean over runs)"
+    label = diagram.label(diagram.outcome) + " (mean over runs)"
     fig.colorbar(mesh, ax=ax, label=textwrap.fill(label, 45))  # long labels ran off the figure
     if is_p:
         pts = contour_points(diagram)
@@ -139,9 +142,9 @@ def phase_figure(diagram: PhaseDiagram, path: str | Path | None = None) -> Figur
                 capsize=3,
                 label="threshold per row, 95% bootstrap CI",
             )
-    ax.set_xlabel(parameter_label(diagram.x))
-    ax.set_ylabel(parameter_label(diagram.y))
-    title = f"Phase diagram: {outcome_label(diagram.outcome)}"
+    ax.set_xlabel(diagram.label(diagram.x))
+    ax.set_ylabel(diagram.label(diagram.y))
+    title = f"Phase diagram: {diagram.label(diagram.outcome)}"
     if diagram.pooled:
         title += f"\n(pooled over {', '.join(diagram.pooled)})"
     ax.set_title(title, fontsize=10)
@@ -204,3 +207,40 @@ def sensitivity_figure(result: Sensitivity, path: str | Path | None = None) -> F
             fontsize=10,
         )
     return _save(fig, path)
+
+
+def axis_curve(summary: pd.DataFrame, model: Model, axis: str, path: Path) -> Path:
+    """The finding's figure along one axis: P(state) with its 95% interval (a model with a
+    state outcome), and the mean (+- 1 sd across runs) of the first headline outcome."""
+    table = axis_table(summary, model, axis)
+    x = table[model.parameter(axis).column]
+    fig = Figure(figsize=(7, 4.2), dpi=120)
+    left = fig.subplots()
+    right = left.twinx() if model.state else left
+    if model.state:
+        left.fill_between(x, table["p_low"], table["p_high"], color="tab:blue", alpha=0.2)
+        p_label = f"P({model.state}), 95% CI"
+        left.plot(x, table["p_state"], "o-", color="tab:blue", label=p_label)
+        left.set_ylabel(probability_label(model, model.state), color="tab:blue")
+        left.set_ylim(-0.02, 1.02)
+    headline = (model.headline or tuple(o.name for o in model.outcomes if o.dtype is float))[0]
+    right.errorbar(
+        x,
+        table[f"{headline}_mean"],
+        yerr=table[f"{headline}_sd"],
+        fmt="s--",
+        color="tab:red",
+        ms=3,
+        capsize=2,
+        label=f"{headline}, mean +- sd",
+    )
+    right.set_ylabel(outcome_label(model, headline), color="tab:red")
+    left.set_xlabel(parameter_label(model, axis))
+    handles = left.get_legend_handles_labels()[0]
+    if right is not left:
+        handles += right.get_legend_handles_labels()[0]
+    left.legend(handles=handles, loc="center right", fontsize=8)
+    left.set_title(f"Model {model.name} along {axis} ({int(table['runs'].sum())} runs)")
+    fig.tight_layout()
+    fig.savefig(path)
+    return path

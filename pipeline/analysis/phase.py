@@ -1,6 +1,6 @@
-"""Phase diagrams: an outcome (P(integrated) by default) over two swept parameters, with the
-tipping boundary: the 0.5 contour of P(integrated), and one threshold with its bootstrap
-interval along the x parameter per value of the y parameter."""
+"""Phase diagrams: an outcome (P(state) by default, the model's bool state outcome) over two
+swept parameters, with the tipping boundary: the 0.5 contour of P(state), and one threshold
+with its bootstrap interval along the x parameter per value of the y parameter."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segmark.pipeline.analysis.data import AnalysisError, Dataset, as_dataset, column, is_numeric
+from segmark.pipeline.analysis.data import AnalysisError, Dataset, as_dataset, is_numeric
+from segmark.pipeline.analysis.labels import outcome_label, parameter_label
 from segmark.pipeline.analysis.tipping import Threshold, tipping_thresholds
 
 
@@ -24,6 +25,15 @@ class PhaseDiagram:
     failed: pd.DataFrame  # failed runs per cell
     boundary: list[Threshold] = field(default_factory=list)  # threshold along x per y value
     pooled: list[str] = field(default_factory=list)
+    state: str | None = None  # the model's state outcome: the outcome is a probability
+    labels: dict[str, str] = field(default_factory=dict)  # of x, y and the outcome
+
+    @property
+    def is_probability(self) -> bool:
+        return self.outcome == self.state
+
+    def label(self, name: str) -> str:
+        return self.labels.get(name, name)
 
     def boundary_table(self) -> pd.DataFrame:
         rows = []
@@ -44,26 +54,28 @@ def phase_diagram(
     data: Dataset | pd.DataFrame | str,
     x: str,
     y: str,
-    outcome: str = "integrated",
+    outcome: str | None = None,
     *,
     boundary: bool = True,
     **options: Any,
 ) -> PhaseDiagram:
-    """The mean of ``outcome`` on the (x, y) grid of the sweep (other swept parameters pooled)
-    and, with ``boundary``, the threshold of P(integrated) along x for each y value."""
+    """The mean of ``outcome`` (default: the model's state) on the (x, y) grid of the sweep
+    (other swept parameters pooled) and, with ``boundary``, the threshold of P(state) along x
+    for each y value."""
     ds = as_dataset(data)
+    outcome = outcome or ds.state
     for path in (x, y):
         if path not in ds.swept:
             raise AnalysisError(
                 f"{path} is not swept in {ds.name}; swept are: {', '.join(ds.swept) or 'nothing'}."
             )
-        if not is_numeric(ds.summary, path):
+        if not is_numeric(ds, path):
             raise AnalysisError(f"{path} is not numeric: a phase diagram needs numeric axes.")
     if x == y:
         raise AnalysisError("a phase diagram needs two different parameters.")
     if outcome not in ds.summary.columns:
         raise AnalysisError(f"{outcome!r} is not an outcome column of the summary.")
-    xc, yc = column(x), column(y)
+    xc, yc = ds.column(x), ds.column(y)
     ok = ds.ok.assign(**{outcome: ds.ok[outcome].astype(float)})
     mean = ok.pivot_table(index=yc, columns=xc, values=outcome, aggfunc="mean")
     runs = ok.pivot_table(index=yc, columns=xc, values=outcome, aggfunc="count")
@@ -79,7 +91,15 @@ def phase_diagram(
     if boundary and mean.shape[1] >= 3:
         thresholds = tipping_thresholds(ds, x, by=[y], **options)
     pooled = [p for p in ds.swept if p not in (x, y)]
-    return PhaseDiagram(x, y, outcome, mean, runs, failed.reindex_like(mean), thresholds, pooled)
+    labels = {
+        x: parameter_label(ds.model, x),
+        y: parameter_label(ds.model, y),
+        outcome: outcome_label(ds.model, outcome),
+    }
+    return PhaseDiagram(
+        x, y, outcome, mean, runs, failed.reindex_like(mean), thresholds, pooled,
+        ds.model.state, labels,
+    )  # fmt: skip
 
 
 def contour_points(diagram: PhaseDiagram, level: float = 0.5) -> np.ndarray:

@@ -10,11 +10,12 @@ Each round (docs/ANALYSIS.md, "Adaptive refinement"):
      swept parameters in the slice, at the slice's replicate count; and ``extra_replicates`` more
      replicates at the ``top_points`` existing values with the highest binomial variance
      p(1 - p) (nearest the crossing on ties; values with p = 0 or 1 get none);
-  3. run them into the same dataset through the engine (:func:`run_sweep`) as ``list`` designs
-     built from the dataset's own ``config.yaml``: same base parameters, root seed and
-     common-random-numbers rule, so a run's seed is the engine's (root seed, replicate) seed
-     and its id the engine's content address; runs already stored are skipped, never repeated,
-     and the engine refuses a dataset of another model version.
+  3. hand them to ``extend(points, replicates)``, which runs them into the same dataset through
+     the engine (``pipeline.driver.extending``: ``list`` designs built from the dataset's own
+     ``config.yaml``, the same base parameters, root seed and common-random-numbers rule, so a
+     run's seed is the engine's (root seed, replicate) seed and its id the engine's content
+     address; runs already stored are skipped, never repeated). Refinement proposes; it never
+     starts a cluster or a sweep itself.
 
 The proposal depends only on the dataset and the bootstrap seed, so a refinement is
 reproducible. ``manifest.json`` keeps the dataset's original ``sweep`` section and the rounds
@@ -24,9 +25,7 @@ for any sweep into an existing dataset).
 
 from __future__ import annotations
 
-import argparse
 import math
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import product
@@ -36,10 +35,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segmark.pipeline.analysis.data import AnalysisError, Dataset, column, load
-from segmark.pipeline.analysis.tipping import Threshold, fmt, tipping_threshold
+from segmark.pipeline.analysis.data import AnalysisError, Dataset, load
+from segmark.pipeline.analysis.markdown import fmt
+from segmark.pipeline.analysis.tipping import Threshold, tipping_threshold
 from segmark.pipeline.designs import SAMPLED
-from segmark.pipeline.params import BY_PATH
+from segmark.pipeline.store import write_manifest
+
+Extend = Callable[[list[dict[str, Any]], int], int]  # (points, replicates) -> runs stored
 
 DIGITS = 6  # decimals of proposed axis values
 
@@ -115,26 +117,14 @@ def _state_line(t: Threshold) -> str:
     )
 
 
-def _base_config(ds: Dataset):
-    """The dataset's resolved config as a typed Config."""
-    from omegaconf import OmegaConf
-
-    from segmark.pipeline.config import Config
-
-    if not ds.config:
-        raise AnalysisError(f"{ds.path} has no config.yaml: its runs cannot be extended.")
-    merged = OmegaConf.merge(OmegaConf.structured(Config), ds.config)
-    return OmegaConf.to_object(merged)
-
-
 def _slice(ds: Dataset, where: dict[str, Any]) -> pd.DataFrame:
     summary = ds.summary
     for path, value in where.items():
-        if column(path) not in summary.columns:
+        if path not in ds.model.paths or ds.column(path) not in summary.columns:
             raise AnalysisError(
                 f"where {path}: no such parameter in {ds.name}; it sweeps {ds.swept}."
             )
-        values = summary[column(path)]
+        values = summary[ds.column(path)]
         if isinstance(value, int | float) and pd.api.types.is_numeric_dtype(values):
             summary = summary[np.isclose(values.astype(float), value, rtol=0, atol=1e-12)]
         else:
@@ -160,7 +150,7 @@ def propose(
     axis = t.axis
     where = dict(where or {})
     runs = _slice(ds, where)
-    xcol = column(axis)
+    xcol = ds.column(axis)
     present = np.sort(runs[xcol].unique().astype(float))
     lo_x, hi_x = float(present[0]), float(present[-1])
     lo, hi = t.crossing_ci
@@ -168,7 +158,7 @@ def propose(
         j = int(np.clip(np.searchsorted(present, t.interpolated) - 1, 0, len(present) - 2))
         lo, hi = present[j], present[j + 1]
     lo, hi = max(lo, lo_x), min(hi, hi_x)
-    is_int = BY_PATH[axis].type is int
+    is_int = ds.model.parameter(axis).dtype is int
     values: list[float] = []
     if hi > lo:
         for i in range(1, new_values + 1):
@@ -180,7 +170,7 @@ def propose(
     base_reps = int(replicates.min())  # the sweep's replicate count, before any refinement
     extra = base_reps if extra_replicates is None else int(extra_replicates)
     curve = t.curve.set_index(xcol)
-    variance = curve["p_integrated"] * (1 - curve["p_integrated"])
+    variance = curve[t.p] * (1 - curve[t.p])
     ranked = sorted(
         (x for x in curve.index if variance[x] > 0),
         key=lambda x: (-variance[x], abs(x - t.crossing), x),
@@ -192,7 +182,10 @@ def propose(
     }
     others = [p for p in ds.swept if p != axis and p not in where]
     combos = (
-        [dict(zip(others, c, strict=True)) for c in product(*(_values(runs, p) for p in others))]
+        [
+            dict(zip(others, c, strict=True))
+            for c in product(*(_values(runs, ds.column(p)) for p in others))
+        ]
         if others
         else [{}]
     )
@@ -200,18 +193,8 @@ def propose(
     return values, more, combos, base_reps
 
 
-def _values(runs: pd.DataFrame, path: str) -> list[Any]:
-    return [
-        v.item() if isinstance(v, np.generic) else v for v in sorted(runs[column(path)].unique())
-    ]
-
-
-def _nested(point: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for path, value in point.items():
-        group, name = path.split(".", 1)
-        out.setdefault(group, {})[name] = value
-    return out
+def _values(runs: pd.DataFrame, column: str) -> list[Any]:
+    return [v.item() if isinstance(v, np.generic) else v for v in sorted(runs[column].unique())]
 
 
 def _batches(
@@ -230,9 +213,11 @@ def _batches(
     return sorted(by_reps.items())
 
 
-def _cost(batches: list[tuple[int, list[dict[str, Any]]]], runs: pd.DataFrame, axis: str) -> int:
+def _cost(
+    batches: list[tuple[int, list[dict[str, Any]]]], runs: pd.DataFrame, axis: str, xcol: str
+) -> int:
     """Runs the batches would add (replicates not yet stored at each point)."""
-    stored = runs.groupby(column(axis))["replicate"].max() + 1
+    stored = runs.groupby(xcol)["replicate"].max() + 1
     total = 0
     for reps, points in batches:
         for p in points:
@@ -245,6 +230,7 @@ def refine(
     axis: str,
     target_width: float,
     *,
+    extend: Extend,
     where: dict[str, Any] | None = None,
     max_rounds: int = 5,
     runs_per_round: int | None = None,
@@ -254,129 +240,120 @@ def refine(
     top_points: int = 2,
     n_boot: int = 1000,
     seed: int = 0,
-    client: Any = None,
     echo: Callable[[str], None] = print,
 ) -> Refinement:
     """Refine the threshold along ``axis`` of the dataset at ``dataset`` (in place) until its
     bootstrap CI is at most ``target_width`` wide, or ``max_rounds`` rounds / ``max_runs`` added
     runs are spent. ``runs_per_round`` caps a round (extra replicates are dropped first, then
-    new values). ``client``: an open Dask client; otherwise the dataset's
-    ``cluster`` config is started once for all rounds. Prints one line per round."""
-    from segmark.pipeline.driver import run_sweep
-    from segmark.pipeline.schedule import connect
-    from segmark.pipeline.store import write_manifest
+    new values). Each round's runs go to ``extend(points, replicates)`` (the engine's
+    ``pipeline.driver.extending``). Prints one line per round."""
+    ds = load(dataset)
+    where = _check_start(ds, target_width, where)
+    options = {"n_boot": n_boot, "seed": seed}
+    t = tipping_threshold(ds, axis, where=where or None, **options)
+    record = Refinement(ds.path, axis, float(target_width), t, t)
+    echo(_state_line(t))
+    previous = ds.manifest.get("refinement", {})
+    original = previous.get("original_sweep") or ds.sweep
+    history = list(previous.get("rounds", []))
+    for number in range(1, max_rounds + 2):
+        record.reason = _stop(t, target_width, number > max_rounds)
+        if record.reason:
+            break
+        budget = runs_per_round
+        if max_runs is not None:
+            left = max_runs - record.runs_added
+            budget = left if budget is None else min(budget, left)
+        proposal = propose(
+            ds, t, where=where, new_values=new_values, extra_replicates=extra_replicates,
+            top_points=top_points,
+        )  # fmt: skip
+        values, more, batches = _within(ds, axis, where, proposal, budget)
+        if not batches:
+            spent = max_runs is not None and budget is not None and budget <= 0
+            record.reason = "max_runs" if spent else "nothing_to_add"
+            break
+        before = ds.n_stored
+        for reps, points in batches:
+            extend(points, reps)
+        ds = load(ds.path)
+        t = tipping_threshold(ds, axis, where=where or None, **options)
+        step = Round(
+            number, values, more, ds.n_stored - before, ds.n_stored, t.crossing, t.crossing_ci
+        )
+        record.rounds.append(step)
+        history.append(_history_entry(axis, where, step, t))
+        write_manifest(ds.path, refinement={"original_sweep": original, "rounds": history})
+        echo(step.describe())
+    record.reached = record.reason == "reached"
+    record.final = t
+    echo(record.describe())
+    return record
 
+
+def _check_start(ds: Dataset, target_width: float, where: dict[str, Any] | None) -> dict:
+    """The ``where`` of a refinement that can start (bad input is refused before any work)."""
     if not target_width > 0:
         raise AnalysisError(f"the target width must be positive, got {target_width}.")
-    ds = load(dataset)
     if ds.design in SAMPLED:
         raise AnalysisError(
             f"{ds.name} is a {ds.design} design: adding points would break the design its "
             "analysis needs; refine grid or list sweeps."
         )
     where = dict(where or {})
-    _slice(ds, where)  # a bad where is refused before any work
-    options = {"n_boot": n_boot, "seed": seed}
-    t = tipping_threshold(ds, axis, where=where or None, **options)
-    record = Refinement(ds.path, axis, float(target_width), t, t)
-    echo(_state_line(t))
-    cfg = _base_config(ds)
-    original = ds.manifest.get("refinement", {}).get("original_sweep") or ds.sweep
-    history = list(ds.manifest.get("refinement", {}).get("rounds", []))
-    context = None
-    try:
-        for number in range(1, max_rounds + 2):
-            if not t.found:
-                record.reason = "no_threshold"
-                break
-            if t.ci_width <= target_width:
-                record.reached, record.reason = True, "reached"
-                break
-            if number > max_rounds:
-                record.reason = "max_rounds"
-                break
-            budget = runs_per_round
-            if max_runs is not None:
-                left = max_runs - record.runs_added
-                budget = left if budget is None else min(budget, left)
-            values, more, combos, base_reps = propose(
-                ds,
-                t,
-                where=where,
-                new_values=new_values,
-                extra_replicates=extra_replicates,
-                top_points=top_points,
-            )
-            runs = _slice(ds, where)
-            batches = _batches(axis, values, more, combos, base_reps)
-            while budget is not None and batches and _cost(batches, runs, axis) > budget:
-                if more:
-                    more.pop(list(more)[-1])
-                elif values:
-                    values.pop(len(values) // 2 if len(values) > 2 else -1)
-                batches = _batches(axis, values, more, combos, base_reps)
-            if not batches:
-                record.reason = (
-                    "max_runs"
-                    if max_runs is not None and budget is not None and budget <= 0
-                    else "nothing_to_add"
-                )
-                break
-            if client is None and context is None:
-                context = connect(cfg.cluster)
-                client = context.__enter__()
-            before = ds.n_stored
-            for reps, points in batches:
-                cfg.sweep.design = "list"
-                cfg.sweep.axes = {}
-                cfg.sweep.parameters = {}
-                cfg.sweep.samples = 0
-                cfg.sweep.points = [_nested(p) for p in points]
-                cfg.sweep.replicates = reps
-                cfg.storage.root = str(ds.path.parent)
-                cfg.storage.dataset = ds.path.name
-                cfg.progress = False
-                cfg.retry_failed = False
-                cfg.dry_run = False
-                run_sweep(cfg, echo=lambda _: None, client=client)
-            ds = load(ds.path)
-            t = tipping_threshold(ds, axis, where=where or None, **options)
-            step = Round(
-                number,
-                values,
-                more,
-                ds.n_stored - before,
-                ds.n_stored,
-                t.crossing,
-                t.crossing_ci,
-            )
-            record.rounds.append(step)
-            history.append(
-                {
-                    "axis": axis,
-                    "where": where,
-                    "values_added": values,
-                    "replicates_added": {str(x): list(v) for x, v in more.items()},
-                    "runs_added": step.runs_added,
-                    "threshold": _finite(t.crossing),
-                    "ci": [_finite(t.crossing_ci[0]), _finite(t.crossing_ci[1])],
-                }
-            )
-            write_manifest(ds.path, refinement={"original_sweep": original, "rounds": history})
-            echo(step.describe())
-    finally:
-        if context is not None:
-            context.__exit__(None, None, None)
-    record.final = t
-    echo(record.describe())
-    return record
+    _slice(ds, where)
+    return where
+
+
+def _stop(t: Threshold, target_width: float, out_of_rounds: bool) -> str:
+    """Why refinement stops before another round ("" to go on)."""
+    if not t.found:
+        return "no_threshold"
+    if t.ci_width <= target_width:
+        return "reached"
+    return "max_rounds" if out_of_rounds else ""
+
+
+def _within(
+    ds: Dataset,
+    axis: str,
+    where: dict[str, Any],
+    proposal: tuple[list[float], dict[float, tuple[int, int]], list[dict[str, Any]], int],
+    budget: int | None,
+) -> tuple[list[float], dict[float, tuple[int, int]], list[tuple[int, list[dict[str, Any]]]]]:
+    """The proposal cut to ``budget`` runs (extra replicates dropped first, then new values):
+    (new values, extra replicates, the engine calls as (replicates, points))."""
+    values, more, combos, base_reps = proposal
+    runs = _slice(ds, where)
+    batches = _batches(axis, values, more, combos, base_reps)
+    while budget is not None and batches and _cost(batches, runs, axis, ds.column(axis)) > budget:
+        if more:
+            more.pop(list(more)[-1])
+        elif values:
+            values.pop(len(values) // 2 if len(values) > 2 else -1)
+        batches = _batches(axis, values, more, combos, base_reps)
+    return values, more, batches
+
+
+def _history_entry(axis: str, where: dict[str, Any], step: Round, t: Threshold) -> dict:
+    """A round as the manifest keeps it."""
+    return {
+        "axis": axis,
+        "where": where,
+        "values_added": step.values_added,
+        "replicates_added": {str(x): list(v) for x, v in step.replicates_added.items()},
+        "runs_added": step.runs_added,
+        "threshold": _finite(t.crossing),
+        "ci": [_finite(t.crossing_ci[0]), _finite(t.crossing_ci[1])],
+    }
 
 
 def _finite(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _where(text: list[str]) -> dict[str, Any]:
+def parse_where(text: list[str]) -> dict[str, Any]:
+    """``PATH=VALUE`` items as {path: value}, numbers as numbers."""
     out: dict[str, Any] = {}
     for item in text:
         path, _, value = item.partition("=")
@@ -387,47 +364,3 @@ def _where(text: list[str]) -> dict[str, Any]:
         except ValueError:
             out[path] = value
     return out
-
-
-def cli(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="segmark-refine",
-        description="Add points and replicates to a dataset where P(integrated) is most "
-        "uncertain until the threshold's bootstrap CI along AXIS is at most WIDTH wide.",
-    )
-    parser.add_argument("dataset", help="dataset directory (the `results:` line of a sweep)")
-    parser.add_argument("--axis", required=True, help="e.g. policy.permit_strictness")
-    parser.add_argument("--width", type=float, required=True, help="target CI width")
-    parser.add_argument("--where", nargs="*", default=[], help="PATH=VALUE fixing other axes")
-    parser.add_argument("--max-rounds", type=int, default=5, help="rounds at most (5)")
-    parser.add_argument("--runs-per-round", type=int, default=None, help="runs per round at most")
-    parser.add_argument("--max-runs", type=int, default=None, help="added runs at most")
-    parser.add_argument("--new-values", type=int, default=3, help="new axis values a round (3)")
-    parser.add_argument(
-        "--extra-replicates", type=int, default=None, help="replicates added (default: doubles)"
-    )
-    parser.add_argument("--top-points", type=int, default=2, help="values given replicates (2)")
-    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (1000)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (0)")
-    args = parser.parse_args(argv)
-    from segmark.pipeline.config import ConfigError
-
-    try:
-        result = refine(
-            args.dataset,
-            args.axis,
-            args.width,
-            where=_where(args.where),
-            max_rounds=args.max_rounds,
-            runs_per_round=args.runs_per_round,
-            max_runs=args.max_runs,
-            new_values=args.new_values,
-            extra_replicates=args.extra_replicates,
-            top_points=args.top_points,
-            n_boot=args.n_boot,
-            seed=args.seed,
-        )
-    except (AnalysisError, ConfigError) as error:
-        print(f"segmark-refine: {error}", file=sys.stderr)
-        sys.exit(2)
-    sys.exit(0 if result.reached else 1)

@@ -1,12 +1,13 @@
 """``segmark-report <dataset>``: a Markdown report with PNG figures, written into
 ``<dataset>/report/`` (report.md, report.json with every number, figures), with sections chosen
-by what the sweep holds:
+by what the sweep holds and what its model declares:
 
-  * the dataset: design, swept parameters, runs stored, failed (by message) and missing;
-  * tipping thresholds along every numeric swept parameter of a grid (pooled, and one per
-    slice of the other swept parameters);
-  * phase diagrams for every pair of numeric grid parameters (P(integrated) and the
-    integration index, with the estimated boundary);
+  * the dataset: model, design, swept parameters, runs stored, failed (by message), missing;
+  * the outcomes along each numeric grid parameter (means and spread of the headline outcomes);
+  * tipping thresholds of P(state) along every numeric swept parameter of a grid (pooled, and
+    one per slice of the other swept parameters), for a model with a state outcome;
+  * phase diagrams for every pair of numeric grid parameters (P(state) and the order outcome,
+    with the estimated boundary);
   * Sobol' indices (saltelli designs) or Morris effects (morris designs), or, for other
     sampled designs, rank correlations;
   * historical scenarios (model.scenario swept): outcomes per scenario and their time paths;
@@ -18,60 +19,24 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from segmark.pipeline.analysis import figures
+from segmark.pipeline.analysis import early_warnings, figures, hysteresis
 from segmark.pipeline.analysis.data import AnalysisError, Dataset, is_numeric, load
-from segmark.pipeline.analysis.labels import outcome_label
+from segmark.pipeline.analysis.finding import axis_table, describe_sampled
+from segmark.pipeline.analysis.labels import outcome_label, probability_label
+from segmark.pipeline.analysis.markdown import fmt, json_safe, slug, table
 from segmark.pipeline.analysis.phase import phase_diagram
 from segmark.pipeline.analysis.sensitivity import morris_effects, sobol_indices
-from segmark.pipeline.analysis.tipping import (
-    Threshold,
-    fmt,
-    tipping_threshold,
-    tipping_thresholds,
-)
+from segmark.pipeline.analysis.tipping import Threshold, tipping_threshold, tipping_thresholds
+from segmark.pipeline.designs import SAMPLED
 
 REPORT_DIR = "report"
-SENSITIVITY_OUTCOMES = ("integration_index", "integrated")
 MAX_PHASE_PAIRS = 6
-SAMPLED = ("random", "lhs", "sobol", "saltelli", "morris")
-
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in text).strip("_")
-
-
-def _table(frame: pd.DataFrame, digits: int = 4) -> str:
-    """A DataFrame as a Markdown table, numbers with ``digits`` significant digits."""
-
-    def cell(v: Any) -> str:
-        if isinstance(v, float | np.floating):
-            return fmt(float(v), digits)
-        return str(v)
-
-    head = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rule = "|" + "---|" * len(frame.columns)
-    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join([head, rule, *rows])
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 class Report:
@@ -96,9 +61,8 @@ class Report:
         self.add(f"# Report: {ds.name}", "")
         description = ds.sweep.get("description") or ""
         self.add(
-            f"Dataset `{ds.path}`: sweep `{ds.sweep.get('name', '?')}` ({ds.design} design"
-            + (f"; {description}" if description else "")
-            + ").",
+            f"Dataset `{ds.path}`: model `{ds.model.tag}`, sweep `{ds.sweep.get('name', '?')}` "
+            f"({ds.design} design" + (f"; {description}" if description else "") + ").",
             "",
             f"Swept parameters: {', '.join(f'`{p}`' for p in ds.swept) or 'none'}.",
             "",
@@ -107,6 +71,7 @@ class Report:
         )
         self.numbers["dataset"] = {
             "path": str(ds.path),
+            "model": ds.model.tag,
             "design": ds.design,
             "swept": ds.swept,
             "runs_stored": ds.n_stored,
@@ -119,7 +84,7 @@ class Report:
                 f"**{ds.n_failed} failed runs are left out of every analysis below** (status "
                 "`failed` in the summary); by message:",
                 "",
-                _table(ds.failure_table()),
+                table(ds.failure_table()),
                 "",
             )
         if ds.status != "complete" or ds.n_missing:
@@ -129,101 +94,122 @@ class Report:
                 "",
             )
 
-    def numeric_grid_axes(self) -> list[str]:
+    def numeric_axes(self, least: int = 2) -> list[str]:
+        """Numeric swept parameters of a grid or list design (not a ramp's settings) with at
+        least ``least`` values."""
         ds = self.ds
+        if ds.design in SAMPLED:
+            return []
         return [
             p
             for p in ds.swept
-            if is_numeric(ds.summary, p)
-            and not p.startswith("model.ramp_")
-            and ds.summary[_col(p)].nunique() >= 3
+            if is_numeric(ds, p)
+            and not p.startswith(hysteresis.RAMP_PREFIX)
+            and ds.summary[ds.column(p)].nunique() >= least
         ]
 
+    def outcomes(self) -> None:
+        axes = self.numeric_axes()
+        if not axes:
+            return
+        self.add("## Outcomes along the swept parameters", "")
+        self.numbers["outcomes"] = []
+        for axis in axes:
+            frame = axis_table(self.ds.ok, self.ds.model, axis)
+            self.add(f"### {axis}", "", table(frame), "")
+            self.numbers["outcomes"].append({"axis": axis, "table": frame.to_dict("records")})
+
     def tipping(self) -> None:
-        axes = self.numeric_grid_axes()
-        if not axes or self.ds.design in SAMPLED:
+        axes = self.numeric_axes(least=3)
+        state = self.ds.model.state
+        if not axes or state is None:
             return
         self.add("## Tipping thresholds", "")
         self.add(
-            "P(integrated) is the share of ok runs ending in an integrated national market "
-            "(95% Wilson intervals). The threshold is the midpoint of a logistic curve fitted "
-            "with Firth's penalised likelihood, with a 95% percentile bootstrap interval; the "
-            "width is its 10-90% distance; the interpolated crossing is where the empirical "
-            "curve first reaches 0.5; susceptibility is the variance of the integration index "
-            "across replicates (docs/ANALYSIS.md).",
+            f"{probability_label(self.ds.model, state)} is the share of ok runs that end with "
+            f"`{state}` true (95% Wilson intervals). The threshold is the midpoint of a "
+            "logistic curve fitted with Firth's penalised likelihood, with a 95% percentile "
+            "bootstrap interval; the width is its 10-90% distance; the interpolated crossing "
+            "is where the empirical curve first reaches 0.5; susceptibility is the variance of "
+            f"`{self.ds.model.order or state}` across replicates (docs/ANALYSIS.md).",
             "",
         )
         self.numbers["thresholds"] = []
         for axis in axes:
-            try:
-                pooled = tipping_threshold(self.ds, axis, n_boot=self.n_boot, seed=self.seed)
-            except AnalysisError as error:
-                self.add(f"### {axis}", "", str(error), "")
-                continue
-            self.add(f"### {axis}", "", f"**{pooled.describe()}**", "")
-            self.add(f"Bootstrap: {pooled.n_boot} resamples of {pooled.resampling}.", "")
-            for note in pooled.notes:
-                self.add(f"- {note}")
-            if pooled.notes:
-                self.add("")
-            self.figure(
-                figures.tipping_figure,
-                pooled,
-                f"tipping_{_slug(axis)}",
-                f"P(integrated) along {axis}",
+            self._tipping_along(axis)
+
+    def _tipping_along(self, axis: str) -> None:
+        try:
+            pooled = tipping_threshold(self.ds, axis, n_boot=self.n_boot, seed=self.seed)
+        except AnalysisError as error:
+            self.add(f"### {axis}", "", str(error), "")
+            return
+        self.add(f"### {axis}", "", f"**{pooled.describe()}**", "")
+        self.add(f"Bootstrap: {pooled.n_boot} resamples of {pooled.resampling}.", "")
+        for note in pooled.notes:
+            self.add(f"- {note}")
+        if pooled.notes:
+            self.add("")
+        self.figure(
+            figures.tipping_figure,
+            pooled,
+            f"tipping_{slug(axis)}",
+            f"P({pooled.state}) along {axis}",
+        )
+        self.numbers["thresholds"].append(_threshold_numbers(pooled))
+        ramp = hysteresis.RAMP_PREFIX
+        others = [p for p in self.ds.swept if p != axis and not p.startswith(ramp)]
+        if not others:
+            return
+        try:
+            rows = tipping_thresholds(self.ds, axis, by=others, n_boot=self.n_boot, seed=self.seed)
+        except AnalysisError:
+            rows = []
+        if rows:
+            self.add(
+                f"Conditional on {', '.join(others)} (one threshold per slice):",
+                "",
+                table(_conditional_table(rows)),
+                "",
             )
-            self.numbers["thresholds"].append(_threshold_numbers(pooled))
-            others = [p for p in self.ds.swept if p != axis and not p.startswith("model.ramp_")]
-            if others:
-                try:
-                    rows = tipping_thresholds(
-                        self.ds, axis, by=others, n_boot=self.n_boot, seed=self.seed
-                    )
-                except AnalysisError:
-                    rows = []
-                if rows:
-                    self.add(
-                        f"Conditional on {', '.join(others)} (one threshold per slice):",
-                        "",
-                        _table(_conditional_table(rows)),
-                        "",
-                    )
-                    self.numbers["thresholds"].extend(_threshold_numbers(r) for r in rows)
+            self.numbers["thresholds"].extend(_threshold_numbers(r) for r in rows)
 
     def phase(self) -> None:
-        axes = [p for p in self.ds.swept if is_numeric(self.ds.summary, p)]
-        axes = [p for p in axes if not p.startswith("model.ramp_")]
-        if len(axes) < 2 or self.ds.design in SAMPLED:
+        axes = self.numeric_axes()
+        model = self.ds.model
+        outcomes = [o for o in (model.state, model.order) if o] or list(model.headline[:1])
+        if len(axes) < 2 or not outcomes:
             return
         self.add("## Phase diagrams", "")
         self.numbers["phase"] = []
         for x, y in list(itertools.combinations(axes, 2))[:MAX_PHASE_PAIRS]:
-            if self.ds.summary[_col(x)].nunique() < self.ds.summary[_col(y)].nunique():
+            if (
+                self.ds.summary[self.ds.column(x)].nunique()
+                < self.ds.summary[self.ds.column(y)].nunique()
+            ):
                 x, y = y, x
-            for outcome in ("integrated", "integration_index"):
-                try:
-                    diagram = phase_diagram(
-                        self.ds,
-                        x,
-                        y,
-                        outcome,
-                        boundary=outcome == "integrated",
-                        n_boot=self.n_boot,
-                        seed=self.seed,
-                    )
-                except AnalysisError as error:
-                    self.add(f"{x} x {y}: {error}", "")
+            for outcome in outcomes:
+                if not self._phase_of(x, y, outcome):
                     break
-                name = f"phase_{_slug(x)}__{_slug(y)}__{outcome}"
-                self.add(f"### {outcome_label(outcome)} over {x} and {y}", "")
-                self.figure(figures.phase_figure, diagram, name, f"{outcome} over {x} and {y}")
-                if outcome == "integrated" and diagram.boundary:
-                    table = diagram.boundary_table()
-                    self.add("Estimated boundary (threshold along x per y, 95% CI):", "")
-                    self.add(_table(table), "")
-                    self.numbers["phase"].append(
-                        {"x": x, "y": y, "boundary": table.to_dict("records")}
-                    )
+
+    def _phase_of(self, x: str, y: str, outcome: str) -> bool:
+        boundary = outcome == self.ds.model.state
+        try:
+            diagram = phase_diagram(
+                self.ds, x, y, outcome, boundary=boundary, n_boot=self.n_boot, seed=self.seed
+            )
+        except AnalysisError as error:
+            self.add(f"{x} x {y}: {error}", "")
+            return False
+        name = f"phase_{slug(x)}__{slug(y)}__{outcome}"
+        self.add(f"### {outcome_label(self.ds.model, outcome)} over {x} and {y}", "")
+        self.figure(figures.phase_figure, diagram, name, f"{outcome} over {x} and {y}")
+        if boundary and diagram.boundary:
+            frame = diagram.boundary_table()
+            self.add("Estimated boundary (threshold along x per y, 95% CI):", "")
+            self.add(table(frame), "")
+            self.numbers["phase"].append({"x": x, "y": y, "boundary": frame.to_dict("records")})
+        return True
 
     def sensitivity(self) -> None:
         design = self.ds.design
@@ -233,16 +219,16 @@ class Report:
         title = {"saltelli": "Sobol' indices", "morris": "Morris elementary effects"}[design]
         self.add(f"## Sensitivity: {title}", "")
         self.numbers["sensitivity"] = []
-        for outcome in SENSITIVITY_OUTCOMES:
+        model = self.ds.model
+        for outcome in [o for o in (model.order, model.state) if o] or list(model.headline[:1]):
             try:
                 result = method(self.ds, outcome, seed=self.seed)
             except AnalysisError as error:
                 self.add(f"**Not analysed:** {error}", "")
                 return
-            label = "P(integrated)" if outcome == "integrated" else outcome
-            self.add(f"### {label}", "")
-            self.add(_table(result.table), "")
-            if np.isfinite(result.noise_share):
+            label = probability_label(model, outcome) if outcome == model.state else outcome
+            self.add(f"### {label}", "", table(result.table), "")
+            if result.noise_share == result.noise_share:  # not NaN
                 self.add(
                     f"Replicate noise is {result.noise_share:.1%} of the variance of {outcome} "
                     f"across runs ({result.replicates} replicates per point, averaged).",
@@ -250,12 +236,8 @@ class Report:
                 )
             for note in result.notes:
                 self.add(f"- {note}")
-            self.figure(
-                figures.sensitivity_figure,
-                result,
-                f"{result.method}_{outcome}",
-                f"{title} of {outcome}",
-            )
+            name = f"{result.method}_{outcome}"
+            self.figure(figures.sensitivity_figure, result, name, f"{title} of {outcome}")
             self.numbers["sensitivity"].append(
                 {
                     "method": result.method,
@@ -268,32 +250,30 @@ class Report:
     def sampled(self) -> None:
         if self.ds.design not in ("random", "lhs", "sobol"):
             return
-        from segmark.pipeline.finding import describe_sampled
-
-        self.add("## Sampled design", "", describe_sampled(self.ds.summary, tuple(self.ds.swept)))
-        self.add("")
+        summary = describe_sampled(self.ds.summary, self.ds.model, tuple(self.ds.swept))
+        self.add("## Sampled design", "", summary, "")
 
     def scenarios(self) -> None:
-        from segmark.pipeline.analysis.scenarios import scenario_figure, scenario_table
+        from segmark.pipeline.analysis.historical import SCENARIO, scenario_figure, scenario_table
 
-        if "model.scenario" not in self.ds.swept:
+        if SCENARIO not in self.ds.swept:
             return
-        table = scenario_table(self.ds)
-        self.add("## Historical scenarios", "", _table(table), "")
+        frame = scenario_table(self.ds)
+        self.add("## Historical scenarios", "", table(frame), "")
         self.figure(scenario_figure, self.ds, "scenarios", "scenario time paths")
-        self.numbers["scenarios"] = table.to_dict("records")
+        self.numbers["scenarios"] = frame.to_dict("records")
 
     def hysteresis(self) -> None:
-        try:
-            from segmark.pipeline.analysis import hysteresis
-        except ImportError:
+        if hysteresis.ramp_runs(self.ds).empty:
             return
         hysteresis.report_section(self)
+        early_warnings.report_section(self)
 
     def write(self) -> Path:
         self.out.mkdir(parents=True, exist_ok=True)
         self.header()
         for section in (
+            self.outcomes,
             self.tipping,
             self.phase,
             self.sensitivity,
@@ -305,14 +285,8 @@ class Report:
         self.numbers["figures"] = self.figures
         text = "\n".join(self.lines).rstrip() + "\n"
         (self.out / "report.md").write_text(text)
-        (self.out / "report.json").write_text(json.dumps(_json_safe(self.numbers), indent=1) + "\n")
+        (self.out / "report.json").write_text(json.dumps(json_safe(self.numbers), indent=1) + "\n")
         return self.out / "report.md"
-
-
-def _col(path: str) -> str:
-    from segmark.pipeline.analysis.data import column
-
-    return column(path)
 
 
 def _threshold_numbers(t: Threshold) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segmark.pipeline.analysis.data import AnalysisError, Dataset, as_dataset, column
+from segmark.pipeline.analysis.data import AnalysisError, Dataset, as_dataset
 
 N_RESAMPLES = 1000
 
@@ -39,29 +39,17 @@ class Sensitivity:
     notes: list[str] = field(default_factory=list)
 
 
-def design_config(ds: Dataset):
-    """The dataset's resolved config as a typed Config (raises AnalysisError without one)."""
-    from omegaconf import OmegaConf
-
-    from segmark.pipeline.config import Config
-
-    if not ds.config:
-        raise AnalysisError(f"{ds.path} has no config.yaml: its design cannot be rebuilt.")
-    merged = OmegaConf.merge(OmegaConf.structured(Config), ds.config)
-    return OmegaConf.to_object(merged)
-
-
 def _design(ds: Dataset, kinds: tuple[str, ...]):
     from segmark.pipeline import designs
 
-    cfg = design_config(ds)
+    cfg = ds.config_object()
     if cfg.sweep.design not in kinds:
         raise AnalysisError(
             f"{ds.name} is a {cfg.sweep.design} design; this analysis needs a "
             f"{' or '.join(kinds)} design (sweep=sensitivity for Sobol' indices, sweep=screening "
             "for Morris)."
         )
-    design = designs.build(cfg)
+    design = designs.build(cfg, ds.model)
     rng = np.random.default_rng([cfg.sweep.root_seed, designs.DESIGN_STREAM, 0])
     unit = designs._unit_sample(cfg.sweep.design, cfg.sweep.samples, len(design.paths), rng)
     return cfg, design, unit
@@ -72,7 +60,7 @@ def _outcomes(ds: Dataset, design, outcome: str, replicates: int) -> tuple[np.nd
     Also the share of the outcome's variance that is replicate noise."""
     if outcome not in ds.summary.columns:
         raise AnalysisError(f"{outcome!r} is not an outcome column of the summary.")
-    columns = [column(p) for p in design.paths]
+    columns = [ds.column(p) for p in design.paths]
     points = pd.DataFrame(list(design.points)).rename(
         columns=dict(zip(design.paths, columns, strict=True))
     )
@@ -113,7 +101,7 @@ def _problem(paths: tuple[str, ...]) -> dict[str, Any]:
 
 def sobol_indices(
     data: Dataset | str,
-    outcome: str = "integration_index",
+    outcome: str | None = None,
     *,
     level: float = 0.95,
     seed: int = 0,
@@ -123,6 +111,7 @@ def sobol_indices(
     from SALib.analyze import sobol
 
     ds = as_dataset(data)
+    outcome = outcome or ds.model.order or ds.state
     cfg, design, _ = _design(ds, ("saltelli",))
     y, noise = _outcomes(ds, design, outcome, cfg.sweep.replicates)
     return sobol_from_outcomes(
@@ -204,7 +193,7 @@ def elementary_effects(x: np.ndarray, y: np.ndarray, d: int) -> np.ndarray:
 
 def morris_effects(
     data: Dataset | str,
-    outcome: str = "integration_index",
+    outcome: str | None = None,
     *,
     level: float = 0.95,
     seed: int = 0,
@@ -212,6 +201,7 @@ def morris_effects(
     """Morris mu* (mean |elementary effect|, SALib's bootstrap interval) and sigma (sd of the
     effects; interval from a bootstrap over trajectories) from a ``morris`` sweep."""
     ds = as_dataset(data)
+    outcome = outcome or ds.model.order or ds.state
     cfg, design, unit = _design(ds, ("morris",))
     y, noise = _outcomes(ds, design, outcome, cfg.sweep.replicates)
     return morris_from_outcomes(

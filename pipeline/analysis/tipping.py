@@ -1,9 +1,11 @@
-"""Tipping thresholds along one parameter: P(integrated | x) with its uncertainty, the 0.5
-crossing with a bootstrap confidence interval, the width of the transition and the
-susceptibility peak, pooled or conditional on the other swept parameters (one per slice).
+"""Tipping thresholds along one parameter: P(state | x) with its uncertainty, the 0.5 crossing
+with a bootstrap confidence interval, the width of the transition and the susceptibility peak,
+pooled or conditional on the other swept parameters (one per slice). The state is the model's
+bool state outcome (``integrated`` for nk: an integrated national market), the order parameter
+its continuous order outcome (``integration_index``).
 
 Methods (docs/ANALYSIS.md gives the formulas):
-  * P(integrated) at each value x_j: k_j / n_j over the ok runs, with the 95% Wilson interval.
+  * P(state) at each value x_j: k_j / n_j over the ok runs, with the 95% Wilson interval.
   * A logistic curve logit P = a + b x fitted by maximum likelihood with Firth's bias
     reduction (finite even when the runs separate perfectly between two grid values); its
     midpoint x0 = -a/b is the threshold, 2 ln(9)/|b| the 10-90% width of the transition.
@@ -32,91 +34,33 @@ from segmark.pipeline.analysis.data import (
     AnalysisError,
     Dataset,
     as_dataset,
-    column,
     is_numeric,
     slices,
 )
+from segmark.pipeline.analysis.labels import outcome_label, parameter_label
+from segmark.pipeline.analysis.markdown import fmt
+from segmark.pipeline.analysis.stats import (
+    LEVEL,
+    bootstrap_weights,
+    first_crossing,
+    fit_logistic,
+    percentile_interval,
+    wilson_interval,
+)
 
-LEVEL = 0.95
 N_BOOT = 2000
 LN9 = math.log(9.0)
 
 
-def wilson_interval(k: np.ndarray, n: np.ndarray, level: float = LEVEL):
-    """Wilson score interval of a binomial proportion (NaN where n == 0)."""
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    z = stats.norm.ppf(0.5 + level / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return centre - half, centre + half
-
-
-def fit_logistic(x: np.ndarray, k: np.ndarray, n: np.ndarray, iterations: int = 100):
-    """Firth-penalised logistic regression of k successes in n trials at x, vectorised over
-    rows: ``k`` and ``n`` are (B, J) (or (J,)). Returns (midpoint x0, slope b) per row, in the
-    units of x (x0 NaN where the slope is ~0)."""
-    x = np.asarray(x, dtype=float)
-    k = np.atleast_2d(np.asarray(k, dtype=float))
-    n = np.atleast_2d(np.asarray(n, dtype=float))
-    centre, scale = x.mean(), (x.std() or 1.0)
-    z = (x - centre) / scale
-    a = np.zeros(k.shape[0])
-    b = np.zeros(k.shape[0])
-    for _ in range(iterations):
-        p = expit(a[:, None] + b[:, None] * z)
-        w = n * p * (1 - p)
-        i00, i01, i11 = w.sum(1), (w * z).sum(1), (w * z * z).sum(1)
-        det = i00 * i11 - i01**2
-        det = np.where(det > 1e-300, det, 1e-300)
-        hat = w * (i11[:, None] - 2 * i01[:, None] * z + i00[:, None] * z * z) / det[:, None]
-        r = k - n * p + hat * (0.5 - p)
-        ua, ub = r.sum(1), (r * z).sum(1)
-        da = (i11 * ua - i01 * ub) / det
-        db = (-i01 * ua + i00 * ub) / det
-        step = np.maximum(np.abs(da), np.abs(db))
-        shrink = np.where(step > 2.0, 2.0 / np.maximum(step, 1e-300), 1.0)
-        a += shrink * da
-        b += shrink * db
-        if np.nanmax(step) < 1e-10:
-            break
-    slope = b / scale
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x0 = np.where(np.abs(b) > 1e-9, centre - a / b * scale, np.nan)
-    return x0, slope
-
-
-def first_crossing(x: np.ndarray, p: np.ndarray, level: float = 0.5) -> np.ndarray:
-    """Where each row of ``p`` (B, J) first reaches or crosses ``level`` along ``x`` (linear
-    interpolation); NaN for rows that never do."""
-    p = np.atleast_2d(p)
-    d = p - level
-    left, right = d[:, :-1], d[:, 1:]
-    hit = (left == 0) | (left * right < 0)
-    hit[:, -1] |= right[:, -1] == 0
-    hit &= np.isfinite(left) & np.isfinite(right)
-    found = hit.any(1)
-    j = np.argmax(hit, axis=1)
-    rows = np.arange(p.shape[0])
-    dl, dr = left[rows, j], right[rows, j]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac = np.where(dl != dr, dl / (dl - dr), 0.0)
-    cross = x[j] + (x[j + 1] - x[j]) * frac
-    return np.where(found, cross, np.nan)
-
-
 @dataclass
 class Threshold:
-    """The tipping threshold of P(integrated) along ``axis`` within one slice."""
+    """The tipping threshold of P(state) along ``axis`` within one slice."""
 
     axis: str
     where: dict[str, Any]  # values of the other parameters fixed in this slice ({}: pooled)
     pooled: list[str]  # other swept parameters pooled over
-    curve: pd.DataFrame  # per axis value: runs, failed, p, p_low, p_high, order mean/var
-    direction: str  # "falling" or "rising": how P(integrated) moves as the axis grows
+    curve: pd.DataFrame  # per axis value: runs, <state> count, p_<state>, p_low, p_high, ...
+    direction: str  # "falling" or "rising": how P(state) moves as the axis grows
     crossing: float  # logistic midpoint: the threshold
     crossing_ci: tuple[float, float]
     width: float  # 10-90% distance of the fitted logistic
@@ -133,8 +77,19 @@ class Threshold:
     level: float
     resampling: str
     order: str
+    state: str = "integrated"  # the bool outcome whose probability crosses 0.5
     notes: list[str] = field(default_factory=list)
     boot_crossings: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+    labels: dict[str, str] = field(default_factory=dict, repr=False)  # axis and outcome labels
+
+    @property
+    def p(self) -> str:
+        """The curve's probability column, ``p_<state>``."""
+        return f"p_{self.state}"
+
+    def label(self, name: str) -> str:
+        """The axis label of the axis, the state or the order parameter."""
+        return self.labels.get(name, name)
 
     @property
     def found(self) -> bool:
@@ -153,7 +108,7 @@ class Threshold:
                 self.notes[0] if self.notes else ""
             )
         return (
-            f"Along {self.axis}{where}, P(integrated) is {self.direction} and crosses 0.5 at "
+            f"Along {self.axis}{where}, P({self.state}) is {self.direction} and crosses 0.5 at "
             f"{fmt(self.crossing)} ({pct} CI {fmt(self.crossing_ci[0])}-"
             f"{fmt(self.crossing_ci[1])}; interpolated crossing {fmt(self.interpolated)}); the "
             f"transition (10-90%) is {fmt(self.width)} wide ({pct} CI {fmt(self.width_ci[0])}-"
@@ -183,13 +138,6 @@ class Threshold:
         }
 
 
-def fmt(value: float, digits: int = 4) -> str:
-    """A number as the report prints it (``digits`` significant digits; 'n/a' for NaN)."""
-    if value is None or not np.isfinite(value):
-        return "n/a"
-    return f"{value:.{digits}g}"
-
-
 def _where_text(where: dict[str, Any]) -> str:
     if not where:
         return ""
@@ -198,8 +146,8 @@ def _where_text(where: dict[str, Any]) -> str:
     )
 
 
-def _cells(runs: pd.DataFrame, xcol: str, order: str, clusters: str):
-    """Per (axis value, cluster) sums: integrated count, ok runs, order sum and sum of squares."""
+def _cells(runs: pd.DataFrame, xcol: str, state: str, order: str, clusters: str):
+    """Per (axis value, cluster) sums: state count, ok runs, order sum and sum of squares."""
     xs = np.sort(runs[xcol].unique()).astype(float)
     key = runs["replicate"].to_numpy() if clusters != "runs" else np.arange(len(runs))
     ids = np.unique(key)
@@ -208,32 +156,11 @@ def _cells(runs: pd.DataFrame, xcol: str, order: str, clusters: str):
     shape = (len(xs), len(ids))
     k, n, s, s2 = (np.zeros(shape) for _ in range(4))
     m = runs[order].to_numpy(dtype=float)
-    np.add.at(k, (xi, ci), runs["integrated"].to_numpy(dtype=float))
+    np.add.at(k, (xi, ci), runs[state].to_numpy(dtype=float))
     np.add.at(n, (xi, ci), 1.0)
     np.add.at(s, (xi, ci), m)
     np.add.at(s2, (xi, ci), m * m)
     return xs, k, n, s, s2
-
-
-def _weights(n: np.ndarray, n_boot: int, joint: bool, rng: np.random.Generator) -> np.ndarray:
-    """Bootstrap multiplicities (B, J, C) of clusters: joint across points, or per point over
-    the clusters present there. Row 0 is the original sample (all ones)."""
-    j_points, c = n.shape
-    w = np.empty((n_boot + 1, j_points, c))
-    w[0] = (n > 0).astype(float)
-    if joint:
-        draws = rng.multinomial(c, np.full(c, 1.0 / c), size=n_boot).astype(float)
-        w[1:] = draws[:, None, :]
-    else:
-        for j in range(j_points):
-            present = np.flatnonzero(n[j] > 0)
-            w[1:, j, :] = 0.0
-            if present.size:
-                counts = rng.multinomial(
-                    present.size, np.full(present.size, 1 / present.size), size=n_boot
-                )
-                w[1:, j, present] = counts
-    return w
 
 
 def _min(a: float, b: float) -> float:
@@ -244,30 +171,24 @@ def _max(a: float, b: float) -> float:
     return b if not np.isfinite(a) else max(a, b)
 
 
-def _percentile(values: np.ndarray, level: float) -> tuple[float, float]:
-    values = values[np.isfinite(values)]
-    if values.size < 10:
-        return (math.nan, math.nan)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(values, [tail, 100 - tail])
-    return (float(low), float(high))
-
-
 def estimate(
     runs: pd.DataFrame,
     axis: str,
     *,
+    xcol: str | None = None,
+    state: str = "integrated",
+    order: str = "integration_index",
     where: dict[str, Any] | None = None,
     pooled: list[str] | None = None,
     n_failed: int = 0,
-    order: str = "integration_index",
     n_boot: int = N_BOOT,
     level: float = LEVEL,
     seed: int = 0,
     crn: bool = True,
 ) -> Threshold:
-    """The threshold along ``axis`` from ok runs (``integrated`` bool)."""
-    xcol = column(axis)
+    """The threshold along ``axis`` (its column ``xcol``; default ``axis`` with _ for .) from
+    ok runs: ``state`` a bool column, ``order`` a number column."""
+    xcol = xcol or axis.replace(".", "_")
     if runs.empty:
         raise AnalysisError(
             f"no ok runs to estimate a threshold along {axis}{_where_text(where or {})}."
@@ -275,14 +196,14 @@ def estimate(
     per_value = runs.groupby(xcol).size()
     clusters = "runs" if per_value.median() < 2 else "replicates"
     joint = clusters == "runs" or crn
-    xs, k, n, s, s2 = _cells(runs, xcol, order, clusters)
+    xs, k, n, s, s2 = _cells(runs, xcol, state, order, clusters)
     if len(xs) < 3:
         raise AnalysisError(
             f"{axis} takes {len(xs)} value(s){_where_text(where or {})}: a threshold needs at "
             "least 3 values along the axis."
         )
     rng = np.random.default_rng([seed, 0x7199])
-    w = _weights(n, n_boot, joint, rng)  # (B+1, J, C)
+    w = bootstrap_weights(n, n_boot, joint, rng)  # (B+1, J, C)
     kb = (w * k).sum(2)
     nb = (w * n).sum(2)
     sb = (w * s).sum(2)
@@ -308,8 +229,8 @@ def estimate(
         {
             xcol: xs,
             "runs": n.sum(1).astype(int),
-            "integrated": k.sum(1).astype(int),
-            "p_integrated": p,
+            state: k.sum(1).astype(int),
+            f"p_{state}": p,
             "p_low": low,
             "p_high": high,
             f"{order}_mean": mean_b[0],
@@ -322,7 +243,7 @@ def estimate(
     direction = "falling" if (slope[0] < 0) else "rising"
     valid = curve["runs"] > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        pearson = ((curve["integrated"] - curve["runs"] * fitted) ** 2) / (
+        pearson = ((curve[state] - curve["runs"] * fitted) ** 2) / (
             curve["runs"] * fitted * (1 - fitted)
         )
     dof = int(valid.sum()) - 2
@@ -330,14 +251,14 @@ def estimate(
     if not np.isfinite(fit_p):
         fit_p = math.nan
     boot_share = float(np.isfinite(cross[1:]).mean()) if n_boot else math.nan
-    crossing, crossing_ci = float(x0[0]), _percentile(x0[1:], level)
-    width0, width_ci = float(width[0]), _percentile(width[1:], level)
-    interp, interp_ci = float(cross[0]), _percentile(cross[1:], level)
+    crossing, crossing_ci = float(x0[0]), percentile_interval(x0[1:], level)
+    width0, width_ci = float(width[0]), percentile_interval(width[1:], level)
+    interp, interp_ci = float(cross[0]), percentile_interval(cross[1:], level)
     lo_x, hi_x = float(xs[0]), float(xs[-1])
     if not np.isfinite(cross[0]):
         side = "above" if np.nanmin(p) > 0.5 else "below"
         notes.append(
-            f"P(integrated) stays {side} 0.5 on [{fmt(lo_x)}, {fmt(hi_x)}]: the threshold lies "
+            f"P({state}) stays {side} 0.5 on [{fmt(lo_x)}, {fmt(hi_x)}]: the threshold lies "
             "outside the swept range (extend the axis)."
         )
         crossing, crossing_ci = math.nan, (math.nan, math.nan)
@@ -399,7 +320,7 @@ def estimate(
         interpolated=interp,
         interpolated_ci=interp_ci,
         susceptibility_peak=float(peak[0]),
-        susceptibility_peak_ci=_percentile(peak[1:], level),
+        susceptibility_peak_ci=percentile_interval(peak[1:], level),
         fit_p_value=fit_p,
         boot_crossing_share=boot_share,
         n_runs=int(n.sum()),
@@ -408,18 +329,19 @@ def estimate(
         level=level,
         resampling=resampling,
         order=order,
+        state=state,
         notes=notes,
         boot_crossings=x0[1:],
     )
 
 
 def _check_axis(ds: Dataset, axis: str) -> None:
-    xcol = column(axis)
+    xcol = ds.column(axis)
     if xcol not in ds.summary or ds.summary[xcol].nunique() < 2:
         raise AnalysisError(
             f"{axis} is not swept in {ds.name}; swept are: {', '.join(ds.swept) or 'nothing'}."
         )
-    if not is_numeric(ds.summary, axis):
+    if not is_numeric(ds, axis):
         raise AnalysisError(f"{axis} is not numeric: a threshold needs a numeric axis.")
 
 
@@ -430,28 +352,39 @@ def tipping_threshold(
     where: dict[str, Any] | None = None,
     **options: Any,
 ) -> Threshold:
-    """The threshold along ``axis`` over the runs at ``where`` (path -> value; other swept
-    parameters are pooled). Options: order, n_boot, level, seed (see :func:`estimate`)."""
+    """The threshold of P(the model's state) along ``axis`` over the runs at ``where`` (path ->
+    value; other swept parameters are pooled). Options: order (default: the model's order
+    outcome), n_boot, level, seed (see :func:`estimate`)."""
     ds = as_dataset(data)
     _check_axis(ds, axis)
+    state = ds.state
+    order = options.pop("order", None) or ds.model.order or state
     summary = ds.summary
     for path, value in (where or {}).items():
-        summary = summary[summary[column(path)] == value]
+        summary = summary[summary[ds.column(path)] == value]
         if summary.empty:
             raise AnalysisError(f"no runs at {path} = {value!r} in {ds.name}.")
-    ok = summary[summary["status"] == "ok"].assign(
-        integrated=lambda f: f["integrated"].astype(bool)
-    )
+    ok = summary[summary["status"] == "ok"]
+    ok = ok.assign(**{state: ok[state].astype(bool)})
     pooled = [p for p in ds.swept if p != axis and p not in (where or {})]
-    return estimate(
+    result = estimate(
         ok,
         axis,
+        xcol=ds.column(axis),
+        state=state,
+        order=order,
         where=where,
         pooled=pooled,
         n_failed=int((summary["status"] != "ok").sum()),
         crn=ds.common_random_numbers,
         **options,
     )
+    result.labels = {
+        axis: parameter_label(ds.model, axis),
+        state: outcome_label(ds.model, state),
+        order: outcome_label(ds.model, order),
+    }
+    return result
 
 
 def tipping_thresholds(
@@ -466,8 +399,8 @@ def tipping_thresholds(
     _check_axis(ds, axis)
     by = [p for p in ds.swept if p != axis] if by is None else list(by)
     out = []
-    for where, runs in slices(ds.summary, by):
-        if runs[column(axis)].nunique() < 3:
+    for where, runs in slices(ds, by):
+        if runs[ds.column(axis)].nunique() < 3:
             continue
         out.append(tipping_threshold(ds, axis, where=where, **options))
     return out

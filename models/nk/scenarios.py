@@ -1,7 +1,8 @@
-"""Historical scenarios: time paths of policies and shocks within one run.
+"""Historical scenarios and ramps: time paths of policies and shocks within one run, as the
+kernel's event arrays (rows week, code, value, over; ``kernels.parameters`` defines the codes).
 
-A scenario is a YAML file in ``conf/scenario/`` (packaged with segmark), chosen with
-``model.scenario=<name>``. It lists events, each at a week (week 0 = the run's 1 January):
+A scenario is a YAML file in ``models/nk/conf/scenario/``, chosen with ``model.scenario=<name>``.
+It lists events, each at a week (week 0 = the run's 1 January):
 
   - {week: 0, set: {policy.permit_strictness: 0.9, shock.pds_level: 0.9}}    # from this week
   - {week: 104, set: {shock.pds_level: 0.1}, over: 52}   # a linear ramp over 52 weeks
@@ -11,7 +12,7 @@ A scenario is a YAML file in ``conf/scenario/`` (packaged with segmark), chosen 
 
 Events set the kernel's parameters from their week on, overriding the run's own values (also
 swept ones). The files are part of the model: editing one changes results, so it needs a new
-``market.MODEL_VERSION``.
+model version.
 """
 
 from __future__ import annotations
@@ -22,41 +23,22 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
-from omegaconf import OmegaConf
+import yaml
 
-from segmark.kernels import market
+from segmark.kernels.market import NO_EVENTS
 from segmark.kernels.network import Network
-
-NONE = "none"
-KINDS = ("set", "harvest", "flood", "capital_loss")
-# Parameters a ramp (model.ramp_parameter) can move within a run: the policy levers and shocks
-RAMPABLE = (
-    "policy.permit_strictness",
-    "policy.crackdown",
-    "policy.state_import_share",
-    "policy.transport_investment",
-    "policy.phone_penetration",
-    "policy.self_reliance",
-    "policy.trader_capital",
-    "shock.harvest_sd",
-    "shock.harvest_correlation",
-    "shock.flood_rate",
-    "shock.rail_outage_rate",
-    "shock.china_trade",
-    "shock.pds_level",
-    "shock.market_ban",
+from segmark.kernels.parameters import (
+    EVENT_CAPITAL_LOSS,
+    EVENT_FLOOD,
+    EVENT_HARVEST,
+    PARAMETERS,
+    P,
 )
-RAMP_SHAPES = ("cycle", "one_way", "step")
+from segmark.models import ramps
+from segmark.models.nk.settings import SCENARIO_PACKAGE, scenario_names
 
-
-def _directory():
-    return resources.files("segmark.conf").joinpath("scenario")
-
-
-def names() -> tuple[str, ...]:
-    """``none`` and the packaged scenarios, by file name."""
-    files = sorted(p.name[:-5] for p in _directory().iterdir() if p.name.endswith(".yaml"))
-    return (NONE, *files)
+KINDS = ("set", "harvest", "flood", "capital_loss")
+KERNEL = {p.path: p for p in PARAMETERS}
 
 
 @dataclass(frozen=True)
@@ -69,19 +51,16 @@ class Scenario:
 
 @lru_cache(maxsize=32)
 def load(name: str) -> Scenario:
-    """The scenario called ``name``, checked (raises ConfigError naming the bad entry)."""
-    from segmark.pipeline.config import ConfigError
-
-    if name == NONE:
-        return Scenario(NONE, "no events", 0, ())
-    if name not in names():
-        raise ConfigError(
+    """The scenario called ``name``, checked (a ValueError naming the bad entry)."""
+    if name == ramps.NONE:
+        return Scenario(ramps.NONE, "no events", 0, ())
+    if name not in scenario_names():
+        raise ValueError(
             f"model.scenario = {name!r} is not a known scenario: choose one of "
-            f"{', '.join(names())} (files in conf/scenario)."
+            f"{', '.join(scenario_names())} (files in models/nk/conf/scenario)."
         )
-    raw = OmegaConf.to_container(
-        OmegaConf.create(_directory().joinpath(f"{name}.yaml").read_text(encoding="utf-8"))
-    )
+    path = resources.files(SCENARIO_PACKAGE).joinpath("scenario", f"{name}.yaml")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     events = tuple(raw.get("events") or ())
     for j, event in enumerate(events):
         _check_event(name, j, event)
@@ -89,69 +68,59 @@ def load(name: str) -> Scenario:
 
 
 def _check_event(name: str, j: int, event: Any) -> None:
-    from segmark.pipeline.config import ConfigError, check_value, parameter_fields
-
     where = f"scenario {name!r}, event {j}"
     if not isinstance(event, dict) or not isinstance(event.get("week"), int) or event["week"] < 0:
-        raise ConfigError(f"{where}: each event needs a whole week >= 0, got {event!r}.")
+        raise ValueError(f"{where}: each event needs a whole week >= 0, got {event!r}.")
     kinds = [k for k in KINDS if k in event]
     extra = set(event) - {"week", "over", *KINDS}
     if len(kinds) != 1 or extra:
-        raise ConfigError(
+        raise ValueError(
             f"{where}: an event has a week and exactly one of {', '.join(KINDS)} "
             f"(plus `over` for set), got keys {sorted(event)}."
         )
     if kinds[0] == "set":
         for path, value in event["set"].items():
-            group, _, field = path.partition(".")
-            spec = (
-                parameter_fields(group).get(field)
-                if group in ("policy", "shock", "model")
-                else None
-            )
-            if spec is None or field not in market.PARAMS:
-                raise ConfigError(
+            if path not in KERNEL:
+                raise ValueError(
                     f"{where}: {path!r} is not a kernel parameter a scenario can set "
                     f"(e.g. policy.permit_strictness, shock.pds_level)."
                 )
-            check_value(f"{where}: {path}", value, spec)
+            KERNEL[path].check(value, f"{where}: {path}")
         over = event.get("over", 1)
         if not isinstance(over, int) or over < 1:
-            raise ConfigError(f"{where}: over = {over!r}; give a whole number of weeks >= 1.")
+            raise ValueError(f"{where}: over = {over!r}; give a whole number of weeks >= 1.")
     elif kinds[0] in ("harvest", "capital_loss"):
         value = event[kinds[0]]
         high = 10.0 if kinds[0] == "harvest" else 1.0
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= high:
-            raise ConfigError(f"{where}: {kinds[0]} = {value!r}; allowed is [0, {high:g}].")
+            raise ValueError(f"{where}: {kinds[0]} = {value!r}; allowed is [0, {high:g}].")
 
 
+@lru_cache(maxsize=64)
 def events(name: str, network: Network) -> np.ndarray:
     """The scenario as the kernel's event array, float64 (M, 4) rows (week, code, value, over),
     sorted by week (stable). Flood units are named by the network's unit names."""
-    from segmark.pipeline.config import ConfigError
-
     rows: list[tuple[float, float, float, float]] = []
     for j, event in enumerate(load(name).events):
         week = float(event["week"])
         if "set" in event:
             over = float(event.get("over", 1))
             for path, value in event["set"].items():
-                code = market.PARAMS.index(path.partition(".")[2])
-                rows.append((week, float(code), float(value), over))
+                rows.append((week, float(P[path.partition(".")[2]]), float(value), over))
         elif "harvest" in event:
-            rows.append((week, float(market.EVENT_HARVEST), float(event["harvest"]), 1.0))
+            rows.append((week, float(EVENT_HARVEST), float(event["harvest"]), 1.0))
         elif "capital_loss" in event:
-            rows.append((week, float(market.EVENT_CAPITAL_LOSS), float(event["capital_loss"]), 1))
+            rows.append((week, float(EVENT_CAPITAL_LOSS), float(event["capital_loss"]), 1.0))
         else:
             units = event["flood"] if isinstance(event["flood"], list) else [event["flood"]]
             for unit in units:
                 if unit not in network.names:
-                    raise ConfigError(
+                    raise ValueError(
                         f"scenario {name!r}, event {j}: flood unit {unit!r} is not a unit of the "
                         f"{network.kind} network (units are named as in "
                         "kernels/data/oad_county_centroids.csv)."
                     )
-                rows.append((week, float(market.EVENT_FLOOD), float(network.names.index(unit)), 1))
+                rows.append((week, float(EVENT_FLOOD), float(network.names.index(unit)), 1.0))
     array = np.array(rows, dtype=np.float64).reshape(-1, 4)
     return np.ascontiguousarray(array[np.argsort(array[:, 0], kind="stable")])
 
@@ -164,13 +133,13 @@ def sets_parameter(name: str, path: str) -> bool:
 def ramp_events(
     path: str, shape: str, start: float, end: float, hold: int, weeks: int
 ) -> np.ndarray:
-    """A ramp as kernel events (rows week, code, value, over): ``path`` is ``start`` from week
-    0; after ``hold`` weeks it moves linearly to ``end`` over ``weeks`` weeks (cycle: and back
-    to ``start`` over the next ``weeks``; step: jumps to ``end`` at once). The state (stocks,
-    capital, prices) carries through: it is one run."""
-    if path == NONE:
-        return market.NO_EVENTS
-    code = float(market.PARAMS.index(path.partition(".")[2]))
+    """A ramp (``segmark.models.ramps``) of the kernel parameter at ``path`` as kernel events:
+    ``start`` from week 0; after ``hold`` weeks a linear move to ``end`` over ``weeks`` weeks
+    (cycle: and back over the next ``weeks``; step: at once). The state (stocks, capital,
+    prices) carries through: it is one run."""
+    if path == ramps.NONE:
+        return NO_EVENTS
+    code = float(P[path.partition(".")[2]])
     rows = [(0.0, code, start, 1.0)]
     if shape == "step":
         rows.append((float(hold), code, end, 1.0))
@@ -179,19 +148,3 @@ def ramp_events(
         if shape == "cycle":
             rows.append((float(hold + weeks), code, start, float(weeks)))
     return np.array(rows, dtype=np.float64)
-
-
-def ramp_values(
-    shape: str, start: float, end: float, hold: int, weeks: int, t: np.ndarray
-) -> np.ndarray:
-    """The ramped parameter's value in weeks ``t`` (0-based), as the kernel applies
-    :func:`ramp_events` (a ramp over ``weeks`` reaches its end in its last week)."""
-    t = np.asarray(t, dtype=float)
-    if shape == "step":
-        return np.where(t < hold, start, end)
-    up = np.clip((t - hold + 1) / weeks, 0.0, 1.0)
-    value = np.where(t < hold, start, start + (end - start) * up)
-    if shape == "cycle":
-        down = np.clip((t - hold - weeks + 1) / weeks, 0.0, 1.0)
-        value = np.where(t >= hold + weeks, end + (start - end) * down, value)
-    return value

@@ -1,0 +1,101 @@
+"""The docs' tables of a model, generated from its declarations.
+
+A Markdown file marks where a table goes; :func:`refresh` rewrites what lies between the marks:
+
+    <!-- segmark:parameters nk -->
+    ...generated...
+    <!-- /segmark -->
+
+Kinds: ``parameters``, ``outcomes``, ``series``, ``columns`` (the parameter columns' types).
+``python -m segmark.models.docs docs/*.md`` refreshes files in place; the tests check that the
+committed docs are what it writes.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from segmark.models import registry
+from segmark.models.interface import Model, Parameter
+
+MARK = re.compile(
+    r"(<!-- segmark:(?P<kind>\w+) (?P<model>\w+) -->\n)(?P<body>.*?)(<!-- /segmark -->)", re.S
+)
+ARROW_NAMES = {float: "double", int: "int64", str: "string", bool: "bool"}
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|")
+
+
+def _default(p: Parameter) -> str:
+    return f"{p.default:g}" if p.dtype is float else str(p.default)
+
+
+def parameters(model: Model) -> str:
+    """Every parameter: key, unit, default, range or choices, meaning, source."""
+    rows = [
+        "| key | unit | default | range | meaning | source |",
+        "|---|---|---|---|---|---|",
+    ]
+    for p in model.columns():
+        cells = (f"`{p.path}`", p.unit, _default(p), p.allowed(), p.doc, p.source)
+        rows.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def outcomes(model: Model) -> str:
+    """Every outcome: column, type, unit, meaning."""
+    rows = ["| column | type | unit | meaning |", "|---|---|---|---|"]
+    for o in model.outcomes:
+        kind = "bool, nullable" if o.dtype is bool else "double"
+        rows.append(f"| `{o.name}` | {kind} | {_cell(o.unit)} | {_cell(o.doc)} |")
+    return "\n".join(rows) + "\n"
+
+
+def series(model: Model) -> str:
+    """Every sampled series: column, unit, meaning (float32 in the dataset)."""
+    rows = ["| column | type | unit | meaning |", "|---|---|---|---|"]
+    for s in model.series:
+        rows.append(f"| `{s.name}` | float | {_cell(s.unit)} | {_cell(s.doc)} |")
+    return "\n".join(rows) + "\n"
+
+
+def columns(model: Model) -> str:
+    """The parameter columns of the run table, in order, with their Arrow types."""
+    rows = ["| column | type |", "|---|---|"]
+    rows += [f"| `{p.column}` | {ARROW_NAMES[p.dtype]} |" for p in model.columns()]
+    return "\n".join(rows) + "\n"
+
+
+TABLES = {"parameters": parameters, "outcomes": outcomes, "series": series, "columns": columns}
+
+
+def render(text: str, models: dict[str, Model] | None = None) -> str:
+    """``text`` with every marked table regenerated."""
+
+    def table(match: re.Match[str]) -> str:
+        model = (models or {}).get(match["model"]) or registry.get(match["model"])
+        return match.group(1) + TABLES[match["kind"]](model) + match.group(5)
+
+    return MARK.sub(table, text)
+
+
+def refresh(path: Path) -> bool:
+    """Rewrite the marked tables of the Markdown file at ``path``; True if it changed."""
+    text = path.read_text()
+    new = render(text)
+    if new != text:
+        path.write_text(new)
+    return new != text
+
+
+def main(argv: list[str] | None = None) -> None:
+    for name in argv if argv is not None else sys.argv[1:]:
+        print(f"{name}: {'refreshed' if refresh(Path(name)) else 'current'}")
+
+
+if __name__ == "__main__":
+    main()

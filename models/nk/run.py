@@ -1,0 +1,84 @@
+"""One ``nk`` run from its parameters by name: the network, the kernel's parameter vector and
+the events of its scenario and ramp, then ``kernels.market.simulate``; and the checks of a
+parameter point that no single range can express."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from segmark.kernels import market
+from segmark.kernels.network import Network
+from segmark.kernels.parameters import PARAMETERS
+from segmark.models import ramps
+from segmark.models.nk import networks, scenarios
+
+
+def simulate(
+    params: Mapping[str, Any], seed: int, stop: np.ndarray | None = None
+) -> market.Simulation:
+    """The run at ``params`` (every parameter of the model, by name) with ``seed``."""
+    net = networks.of(params)
+    return market.simulate(
+        net,
+        np.array([params[p.name] for p in PARAMETERS], dtype=np.float64),
+        seed,
+        int(params["n_goods"]),
+        int(params["n_steps"]),
+        int(params["sample_every"]),
+        stop,
+        events(params, net),
+    )
+
+
+def events(params: Mapping[str, Any], net: Network) -> np.ndarray:
+    """The run's scenario events and, with a ramp, its ramp events (after the scenario's
+    within a week), sorted by week (stable)."""
+    scenario = scenarios.events(params["scenario"], net)
+    if params["ramp_parameter"] == ramps.NONE:
+        return scenario
+    ramp = scenarios.ramp_events(
+        params["ramp_parameter"],
+        params["ramp_shape"],
+        float(params["ramp_from"]),
+        float(params["ramp_to"]),
+        int(params["ramp_hold"]),
+        int(params["ramp_weeks"]),
+    )
+    both = np.concatenate([scenario, ramp])
+    return np.ascontiguousarray(both[np.argsort(both[:, 0], kind="stable")])
+
+
+def check(params: Mapping[str, Any]) -> None:
+    """Refuse, naming the keys: a sampling interval longer than the run, a scenario whose flood
+    units are not on the network, a ramp outside its parameter's range, longer than the run or
+    on a parameter the scenario also sets."""
+    steps, every = params["n_steps"], params["sample_every"]
+    if every > steps:
+        raise ValueError(
+            f"model.sample_every = {every} exceeds model.n_steps = {steps}: no time-series "
+            "sample would be taken; keep sample_every <= n_steps."
+        )
+    scenario = params["scenario"]
+    if scenario != ramps.NONE:
+        scenarios.events(scenario, networks.of(params))
+    path = params["ramp_parameter"]
+    if path == ramps.NONE:
+        return
+    ramped = scenarios.KERNEL[path]
+    for key in ("ramp_from", "ramp_to"):
+        ramped.check(params[key], f"model.{key} (for {path})")
+    if scenario != ramps.NONE and scenarios.sets_parameter(scenario, path):
+        raise ValueError(
+            f"model.ramp_parameter = {path}: scenario {scenario!r} also sets it; ramp another "
+            "parameter or use model.scenario=none."
+        )
+    shape, hold, weeks = params["ramp_shape"], params["ramp_hold"], params["ramp_weeks"]
+    if ramps.weeks_needed(shape, hold, weeks) > steps:
+        raise ValueError(
+            f"model.ramp_hold = {hold} + {ramps.LEGS[shape]} x model.ramp_weeks = {weeks} "
+            f"exceeds model.n_steps = {steps}: the {shape} ramp does not fit in the run; "
+            "lengthen the run or shorten the ramp."
+        )

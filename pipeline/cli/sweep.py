@@ -1,0 +1,130 @@
+"""The ``segmark`` command: a Hydra app that runs one sweep of one model and reports where its
+data is."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import sys
+
+import hydra
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from segmark.models.interface import Model
+from segmark.pipeline.analysis.finding import describe, describe_sampled, finding_columns
+from segmark.pipeline.cli.compose import (
+    check_overrides,
+    check_yaml_files,
+    config_dirs,
+    prepare,
+)
+from segmark.pipeline.config import Config, ConfigError
+from segmark.pipeline.driver import SweepResult, dry_run, model_of, run_sweep
+from segmark.pipeline.schedule import SchedulerLost
+from segmark.pipeline.store import STATUS_OK, DatasetBusy, read_summary
+
+WRITE_ERRORS = {errno.EFBIG, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM}
+
+
+def _config_error(error: BaseException) -> ConfigError | None:
+    while error is not None:
+        if isinstance(error, ConfigError):
+            return error
+        error = error.__cause__ or error.__context__
+    return None
+
+
+@hydra.main(version_base="1.3", config_path="pkg://segmark.conf", config_name="config")
+def _app(cfg: DictConfig) -> None:
+    try:
+        config: Config = OmegaConf.to_object(cfg)  # type: ignore[assignment]
+    except OmegaConfBaseException as error:
+        cause = _config_error(error)
+        _refuse(f"{error.full_key}: {cause or error.msg}".replace("\n", " "))
+    try:
+        model = model_of(config)
+        if config.dry_run:
+            dry_run(config, model=model)
+            return
+        for noisy in ("distributed.client", "distributed.comm", "distributed.core"):
+            # connection failures are reported by segmark in one line, not as Dask tracebacks
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
+        result = run_sweep(config, model=model)
+    except ConfigError as error:
+        _refuse(str(error))
+    except DatasetBusy as error:
+        print(f"segmark: {error}", file=sys.stderr)
+        sys.exit(3)
+    except SchedulerLost as error:
+        print(
+            f"segmark: {error}. Runs finished so far are stored; restart the scheduler and its "
+            "workers, then run the same command (same storage.root and storage.dataset) to resume.",
+            file=sys.stderr,
+        )
+        sys.exit(4)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except OSError as error:
+        if error.errno not in WRITE_ERRORS:
+            raise
+        where = f" ({error.filename})" if error.filename else ""
+        print(
+            f"segmark: cannot write the dataset: {error.strerror or error}{where}. Runs finished "
+            "so far are stored and no half-written file is left; free disk space, lift the "
+            "file-size limit or fix permissions, then run the same command with the same "
+            "storage.dataset to resume.",
+            file=sys.stderr,
+        )
+        sys.exit(5)
+    print()
+    try:
+        report(result, model)
+    except Exception as error:  # the data is stored; a failed summary must not hide where
+        print(f"(no summary of the results: {type(error).__name__}: {error})")
+    skipped = f", {result.n_skipped} already stored" if result.n_skipped else ""
+    print(f"{result.n_runs} runs ({result.n_failed} failed{skipped}) in {result.wall_s:.1f} s")
+    print(f"results: {result.directory}")
+
+
+def report(result: SweepResult, model: Model) -> None:
+    """Print the finding and save the curve along the first axis, if it is numeric."""
+    grid = result.design.grid
+    paths = list(grid) if grid is not None else list(result.design.paths)
+    # only what the finding needs: a million runs' full summary would not fit a small driver
+    table = read_summary(result.directory, finding_columns(model, paths))
+    summary = table.to_pandas(strings_to_categorical=True)
+    del table
+    if grid is None:
+        print(describe_sampled(summary, model, result.design.paths))
+        return
+    print(describe(summary, model, grid))
+    if not grid or (summary["status"] != STATUS_OK).all():
+        return
+    axis = next(iter(grid))
+    if pd.api.types.is_numeric_dtype(summary[model.parameter(axis).column]):
+        from segmark.pipeline.analysis.figures import axis_curve  # matplotlib once results exist
+
+        name = "tipping.png" if model.state else "outcomes.png"
+        figure = axis_curve(summary, model, axis, result.directory / name)
+        print(f"figure: {figure}")
+
+
+def _refuse(message: str) -> None:
+    print(f"segmark: invalid config: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    args = sys.argv[1:]
+    try:
+        model, composed = prepare(args)
+        check_overrides(args, model)
+        for directory in config_dirs(args):
+            check_yaml_files(directory)
+    except ConfigError as error:
+        _refuse(str(error))
+    sys.argv[1:] = composed
+    _app()
