@@ -23,6 +23,7 @@ smoke: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 $(BENCH_STAMP): $(STAMP)
@@ -36,10 +37,11 @@ bench: $(BENCH_STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) runs outputs multirun .pytest_cache .ruff_cache
+	rm -rf $(VENV) runs outputs multirun .pytest_cache .ruff_cache .import_linter_cache .grimp_cache
