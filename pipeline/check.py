@@ -20,10 +20,8 @@ should use a different root seed than the baseline, so that its runs are new dra
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -373,53 +371,3 @@ def report(result: CheckResult, show: int = 8) -> str:
         what += [f"{len(result.problems)} problem(s)"] if result.problems else []
         lines.append(f"FAIL: {', '.join(what)}: the model behaves differently from the baseline")
     return "\n".join(lines)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="segmark-check",
-        description="Compare a finished sweep's outcome distributions with a committed baseline "
-        "(KS / Fisher's exact tests, Holm-corrected). Exit 0: pass; 1: the model behaves "
-        "differently; 2: the inputs cannot be compared. See docs/CHECKS.md.",
-    )
-    parser.add_argument("dataset", type=Path, help="a complete dataset directory")
-    parser.add_argument(
-        "--baseline", type=Path, default=DEFAULT_BASELINE, help=f"default: {DEFAULT_BASELINE}"
-    )
-    parser.add_argument(
-        "--alpha", type=float, default=ALPHA, help=f"family-wise false-alarm rate ({ALPHA})"
-    )
-    parser.add_argument(
-        "--write-baseline",
-        action="store_true",
-        help="write the dataset's summary to --baseline (refresh it on purpose) and stop",
-    )
-    parser.add_argument("--report", type=Path, help="also write the test results as JSON here")
-    parser.add_argument("--show", type=int, default=8, help="tests listed (default 8)")
-    args = parser.parse_args(argv)
-    try:
-        if args.write_baseline:
-            baseline = write_baseline(args.dataset, args.baseline)
-            print(
-                f"wrote {args.baseline}: {baseline['runs']} runs at {len(baseline['points'])} "
-                f"points (root seed {baseline['root_seed']}, model {baseline['model_version']}); "
-                "commit it"
-            )
-            return 0
-        baseline = read_baseline(args.baseline)
-        result = compare(baseline, args.dataset, args.alpha)
-    except (CheckError, OSError) as error:
-        print(f"segmark-check: {error}", file=sys.stderr)
-        return 2
-    print(
-        f"baseline {args.baseline} ({baseline['runs']} runs, root seed {baseline['root_seed']}, "
-        f"model {baseline['model_version']}) vs {args.dataset}"
-    )
-    print(report(result, args.show))
-    if args.report:
-        args.report.write_text(json.dumps(result.to_json(), indent=1) + "\n")
-    return 0 if result.passed else 1
-
-
-def cli() -> None:
-    sys.exit(main())

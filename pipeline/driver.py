@@ -40,6 +40,7 @@ from segmark.pipeline.store import (
     CONFIG_FILE,
     MANIFEST_FILE,
     PartIndex,
+    StoredRuns,
     compact,
     drop_duplicates,
     drop_runs,
@@ -256,6 +257,37 @@ def _sweep_into(
     n_skipped = len(plan) - len(todo)
     if n_skipped:
         echo(f"resuming {directory.name}: {n_skipped} of {len(plan)} runs already stored")
+    try:
+        _run_batches(cfg, model, plan, todo, directory, client, workers, parts, config_yaml, record)
+        stored = _check_stored(cfg, plan, directory, parts, echo)
+    except BaseException as error:
+        _mark_stopped(directory, error, echo)
+        raise
+    n_failed_total = int(held_in(plan.run_id, stored.failed_ids).sum())
+    write_manifest(
+        directory,
+        status="complete",
+        runs_stored=len(stored),
+        runs_failed=n_failed_total,
+        error=None,
+    )
+    return n_skipped, n_failed_total
+
+
+def _run_batches(
+    cfg: Config,
+    model: Model,
+    plan: RunTable,
+    todo: np.ndarray,
+    directory: Path,
+    client: Client,
+    workers: int,
+    parts: PartIndex,
+    config_yaml: str,
+    record: dict[str, Any],
+) -> None:
+    """The runs at ``todo`` in batches on the cluster, each part read as its receipt arrives;
+    the plan and config written while the first tasks run (the workers would wait)."""
     prior = estimates.run_seconds(model, plan.points)[plan.point[todo]].mean() if len(todo) else 0
     batcher = Batcher(plan, todo, cfg.sweep.batch_size, cfg.cluster.task_seconds, workers, prior)
     task = partial(
@@ -268,77 +300,76 @@ def _sweep_into(
     )
     in_flight = cfg.cluster.max_in_flight or 4 * workers
     n_failed = 0
-    try:
-        # the plan and config are written while the first tasks run (the workers would wait)
-        with (
-            ThreadPoolExecutor(max_workers=1) as background,
-            tqdm(
-                total=len(plan),
-                initial=n_skipped,
-                unit="run",
-                disable=not cfg.progress,
-                smoothing=0.1,
-            ) as bar,
-        ):
-            planned = background.submit(
-                write_plan,
-                directory,
-                plan.chunks(),
-                config_yaml,
-                cfg.storage.compression,
-                schemas(model).plan,
-            )
-            for receipt in map_batches(client, task, batcher, in_flight):
-                if planned.done():
-                    planned.result()  # its error (a full disk) ends the sweep now
-                batcher.observe(receipt.n_runs, receipt.run_seconds)
-                n_failed += receipt.n_failed
-                bar.update(receipt.n_runs)
-                bar.set_postfix(failed=n_failed, batch=batcher.size, refresh=False)
-                parts.add(receipt.part)  # read now, while the workers run
-        planned.result()
-        remove_leftovers(directory)  # temporary files of tasks that died with their worker
-        parts.update()  # parts verified at the start or written since: read unverified
-        stored = parts.stored()
-        if stored.duplicates:  # a part landed late by a task of an earlier, dead driver
-            dropped = drop_duplicates(directory, cfg.storage.compression)
-            echo(f"removed {dropped} second copies of runs stored twice (identical numbers)")
-            parts.update()  # the parts it rewrote or removed
-            stored = parts.stored()
-        missing = int((~held_in(plan.run_id, stored.run_ids)).sum())
-        if missing or stored.duplicates:
-            raise RuntimeError(
-                f"{directory}: {missing} planned runs missing, {stored.duplicates} stored twice"
-            )
-        if cfg.storage.compact_mb:
-            before, after = compact(
-                directory,
-                cfg.storage.compression,
-                cfg.storage.compact_mb,
-                cfg.storage.compact_min_parts,
-            )
-            if after < before:
-                echo(f"compacted {before} part files into {after}")
-    except BaseException as error:
-        try:
-            write_manifest(directory, status="incomplete", error=f"{type(error).__name__}: {error}")
-        except OSError:  # the disk that failed the sweep may refuse this too: scans still work
-            pass
-        echo(
-            f"stopped ({type(error).__name__}); runs finished so far are stored in "
-            f"{directory}. To resume, run the same command with "
-            f"storage.root={directory.parent} storage.dataset={directory.name}"
+    with (
+        ThreadPoolExecutor(max_workers=1) as background,
+        tqdm(
+            total=len(plan),
+            initial=len(plan) - len(todo),
+            unit="run",
+            disable=not cfg.progress,
+            smoothing=0.1,
+        ) as bar,
+    ):
+        planned = background.submit(
+            write_plan,
+            directory,
+            plan.chunks(),
+            config_yaml,
+            cfg.storage.compression,
+            schemas(model).plan,
         )
-        raise
-    n_failed_total = int(held_in(plan.run_id, stored.failed_ids).sum())
-    write_manifest(
-        directory,
-        status="complete",
-        runs_stored=len(stored),
-        runs_failed=n_failed_total,
-        error=None,
+        for receipt in map_batches(client, task, batcher, in_flight):
+            if planned.done():
+                planned.result()  # its error (a full disk) ends the sweep now
+            batcher.observe(receipt.n_runs, receipt.run_seconds)
+            n_failed += receipt.n_failed
+            bar.update(receipt.n_runs)
+            bar.set_postfix(failed=n_failed, batch=batcher.size, refresh=False)
+            parts.add(receipt.part)  # read now, while the workers run
+    planned.result()
+
+
+def _check_stored(
+    cfg: Config, plan: RunTable, directory: Path, parts: PartIndex, echo: Callable[[str], None]
+) -> StoredRuns:
+    """What the dataset holds after the sweep: every planned run once (second copies of runs
+    landed by an earlier driver's tasks dropped), small parts compacted."""
+    remove_leftovers(directory)  # temporary files of tasks that died with their worker
+    parts.update()  # parts verified at the start or written since: read unverified
+    stored = parts.stored()
+    if stored.duplicates:  # a part landed late by a task of an earlier, dead driver
+        dropped = drop_duplicates(directory, cfg.storage.compression)
+        echo(f"removed {dropped} second copies of runs stored twice (identical numbers)")
+        parts.update()  # the parts it rewrote or removed
+        stored = parts.stored()
+    missing = int((~held_in(plan.run_id, stored.run_ids)).sum())
+    if missing or stored.duplicates:
+        raise RuntimeError(
+            f"{directory}: {missing} planned runs missing, {stored.duplicates} stored twice"
+        )
+    if cfg.storage.compact_mb:
+        before, after = compact(
+            directory,
+            cfg.storage.compression,
+            cfg.storage.compact_mb,
+            cfg.storage.compact_min_parts,
+        )
+        if after < before:
+            echo(f"compacted {before} part files into {after}")
+    return stored
+
+
+def _mark_stopped(directory: Path, error: BaseException, echo: Callable[[str], None]) -> None:
+    """The manifest says the sweep stopped and why; the user is told how to resume."""
+    try:
+        write_manifest(directory, status="incomplete", error=f"{type(error).__name__}: {error}")
+    except OSError:  # the disk that failed the sweep may refuse this too: scans still work
+        pass
+    echo(
+        f"stopped ({type(error).__name__}); runs finished so far are stored in "
+        f"{directory}. To resume, run the same command with "
+        f"storage.root={directory.parent} storage.dataset={directory.name}"
     )
-    return n_skipped, n_failed_total
 
 
 def _runs_to_do(

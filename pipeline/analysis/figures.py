@@ -15,9 +15,10 @@ from matplotlib.figure import Figure
 from segmark.models.interface import Model
 from segmark.pipeline.analysis.finding import axis_table
 from segmark.pipeline.analysis.labels import outcome_label, parameter_label, probability_label
+from segmark.pipeline.analysis.markdown import fmt
 from segmark.pipeline.analysis.phase import PhaseDiagram, contour_points
 from segmark.pipeline.analysis.sensitivity import Sensitivity
-from segmark.pipeline.analysis.tipping import Threshold, fmt
+from segmark.pipeline.analysis.threshold import Threshold
 
 
 def _save(fig: Figure, path: str | Path | None) -> Figure:

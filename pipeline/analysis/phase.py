@@ -12,7 +12,8 @@ import pandas as pd
 
 from segmark.pipeline.analysis.data import AnalysisError, Dataset, as_dataset, is_numeric
 from segmark.pipeline.analysis.labels import outcome_label, parameter_label
-from segmark.pipeline.analysis.tipping import Threshold, tipping_thresholds
+from segmark.pipeline.analysis.threshold import Threshold
+from segmark.pipeline.analysis.tipping import tipping_thresholds
 
 
 @dataclass

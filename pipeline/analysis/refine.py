@@ -37,7 +37,8 @@ import pandas as pd
 
 from segmark.pipeline.analysis.data import AnalysisError, Dataset, load
 from segmark.pipeline.analysis.markdown import fmt
-from segmark.pipeline.analysis.tipping import Threshold, tipping_threshold
+from segmark.pipeline.analysis.threshold import Threshold
+from segmark.pipeline.analysis.tipping import tipping_threshold
 from segmark.pipeline.designs import SAMPLED
 from segmark.pipeline.store import write_manifest
 

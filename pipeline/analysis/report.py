@@ -16,10 +16,8 @@ by what the sweep holds and what its model declares:
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +30,8 @@ from segmark.pipeline.analysis.labels import outcome_label, probability_label
 from segmark.pipeline.analysis.markdown import fmt, json_safe, slug, table
 from segmark.pipeline.analysis.phase import phase_diagram
 from segmark.pipeline.analysis.sensitivity import morris_effects, sobol_indices
-from segmark.pipeline.analysis.tipping import Threshold, tipping_threshold, tipping_thresholds
+from segmark.pipeline.analysis.threshold import Threshold
+from segmark.pipeline.analysis.tipping import tipping_threshold, tipping_thresholds
 from segmark.pipeline.designs import SAMPLED
 
 REPORT_DIR = "report"
@@ -321,26 +320,3 @@ def write_report(
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     out = Path(out) if out is not None else ds.path / REPORT_DIR
     return Report(ds, out, n_boot, seed).write()
-
-
-def cli(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="segmark-report",
-        description="Write a Markdown report with PNG figures for a segmark dataset "
-        "(into <dataset>/report/ unless --out is given).",
-    )
-    parser.add_argument("dataset", help="dataset directory (the `results:` line of a sweep)")
-    parser.add_argument("--out", help="directory for report.md and figures")
-    parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (2000)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (0)")
-    args = parser.parse_args(argv)
-    try:
-        path = write_report(args.dataset, args.out, n_boot=args.n_boot, seed=args.seed)
-    except AnalysisError as error:
-        print(f"segmark-report: {error}", file=sys.stderr)
-        sys.exit(2)
-    print(path.read_text().split("\n## ")[0].strip().splitlines()[-1])
-    for line in path.read_text().splitlines():
-        if line.startswith("**Along"):
-            print(line.strip("*"))
-    print(f"report: {path}")

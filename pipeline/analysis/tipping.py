@@ -22,7 +22,7 @@ Methods (docs/ANALYSIS.md gives the formulas):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -47,103 +47,10 @@ from segmark.pipeline.analysis.stats import (
     percentile_interval,
     wilson_interval,
 )
+from segmark.pipeline.analysis.threshold import Threshold, where_text
 
 N_BOOT = 2000
 LN9 = math.log(9.0)
-
-
-@dataclass
-class Threshold:
-    """The tipping threshold of P(state) along ``axis`` within one slice."""
-
-    axis: str
-    where: dict[str, Any]  # values of the other parameters fixed in this slice ({}: pooled)
-    pooled: list[str]  # other swept parameters pooled over
-    curve: pd.DataFrame  # per axis value: runs, <state> count, p_<state>, p_low, p_high, ...
-    direction: str  # "falling" or "rising": how P(state) moves as the axis grows
-    crossing: float  # logistic midpoint: the threshold
-    crossing_ci: tuple[float, float]
-    width: float  # 10-90% distance of the fitted logistic
-    width_ci: tuple[float, float]
-    interpolated: float  # first 0.5 crossing of the empirical curve
-    interpolated_ci: tuple[float, float]
-    susceptibility_peak: float  # axis value where the order parameter varies most
-    susceptibility_peak_ci: tuple[float, float]
-    fit_p_value: float  # Pearson chi-square goodness of fit of the logistic
-    boot_crossing_share: float  # share of bootstrap curves that cross 0.5
-    n_runs: int
-    n_failed: int
-    n_boot: int
-    level: float
-    resampling: str
-    order: str
-    state: str = "integrated"  # the bool outcome whose probability crosses 0.5
-    notes: list[str] = field(default_factory=list)
-    boot_crossings: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
-    labels: dict[str, str] = field(default_factory=dict, repr=False)  # axis and outcome labels
-
-    @property
-    def p(self) -> str:
-        """The curve's probability column, ``p_<state>``."""
-        return f"p_{self.state}"
-
-    def label(self, name: str) -> str:
-        """The axis label of the axis, the state or the order parameter."""
-        return self.labels.get(name, name)
-
-    @property
-    def found(self) -> bool:
-        return bool(np.isfinite(self.crossing))
-
-    @property
-    def ci_width(self) -> float:
-        return float(self.crossing_ci[1] - self.crossing_ci[0])
-
-    def describe(self) -> str:
-        """One sentence with the threshold, its interval and the width."""
-        where = _where_text(self.where)
-        pct = f"{self.level:.0%}"
-        if not self.found:
-            return f"Along {self.axis}{where}: no threshold in the swept range. " + (
-                self.notes[0] if self.notes else ""
-            )
-        return (
-            f"Along {self.axis}{where}, P({self.state}) is {self.direction} and crosses 0.5 at "
-            f"{fmt(self.crossing)} ({pct} CI {fmt(self.crossing_ci[0])}-"
-            f"{fmt(self.crossing_ci[1])}; interpolated crossing {fmt(self.interpolated)}); the "
-            f"transition (10-90%) is {fmt(self.width)} wide ({pct} CI {fmt(self.width_ci[0])}-"
-            f"{fmt(self.width_ci[1])}); susceptibility peaks at {fmt(self.susceptibility_peak)}."
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "axis": self.axis,
-            **{f"at {k}": v for k, v in self.where.items()},
-            "threshold": self.crossing,
-            "ci_low": self.crossing_ci[0],
-            "ci_high": self.crossing_ci[1],
-            "width": self.width,
-            "width_low": self.width_ci[0],
-            "width_high": self.width_ci[1],
-            "interpolated": self.interpolated,
-            "interp_low": self.interpolated_ci[0],
-            "interp_high": self.interpolated_ci[1],
-            "susceptibility_peak": self.susceptibility_peak,
-            "peak_low": self.susceptibility_peak_ci[0],
-            "peak_high": self.susceptibility_peak_ci[1],
-            "direction": self.direction,
-            "fit_p_value": self.fit_p_value,
-            "runs": self.n_runs,
-            "failed": self.n_failed,
-        }
-
-
-def _where_text(where: dict[str, Any]) -> str:
-    if not where:
-        return ""
-    return " at " + ", ".join(
-        f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in where.items()
-    )
 
 
 def _cells(runs: pd.DataFrame, xcol: str, state: str, order: str, clusters: str):
@@ -171,6 +78,125 @@ def _max(a: float, b: float) -> float:
     return b if not np.isfinite(a) else max(a, b)
 
 
+@dataclass(frozen=True)
+class _Boot:
+    """The bootstrap replicates (row 0: the sample itself) of a curve along the axis: P(state),
+    the order parameter's mean and variance per value, the logistic midpoint, slope and width,
+    the interpolated crossing and the susceptibility peak."""
+
+    p: np.ndarray  # (B+1, J)
+    mean: np.ndarray
+    var: np.ndarray
+    x0: np.ndarray  # (B+1,)
+    slope: np.ndarray
+    width: np.ndarray
+    cross: np.ndarray
+    peak: np.ndarray
+
+
+def _bootstrap(xs, k, n, s, s2, n_boot: int, joint: bool, seed: int) -> _Boot:
+    rng = np.random.default_rng([seed, 0x7199])
+    w = bootstrap_weights(n, n_boot, joint, rng)  # (B+1, J, C)
+    kb, nb, sb, s2b = ((w * a).sum(2) for a in (k, n, s, s2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pb = kb / nb
+        mean_b = sb / nb
+        var_b = (s2b / nb - mean_b**2) * nb / (nb - 1)
+    var_b = np.where(nb > 1, np.maximum(var_b, 0.0), np.nan)
+    x0, slope = fit_logistic(xs, kb, nb)
+    with np.errstate(divide="ignore"):
+        width = LN9 * 2 / np.abs(slope)
+    peak = np.full(var_b.shape[0], np.nan)
+    ok_rows = np.isfinite(var_b).any(1)
+    peak[ok_rows] = xs[
+        np.nanargmax(np.where(np.isfinite(var_b[ok_rows]), var_b[ok_rows], -1), axis=1)
+    ]
+    return _Boot(pb, mean_b, var_b, x0, slope, width, first_crossing(xs, pb), peak)
+
+
+def _curve(xcol, xs, k, n, boot: _Boot, state: str, order: str, level: float) -> pd.DataFrame:
+    """Per axis value: runs, the state's count and probability with its Wilson interval, the
+    order parameter's mean, the susceptibility and the fitted logistic."""
+    low, high = wilson_interval(k.sum(1), n.sum(1), level)
+    x0, slope = boot.x0[0], boot.slope[0]
+    fitted = expit(slope * (xs - x0)) if np.isfinite(x0) else np.full(len(xs), np.nan)
+    return pd.DataFrame(
+        {
+            xcol: xs,
+            "runs": n.sum(1).astype(int),
+            state: k.sum(1).astype(int),
+            f"p_{state}": boot.p[0],
+            "p_low": low,
+            "p_high": high,
+            f"{order}_mean": boot.mean[0],
+            "susceptibility": boot.var[0],
+            "p_fit": fitted,
+        }
+    )
+
+
+def _fit_p_value(curve: pd.DataFrame, state: str) -> float:
+    """Pearson chi-square goodness of fit of the logistic to the curve."""
+    valid = curve["runs"] > 0
+    fitted = curve["p_fit"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pearson = ((curve[state] - curve["runs"] * fitted) ** 2) / (
+            curve["runs"] * fitted * (1 - fitted)
+        )
+    dof = int(valid.sum()) - 2
+    fit_p = float(stats.chi2.sf(pearson[valid].sum(), dof)) if dof > 0 else math.nan
+    return fit_p if np.isfinite(fit_p) else math.nan
+
+
+def _intervals(xs, boot: _Boot, fit_p: float, state: str, level: float, notes: list[str]):
+    """(crossing, its CI, width, its CI, interpolated crossing, its CI), each interval widened
+    to the grid cell around the crossing when the transition is sharper than the grid;
+    ``notes`` gets what the reader should know."""
+    p, cross = boot.p[0], boot.cross
+    crossing, crossing_ci = float(boot.x0[0]), percentile_interval(boot.x0[1:], level)
+    width, width_ci = float(boot.width[0]), percentile_interval(boot.width[1:], level)
+    interp, interp_ci = float(cross[0]), percentile_interval(cross[1:], level)
+    lo_x, hi_x = float(xs[0]), float(xs[-1])
+    nan_ci = (math.nan, math.nan)
+    if not np.isfinite(cross[0]):
+        side = "above" if np.nanmin(p) > 0.5 else "below"
+        notes.append(
+            f"P({state}) stays {side} 0.5 on [{fmt(lo_x)}, {fmt(hi_x)}]: the threshold lies "
+            "outside the swept range (extend the axis)."
+        )
+        return math.nan, nan_ci, math.nan, nan_ci, interp, interp_ci
+    share = float(np.isfinite(cross[1:]).mean()) if cross.size > 1 else math.nan
+    if share < 0.99:
+        notes.append(
+            f"{1 - share:.0%} of bootstrap curves do not cross 0.5; the interval of the "
+            "interpolated crossing uses the others."
+        )
+    j = int(np.searchsorted(xs, cross[0], side="right")) - 1
+    lo_cell, hi_cell = float(xs[max(j, 0)]), float(xs[min(j + 1, len(xs) - 1)])
+    if cross[0] == xs[max(j, 0)]:  # the curve sits at 0.5 on a grid value
+        lo_cell = float(xs[max(j - 1, 0)])
+    spacing = hi_cell - lo_cell
+    p_lo, p_hi = p[np.searchsorted(xs, lo_cell)], p[np.searchsorted(xs, hi_cell)]
+    jump = min(p_lo, p_hi) <= 0.1 and max(p_lo, p_hi) >= 0.9  # all of it in one cell
+    if (np.isfinite(width) and width < spacing) or jump:
+        notes.append(
+            f"the transition is narrower than the grid spacing around it ({fmt(lo_cell)} to "
+            f"{fmt(hi_cell)}): its width is not resolved, and the threshold's intervals are "
+            "widened to that grid cell; refine the axis near the threshold."
+        )
+        crossing_ci = (_min(crossing_ci[0], lo_cell), _max(crossing_ci[1], hi_cell))
+        interp_ci = (_min(interp_ci[0], lo_cell), _max(interp_ci[1], hi_cell))
+        width_ci = (0.0, _max(width_ci[1], spacing))
+    if np.isfinite(crossing_ci[0]) and (crossing_ci[0] < lo_x or crossing_ci[1] > hi_x):
+        notes.append("the confidence interval reaches beyond the swept range.")
+    if np.isfinite(fit_p) and fit_p < 0.01:
+        notes.append(
+            f"a logistic curve fits poorly (Pearson chi-square p = {fit_p:.2g}); prefer the "
+            "interpolated crossing."
+        )
+    return crossing, crossing_ci, width, width_ci, interp, interp_ci
+
+
 def estimate(
     runs: pd.DataFrame,
     axis: str,
@@ -191,107 +217,22 @@ def estimate(
     xcol = xcol or axis.replace(".", "_")
     if runs.empty:
         raise AnalysisError(
-            f"no ok runs to estimate a threshold along {axis}{_where_text(where or {})}."
+            f"no ok runs to estimate a threshold along {axis}{where_text(where or {})}."
         )
-    per_value = runs.groupby(xcol).size()
-    clusters = "runs" if per_value.median() < 2 else "replicates"
-    joint = clusters == "runs" or crn
+    clusters = "runs" if runs.groupby(xcol).size().median() < 2 else "replicates"
     xs, k, n, s, s2 = _cells(runs, xcol, state, order, clusters)
     if len(xs) < 3:
         raise AnalysisError(
-            f"{axis} takes {len(xs)} value(s){_where_text(where or {})}: a threshold needs at "
+            f"{axis} takes {len(xs)} value(s){where_text(where or {})}: a threshold needs at "
             "least 3 values along the axis."
         )
-    rng = np.random.default_rng([seed, 0x7199])
-    w = bootstrap_weights(n, n_boot, joint, rng)  # (B+1, J, C)
-    kb = (w * k).sum(2)
-    nb = (w * n).sum(2)
-    sb = (w * s).sum(2)
-    s2b = (w * s2).sum(2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pb = kb / nb
-        mean_b = sb / nb
-        var_b = (s2b / nb - mean_b**2) * nb / (nb - 1)
-    var_b = np.where(nb > 1, np.maximum(var_b, 0.0), np.nan)
-    x0, slope = fit_logistic(xs, kb, nb)
-    with np.errstate(divide="ignore"):
-        width = LN9 * 2 / np.abs(slope)
-    cross = first_crossing(xs, pb)
-    peak = np.full(var_b.shape[0], np.nan)
-    ok_rows = np.isfinite(var_b).any(1)
-    peak[ok_rows] = xs[
-        np.nanargmax(np.where(np.isfinite(var_b[ok_rows]), var_b[ok_rows], -1), axis=1)
-    ]
-
-    p = pb[0]
-    low, high = wilson_interval(k.sum(1), n.sum(1), level)
-    curve = pd.DataFrame(
-        {
-            xcol: xs,
-            "runs": n.sum(1).astype(int),
-            state: k.sum(1).astype(int),
-            f"p_{state}": p,
-            "p_low": low,
-            "p_high": high,
-            f"{order}_mean": mean_b[0],
-            "susceptibility": var_b[0],
-        }
-    )
-    fitted = expit(slope[0] * (xs - x0[0])) if np.isfinite(x0[0]) else np.full(len(xs), np.nan)
-    curve["p_fit"] = fitted
+    boot = _bootstrap(xs, k, n, s, s2, n_boot, clusters == "runs" or crn, seed)
+    curve = _curve(xcol, xs, k, n, boot, state, order, level)
+    fit_p = _fit_p_value(curve, state)
     notes: list[str] = []
-    direction = "falling" if (slope[0] < 0) else "rising"
-    valid = curve["runs"] > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pearson = ((curve[state] - curve["runs"] * fitted) ** 2) / (
-            curve["runs"] * fitted * (1 - fitted)
-        )
-    dof = int(valid.sum()) - 2
-    fit_p = float(stats.chi2.sf(pearson[valid].sum(), dof)) if dof > 0 else math.nan
-    if not np.isfinite(fit_p):
-        fit_p = math.nan
-    boot_share = float(np.isfinite(cross[1:]).mean()) if n_boot else math.nan
-    crossing, crossing_ci = float(x0[0]), percentile_interval(x0[1:], level)
-    width0, width_ci = float(width[0]), percentile_interval(width[1:], level)
-    interp, interp_ci = float(cross[0]), percentile_interval(cross[1:], level)
-    lo_x, hi_x = float(xs[0]), float(xs[-1])
-    if not np.isfinite(cross[0]):
-        side = "above" if np.nanmin(p) > 0.5 else "below"
-        notes.append(
-            f"P({state}) stays {side} 0.5 on [{fmt(lo_x)}, {fmt(hi_x)}]: the threshold lies "
-            "outside the swept range (extend the axis)."
-        )
-        crossing, crossing_ci = math.nan, (math.nan, math.nan)
-        width0, width_ci = math.nan, (math.nan, math.nan)
-    else:
-        if boot_share < 0.99:
-            notes.append(
-                f"{1 - boot_share:.0%} of bootstrap curves do not cross 0.5; the interval of the "
-                "interpolated crossing uses the others."
-            )
-        j = int(np.searchsorted(xs, cross[0], side="right")) - 1
-        lo_cell, hi_cell = float(xs[max(j, 0)]), float(xs[min(j + 1, len(xs) - 1)])
-        if cross[0] == xs[max(j, 0)]:  # the curve sits at 0.5 on a grid value
-            lo_cell = float(xs[max(j - 1, 0)])
-        spacing = hi_cell - lo_cell
-        p_lo, p_hi = p[np.searchsorted(xs, lo_cell)], p[np.searchsorted(xs, hi_cell)]
-        jump = min(p_lo, p_hi) <= 0.1 and max(p_lo, p_hi) >= 0.9  # all of it in one cell
-        if (np.isfinite(width0) and width0 < spacing) or jump:
-            notes.append(
-                f"the transition is narrower than the grid spacing around it ({fmt(lo_cell)} to "
-                f"{fmt(hi_cell)}): its width is not resolved, and the threshold's intervals are "
-                "widened to that grid cell; refine the axis near the threshold."
-            )
-            crossing_ci = (_min(crossing_ci[0], lo_cell), _max(crossing_ci[1], hi_cell))
-            interp_ci = (_min(interp_ci[0], lo_cell), _max(interp_ci[1], hi_cell))
-            width_ci = (0.0, _max(width_ci[1], spacing))
-        if np.isfinite(crossing_ci[0]) and (crossing_ci[0] < lo_x or crossing_ci[1] > hi_x):
-            notes.append("the confidence interval reaches beyond the swept range.")
-        if np.isfinite(fit_p) and fit_p < 0.01:
-            notes.append(
-                f"a logistic curve fits poorly (Pearson chi-square p = {fit_p:.2g}); prefer the "
-                "interpolated crossing."
-            )
+    crossing, crossing_ci, width, width_ci, interp, interp_ci = _intervals(
+        xs, boot, fit_p, state, level, notes
+    )
     if k.shape[1] < 10:
         notes.append(
             f"only {k.shape[1]} {clusters} to resample: bootstrap intervals are rough; add "
@@ -312,17 +253,17 @@ def estimate(
         where=dict(where or {}),
         pooled=list(pooled or []),
         curve=curve,
-        direction=direction,
+        direction="falling" if boot.slope[0] < 0 else "rising",
         crossing=crossing,
         crossing_ci=crossing_ci,
-        width=width0,
+        width=width,
         width_ci=width_ci,
         interpolated=interp,
         interpolated_ci=interp_ci,
-        susceptibility_peak=float(peak[0]),
-        susceptibility_peak_ci=percentile_interval(peak[1:], level),
+        susceptibility_peak=float(boot.peak[0]),
+        susceptibility_peak_ci=percentile_interval(boot.peak[1:], level),
         fit_p_value=fit_p,
-        boot_crossing_share=boot_share,
+        boot_crossing_share=float(np.isfinite(boot.cross[1:]).mean()) if n_boot else math.nan,
         n_runs=int(n.sum()),
         n_failed=n_failed,
         n_boot=n_boot,
@@ -331,7 +272,7 @@ def estimate(
         order=order,
         state=state,
         notes=notes,
-        boot_crossings=x0[1:],
+        boot_crossings=boot.x0[1:],
     )
 
 

@@ -1,14 +1,28 @@
-"""``segmark-refine``: refine a dataset's tipping threshold. Refinement (``pipeline.analysis``)
-proposes points; this command hands them to the engine (``pipeline.driver.extending``), which
-runs them into the dataset on its cluster."""
+"""The commands beside ``segmark``: ``segmark-report`` (a report on a dataset), ``segmark-check``
+(a sweep against a committed baseline) and ``segmark-refine`` (a threshold refined: refinement
+in ``pipeline.analysis`` proposes points, the engine's ``pipeline.driver.extending`` runs them
+into the dataset on its cluster). Argument parsing and exit codes only."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 
 from segmark.pipeline.analysis.data import AnalysisError
 from segmark.pipeline.analysis.refine import parse_where, refine
+from segmark.pipeline.analysis.report import write_report
+from segmark.pipeline.check import (
+    ALPHA,
+    DEFAULT_BASELINE,
+    CheckError,
+    compare,
+    read_baseline,
+    report,
+    write_baseline,
+)
 from segmark.pipeline.config import ConfigError
 from segmark.pipeline.driver import extending
 
@@ -55,3 +69,76 @@ def refine_main(argv: list[str] | None = None) -> None:
         print(f"segmark-refine: {error}", file=sys.stderr)
         sys.exit(2)
     sys.exit(0 if result.reached else 1)
+
+
+def report_main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="segmark-report",
+        description="Write a Markdown report with PNG figures for a segmark dataset "
+        "(into <dataset>/report/ unless --out is given).",
+    )
+    parser.add_argument("dataset", help="dataset directory (the `results:` line of a sweep)")
+    parser.add_argument("--out", help="directory for report.md and figures")
+    parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (2000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (0)")
+    args = parser.parse_args(argv)
+    try:
+        path = write_report(args.dataset, args.out, n_boot=args.n_boot, seed=args.seed)
+    except AnalysisError as error:
+        print(f"segmark-report: {error}", file=sys.stderr)
+        sys.exit(2)
+    print(path.read_text().split("\n## ")[0].strip().splitlines()[-1])
+    for line in path.read_text().splitlines():
+        if line.startswith("**Along"):
+            print(line.strip("*"))
+    print(f"report: {path}")
+
+
+def check_status(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="segmark-check",
+        description="Compare a finished sweep's outcome distributions with a committed baseline "
+        "(KS / Fisher's exact tests, Holm-corrected). Exit 0: pass; 1: the model behaves "
+        "differently; 2: the inputs cannot be compared. See docs/CHECKS.md.",
+    )
+    parser.add_argument("dataset", type=Path, help="a complete dataset directory")
+    parser.add_argument(
+        "--baseline", type=Path, default=DEFAULT_BASELINE, help=f"default: {DEFAULT_BASELINE}"
+    )
+    parser.add_argument(
+        "--alpha", type=float, default=ALPHA, help=f"family-wise false-alarm rate ({ALPHA})"
+    )
+    parser.add_argument(
+        "--write-baseline",
+        action="store_true",
+        help="write the dataset's summary to --baseline (refresh it on purpose) and stop",
+    )
+    parser.add_argument("--report", type=Path, help="also write the test results as JSON here")
+    parser.add_argument("--show", type=int, default=8, help="tests listed (default 8)")
+    args = parser.parse_args(argv)
+    try:
+        if args.write_baseline:
+            baseline = write_baseline(args.dataset, args.baseline)
+            print(
+                f"wrote {args.baseline}: {baseline['runs']} runs at {len(baseline['points'])} "
+                f"points (root seed {baseline['root_seed']}, model {baseline['model_version']}); "
+                "commit it"
+            )
+            return 0
+        baseline = read_baseline(args.baseline)
+        result = compare(baseline, args.dataset, args.alpha)
+    except (CheckError, OSError) as error:
+        print(f"segmark-check: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"baseline {args.baseline} ({baseline['runs']} runs, root seed {baseline['root_seed']}, "
+        f"model {baseline['model_version']}) vs {args.dataset}"
+    )
+    print(report(result, args.show))
+    if args.report:
+        args.report.write_text(json.dumps(result.to_json(), indent=1) + "\n")
+    return 0 if result.passed else 1
+
+
+def check_main() -> None:
+    sys.exit(check_status())
