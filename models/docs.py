@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import sys
+from itertools import groupby
 from pathlib import Path
 
 from segmark.models import registry
@@ -34,14 +35,45 @@ def _default(p: Parameter) -> str:
     return f"{p.default:g}" if p.dtype is float else str(p.default)
 
 
+def _numbered(p: Parameter) -> tuple:
+    """What numbered parameters (``release_00`` ... ``release_99``) share besides their
+    number: one row of a table stands for a run of them."""
+    stem = re.fullmatch(r"(.*_)\d+", p.name)
+    if stem is None:
+        return (p.path,)
+    return (p.group, stem[1], p.unit, p.default, p.allowed(), p.source)
+
+
+def _spans(params: tuple[Parameter, ...]) -> list[tuple[Parameter, Parameter, int]]:
+    """Runs of numbered parameters as (first, last, count), the others alone."""
+    spans = []
+    for _, run in groupby(params, key=_numbered):
+        run = list(run)
+        spans.append((run[0], run[-1], len(run)))
+    return spans
+
+
+def _span_text(first: str, last: str) -> str:
+    """``a 0`` and ``a 99`` as ``a 0 ... 99``."""
+    if first == last:
+        return first
+    same = next((i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), 0)
+    while same and last[same - 1].isdigit():  # 10 ... 19, not 10 ... 9
+        same -= 1
+    return f"{first} ... {last[same:]}"
+
+
 def parameters(model: Model) -> str:
-    """Every parameter: key, unit, default, range or choices, meaning, source."""
+    """Every parameter: key, unit, default, range or choices, meaning, source; numbered
+    parameters of one kind in one row."""
     rows = [
         "| key | unit | default | range | meaning | source |",
         "|---|---|---|---|---|---|",
     ]
-    for p in model.columns():
-        cells = (f"`{p.path}`", p.unit, _default(p), p.allowed(), p.doc, p.source)
+    for first, last, count in _spans(model.columns()):
+        key = f"`{first.path}`" + (f" ... `{last.path}` ({count})" if count > 1 else "")
+        doc = _span_text(first.doc, last.doc)
+        cells = (key, first.unit, _default(first), first.allowed(), doc, first.source)
         rows.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(rows) + "\n"
 
@@ -66,7 +98,9 @@ def series(model: Model) -> str:
 def columns(model: Model) -> str:
     """The parameter columns of the run table, in order, with their Arrow types."""
     rows = ["| column | type |", "|---|---|"]
-    rows += [f"| `{p.column}` | {ARROW_NAMES[p.dtype]} |" for p in model.columns()]
+    for first, last, count in _spans(model.columns()):
+        key = f"`{first.column}`" + (f" ... `{last.column}` ({count})" if count > 1 else "")
+        rows.append(f"| {key} | {ARROW_NAMES[first.dtype]} |")
     return "\n".join(rows) + "\n"
 
 

@@ -17,7 +17,6 @@ from importlib.metadata import EntryPoint, entry_points
 from segmark.models.interface import Model
 
 GROUP = "segmark.models"
-DEFAULT = "nk"
 
 
 class UnknownModel(LookupError):

@@ -3,11 +3,13 @@ unit and source (tables generated from the models' declarations, checked to be c
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from segmark.models import docs, registry
+from segmark.models.interface import Model, Outcome, Parameter
 from segmark.pipeline.store import schemas
 
 ROOT = Path(__file__).parents[1]
@@ -50,3 +52,61 @@ def test_every_declaration_says_what_it_is(name: str) -> None:
     assert model.doc
     for item in (*model.parameters, *model.outcomes, *model.series):
         assert item.doc, item.name
+
+
+def test_numbered_parameters_share_one_row_only_when_alike() -> None:
+    alike = [
+        Parameter(f"release_{i:02d}", "policy", 0.0, f"released in year {i}", low=0.0, high=0.1)
+        for i in range(12)
+    ]
+    odd = Parameter("release_12", "policy", 0.0, "released in year 12", low=0.0, high=0.2)
+    model = Model("numbered", "1", (*alike, odd), (Outcome("x", "x"),), simulate=lambda p, s: {})
+    rows = docs.parameters(model).splitlines()[2:]
+    assert rows == [
+        "| `policy.release_00` ... `policy.release_11` (12) | - | 0 | [0, 0.1] "
+        "| released in year 0 ... 11 | assumption |",
+        "| `policy.release_12` | - | 0 | [0, 0.2] | released in year 12 | assumption |",
+    ]
+    assert docs.columns(model).splitlines()[2] == (
+        "| `policy_release_00` ... `policy_release_11` (12) | double |"
+    )
+
+
+@pytest.mark.parametrize("name", ["ANALYSIS.md", "MODELS.md"])
+def test_the_imports_the_docs_show_exist(name: str) -> None:
+    text = (DOCS / name).read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    imports = [line for b in blocks for line in b.splitlines() if line.startswith("from segmark")]
+    assert imports
+    for line in imports:
+        exec(line, {})  # our own docs' import lines
+
+
+def _layout() -> dict[str, str]:
+    """README's layout block: each top-level folder and the text that describes it."""
+    block = re.search(r"## Layout\n\n```\n(.*?)```", README.read_text(), re.S)[1]
+    entries: dict[str, str] = {}
+    folder = ""
+    for line in block.splitlines():
+        if line and not line.startswith(" "):
+            folder = line.split()[0]
+            line = line[len(folder) :]
+        entries[folder] = entries.get(folder, "") + " " + line
+    return entries
+
+
+def test_readme_layout_matches_the_tree() -> None:
+    """Every folder and module README's layout names exists, and every module of the
+    package's folders is named there."""
+    layout = _layout()
+    for folder, text in layout.items():
+        assert (ROOT / folder).is_dir(), folder
+        named = set(re.findall(r"[\w/]+\.(?:py|md|yaml|sh)\b|\b\w+/(?=\s|$|\))", text))
+        for name in named:
+            hits = list((ROOT / folder).rglob(Path(name).name.rstrip("/")))
+            assert hits, f"README layout names {folder}{name}, which is not in the tree"
+    for folder in ("kernels/", "models/", "pipeline/"):
+        text = layout[folder]
+        for path in (ROOT / folder).rglob("*.py"):
+            if path.name != "__init__.py" and "conf" not in path.parts:
+                assert path.name in text, f"README layout leaves out {path.relative_to(ROOT)}"

@@ -52,7 +52,7 @@ def test_axis_table_and_paragraph_along_a_numeric_axis() -> None:
     assert table["price_dispersion_mean"].tolist() == pytest.approx([0.13, 0.25, 0.37], abs=1e-12)
     text = describe(data, NK, {"policy.permit_strictness": [0.0, 0.5, 1.0]})
     assert "P(integrated national market) goes from 100% to 0%" in text
-    assert "Mean price_dispersion moves from 0.13 to 0.37" in text
+    assert "Mean price dispersion (sd of log prices across units) moves from 0.13 to 0.37" in text
     assert "crosses 50% near policy.permit_strictness = 0.5 (between 0.5 and 1)" in text
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import subprocess
 import sys
-import textwrap
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -168,62 +169,44 @@ def test_a_plain_function_model_by_the_command(tmp_path: Path) -> None:
     assert summary["biomass"].tolist() == direct(model, summary)["biomass"].tolist()
 
 
-PLUGIN = '''
-"""A user's own model: a coin whose bias is a lever."""
-
-import numpy as np
-
-from segmark.models import Model, Outcome, Parameter
+GUIDE = Path(__file__).parents[1] / "docs" / "MODELS.md"
 
 
-def simulate(params, seed):
-    flips = np.random.default_rng(seed).random(params["flips"]) < params["bias"]
-    return {"heads": float(flips.mean()), "mostly_heads": bool(flips.mean() > 0.5)}
+def guide_block(language: str) -> str:
+    """The first ``language`` code block of docs/MODELS.md."""
+    return re.search(rf"```{language}\n(.*?)```", GUIDE.read_text(), re.S)[1]
 
 
-MODEL = Model(
-    name="coin",
-    version="1",
-    parameters=(
-        Parameter("bias", "policy", 0.5, "chance of heads", low=0.0, high=1.0),
-        Parameter("flips", "model", 20, "flips a run", low=1, high=1000),
-    ),
-    outcomes=(
-        Outcome("heads", "share of heads"),
-        Outcome("mostly_heads", "more heads than tails", dtype=bool),
-    ),
-    simulate=simulate,
-    doc="a biased coin",
-    state="mostly_heads",
-)
-'''
-
-
-def install_plugin(site: Path) -> None:
-    """The package ``coinmodel`` with its distribution's metadata and entry point, as pip
-    installs them, into ``site`` (put on the path with PYTHONPATH)."""
-    (site / "coinmodel").mkdir(parents=True)
-    (site / "coinmodel" / "__init__.py").write_text(textwrap.dedent(PLUGIN))
-    info = site / "coinmodel-0.1.dist-info"
+def install_guide_package(site: Path) -> None:
+    """The package ``towns`` exactly as docs/MODELS.md writes it (module, entry point, sweep),
+    with its distribution's metadata as pip installs it, into ``site`` (put on the path with
+    PYTHONPATH)."""
+    package = site / "towns"
+    (package / "conf" / "sweep").mkdir(parents=True)
+    (package / "__init__.py").write_text(guide_block("python"))
+    (package / "conf" / "__init__.py").write_text("")
+    (package / "conf" / "sweep" / "trip_cost.yaml").write_text(guide_block("yaml"))
+    points = tomllib.loads(guide_block("toml"))["project"]["entry-points"]["segmark.models"]
+    info = site / "towns-0.1.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: coinmodel\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[segmark.models]\ncoin = coinmodel:MODEL\n")
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: towns\nVersion: 0.1\n")
+    lines = [f"{name} = {target}" for name, target in points.items()]
+    (info / "entry_points.txt").write_text("\n".join(["[segmark.models]", *lines, ""]))
 
 
-def test_a_model_installed_by_another_package_is_swept_without_editing_segmark(
+def test_the_guide_model_installed_by_another_package_is_swept_without_editing_segmark(
     tmp_path: Path,
 ) -> None:
     site = tmp_path / "site"
-    install_plugin(site)
+    install_guide_package(site)
     env = {**os.environ, "PYTHONPATH": str(site), "PYTHONUNBUFFERED": "1"}
     done = subprocess.run(
         [
             SEGMARK,
-            "model=coin",
-            "sweep.axes.policy.bias=[0.1,0.5,0.9]",
-            "sweep.replicates=4",
+            "model=towns",
+            "sweep=trip_cost",
             f"storage.root={tmp_path}/runs",
-            "storage.dataset=coin",
+            "storage.dataset=towns",
             "cluster.dashboard_address=127.0.0.1:0",
             "progress=false",
         ],
@@ -234,28 +217,33 @@ def test_a_model_installed_by_another_package_is_swept_without_editing_segmark(
         env=env,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "3 policy points x 1 shock/model points x 4 replicates = 12 runs" in done.stdout
-    assert "P(mostly_heads) goes from 0% to 100%" in done.stdout
-    summary = read_summary(tmp_path / "runs" / "coin").to_pandas()
-    assert len(summary) == 12 and set(summary["policy_bias"]) == {0.1, 0.5, 0.9}
+    # the guide shows this output
+    for line in (
+        "11 policy points x 1 shock/model points x 20 replicates = 220 runs",
+        "P(linked) goes from 100% to 0%; it crosses 50% near policy.trip_cost = 0.28",
+    ):
+        assert line in done.stdout and line in GUIDE.read_text()
+    summary = read_summary(tmp_path / "runs" / "towns").to_pandas()
+    assert len(summary) == 220 and summary["policy_trip_cost"].nunique() == 11
     # the stored numbers are the package's own function called directly
     check = (
-        "import sys, json, pandas as pd\n"
+        "import pandas as pd\n"
         "from segmark.models import registry\n"
-        "model = registry.get('coin')\n"
-        f"summary = pd.read_parquet({str(tmp_path / 'runs' / 'coin' / 'summary')!r})\n"
+        "model = registry.get('towns')\n"
+        f"summary = pd.read_parquet({str(tmp_path / 'runs' / 'towns' / 'summary')!r})\n"
         "rows = summary.to_dict('records')\n"
-        "got = [model.simulate({'bias': r['policy_bias'], 'flips': r['model_flips']},"
-        " int(r['seed']))['heads'] for r in rows]\n"
-        "assert got == summary['heads'].tolist(), (got, summary['heads'].tolist())\n"
-        "print('same', len(rows))\n"
+        "got = [model.simulate({'trip_cost': r['policy_trip_cost'], 'harvest_sd':"
+        " r['shock_harvest_sd'], 'weeks': r['model_weeks']}, int(r['seed'])) for r in rows]\n"
+        "assert [g['price_gap'] for g in got] == summary['price_gap'].tolist()\n"
+        "assert [g['linked'] for g in got] == summary['linked'].tolist()\n"
+        "print('same', len(got))\n"
     )
     same = subprocess.run(
         [sys.executable, "-c", check], env=env, capture_output=True, text=True, timeout=60
     )
-    assert same.returncode == 0 and same.stdout.strip() == "same 12", same.stderr
+    assert same.returncode == 0 and same.stdout.strip() == "same 220", same.stderr
     refused = subprocess.run(
-        [SEGMARK, "model=coin", "policy.bias=2"], capture_output=True, text=True, env=env
+        [SEGMARK, "model=towns", "policy.trip_cost=3"], capture_output=True, text=True, env=env
     )
     assert refused.returncode == 2
-    assert "policy.bias = 2.0 is out of range: allowed is [0, 1]" in refused.stderr
+    assert "policy.trip_cost = 3.0 is out of range: allowed is [0, 2]" in refused.stderr

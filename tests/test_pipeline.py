@@ -27,7 +27,7 @@ from segmark.pipeline import batching, driver, estimates, store
 from segmark.pipeline import run as run_module
 from segmark.pipeline import sweep as sweeps
 from segmark.pipeline.batching import Batcher
-from segmark.pipeline.cli.sweep import report
+from segmark.pipeline.cli.app import report
 from segmark.pipeline.config import ConfigError
 from segmark.pipeline.driver import run_sweep
 from segmark.pipeline.run import run_and_store, run_batch

@@ -72,7 +72,7 @@ PARAMETERS = (
 
 OUTCOMES = (
     Outcome("max_p", "largest yearly phosphorus level, averaged over realisations",
-            unit="mass", label="largest mean phosphorus"),
+            unit="mass", label="peak phosphorus"),
     Outcome("utility", "sum over years of alpha x release x delta^year", label="utility"),
     Outcome("inertia", "share of years whose release changes by less than 0.02",
             label="inertia (share of stable years)"),

@@ -9,7 +9,7 @@ scenarios are in ``models/nk/conf``.
 
 from segmark.kernels.parameters import OUTCOMES, PARAMETERS, SERIES
 from segmark.models.interface import Model
-from segmark.models.nk import networks, run, settings
+from segmark.models.nk import networks, settings, simulation
 
 # Changes whenever the same parameters and seed could give different numbers (the kernel, its
 # data or a packaged scenario): part of every run id, so versions never mix in a dataset.
@@ -22,12 +22,12 @@ MODEL = Model(
     parameters=(*settings.RUN, *PARAMETERS, *settings.RAMP),
     outcomes=OUTCOMES,
     series=SERIES,
-    simulate=run.simulate,
+    simulate=simulation.simulate,
     doc=__doc__.splitlines()[0].partition(": ")[2],
     state="integrated",
     order="integration_index",
     headline=("price_dispersion", "trade_share"),
-    check=run.check,
+    check=simulation.check,
     estimate_seconds=networks.estimate_seconds,
     config_package="segmark.models.nk.conf",
     stoppable=True,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from segmark.models.interface import Model
-from segmark.pipeline.analysis.labels import probability_label
+from segmark.pipeline.analysis.labels import outcome_label, probability_label
 from segmark.pipeline.analysis.stats import crossing_cells, first_crossing, wilson_interval
 from segmark.pipeline.store import STATUS_OK
 
@@ -68,7 +68,9 @@ def describe(summary: pd.DataFrame, model: Model, axes: dict[str, list]) -> str:
         text = f"{n_runs} runs at one parameter point"
         if model.state:
             text += f": {probability_label(model, model.state)} {ok[model.state].mean():.0%}"
-        means = ", ".join(f"mean {name} {ok[name].mean():.3g}" for name in headline)
+        means = ", ".join(
+            f"mean {outcome_label(model, name)} {ok[name].mean():.3g}" for name in headline
+        )
         return f"{text}; {means}.{failed}"
     path = next(iter(axes))
     table = axis_table(summary, model, path)
@@ -93,10 +95,11 @@ def describe(summary: pd.DataFrame, model: Model, axes: dict[str, list]) -> str:
         if numeric:
             text += _crossing_text(table, column, path)
     moves = [
-        f"mean {name} moves from {first[f'{name}_mean']:.3g} to {last[f'{name}_mean']:.3g}"
+        f"mean {outcome_label(model, name)} moves from {first[f'{name}_mean']:.3g} to "
+        f"{last[f'{name}_mean']:.3g}"
         for name in headline
     ]
-    return f"{text}. {_sentence(' and '.join(moves))}.{failed}"
+    return f"{text}. {_sentence(_listed(moves))}.{failed}" if moves else f"{text}.{failed}"
 
 
 def _crossing_text(table: pd.DataFrame, column: str, path: str) -> str:
@@ -109,6 +112,13 @@ def _crossing_text(table: pd.DataFrame, column: str, path: str) -> str:
         return "; it never crosses 50% on this range"
     cross = float(first_crossing(x, p)[0])
     return f"; it crosses 50% near {path} = {cross:.3g} (between {x[j]:g} and {x[j + 1]:g})"
+
+
+def _listed(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    if not items:
+        return ""
+    return " and ".join(filter(None, (", ".join(items[:-1]), items[-1])))
 
 
 def _sentence(text: str) -> str:
@@ -135,7 +145,7 @@ def describe_sampled(summary: pd.DataFrame, model: Model, paths: tuple[str, ...]
                 correlations[path] = rho
     if correlations:
         ranked = sorted(correlations.items(), key=lambda item: -abs(item[1]))
-        text += f"; rank correlation with {target}: " + ", ".join(
+        text += f"; rank correlation with {outcome_label(model, target)}: " + ", ".join(
             f"{path} {rho:+.2f}" for path, rho in ranked[:SHOWN]
         )
         if len(ranked) > SHOWN:

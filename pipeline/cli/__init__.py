@@ -2,6 +2,6 @@
 turns its command line into a config of the chosen model) and ``segmark-refine``
 (:mod:`.commands`). The only modules that import Hydra."""
 
-from segmark.pipeline.cli.sweep import main
+from segmark.pipeline.cli.app import main
 
 __all__ = ["main"]
