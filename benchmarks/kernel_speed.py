@@ -2,7 +2,7 @@
 
 On the full North Korea network (179 units, 534 links, 6 goods) it times, in this process and
 with the same runs, the numba kernel, the NumPy reference twin and the per-agent pure-Python
-implementation of the same weekly step (benchmarks/peers/agents.py, Mesa/NetLogo style): the
+implementation of the same weekly step (benchmarks/peers/agents/, Mesa/NetLogo style): the
 median of a run's wall time divided by its weeks over interleaved rounds (a load change on the
 machine hits all three), and the ratios to the kernel. The kernel is also timed over a full
 520-week run (the headline microseconds per step).

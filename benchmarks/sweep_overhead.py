@@ -165,7 +165,25 @@ def measure(
                 result["busy_kernel_ms_per_run"] = (busy_ms_each[-2] + busy_ms_each[-1]) / 2
                 score(result, workers)
     kernel_median = statistics.median(kernel_ms)
-    busy_median = statistics.median(busy_ms_each)
+    results = _results(kernel_median, statistics.median(busy_ms_each), n, workers, each)
+    return {
+        "model": "trivial (2 regions, 1 good, 1 step)" if trivial else "default",
+        "workers": workers,
+        "repeats": repeats,
+        "kernel_ms_per_run": kernel_median,
+        "kernel_ms_per_run_each_timing": kernel_ms,
+        "kernel_ms_per_run_all_cores_busy": statistics.median(busy_ms_each),
+        "kernel_ms_per_run_all_cores_busy_each_timing": busy_ms_each,
+        "kernel_sample_runs": kernel["runs"],
+        "drivers": results,
+    }
+
+
+def _results(
+    kernel_median: float, busy_median: float, n: int, workers: int, each: dict[str, list[dict]]
+) -> dict[str, dict]:
+    """The kernel's references and each driver's median result, with overheads relative to
+    segmark's."""
     results: dict[str, dict] = {
         "kernel": {
             "runs": n,
@@ -190,17 +208,7 @@ def measure(
         for result in results.values():
             if own and own > 0 and key in result:
                 result[key.replace("_ms_per_run", "_vs_segmark")] = result[key] / own
-    return {
-        "model": "trivial (2 regions, 1 good, 1 step)" if trivial else "default",
-        "workers": workers,
-        "repeats": repeats,
-        "kernel_ms_per_run": kernel_median,
-        "kernel_ms_per_run_each_timing": kernel_ms,
-        "kernel_ms_per_run_all_cores_busy": busy_median,
-        "kernel_ms_per_run_all_cores_busy_each_timing": busy_ms_each,
-        "kernel_sample_runs": kernel["runs"],
-        "drivers": results,
-    }
+    return results
 
 
 def score(result: dict, workers: int, overhead: bool = True) -> None:
