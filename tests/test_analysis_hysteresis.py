@@ -13,6 +13,7 @@ from conftest import make_config
 
 from segmark.models.nk import MODEL as NK
 from segmark.models.nk.scenarios import ramp_events
+from segmark.models.ramps import Ramp
 from segmark.models.ramps import values as ramp_values
 from segmark.pipeline import sweep as sweeps
 from segmark.pipeline.analysis.data import load
@@ -29,7 +30,7 @@ def test_ramp_values_follow_the_kernel_event_rule() -> None:
     x = ramp_values("cycle", 0.0, 1.0, 2, 4, t)
     assert x.tolist() == [0, 0, 0.25, 0.5, 0.75, 1.0, 0.75, 0.5, 0.25, 0.0, 0, 0]
     assert ramp_values("step", 0.2, 0.7, 3, 1, t[:5]).tolist() == [0.2, 0.2, 0.2, 0.7, 0.7]
-    events = ramp_events("policy.crackdown", "cycle", 0.0, 1.0, 2, 4)
+    events = ramp_events(Ramp("policy.crackdown", "cycle", 0.0, 1.0, 2, 4))
     assert events[:, 0].tolist() == [0, 2, 6] and events[:, 3].tolist() == [1, 4, 4]
 
 

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 import yaml
 
-from segmark.kernels.market import NO_EVENTS
 from segmark.kernels.network import Network
 from segmark.kernels.parameters import (
     EVENT_CAPITAL_LOSS,
@@ -130,21 +129,17 @@ def sets_parameter(name: str, path: str) -> bool:
     return any(path in (event.get("set") or {}) for event in load(name).events)
 
 
-def ramp_events(
-    path: str, shape: str, start: float, end: float, hold: int, weeks: int
-) -> np.ndarray:
-    """A ramp (``segmark.models.ramps``) of the kernel parameter at ``path`` as kernel events:
-    ``start`` from week 0; after ``hold`` weeks a linear move to ``end`` over ``weeks`` weeks
-    (cycle: and back over the next ``weeks``; step: at once). The state (stocks, capital,
-    prices) carries through: it is one run."""
-    if path == ramps.NONE:
-        return NO_EVENTS
-    code = float(P[path.partition(".")[2]])
-    rows = [(0.0, code, start, 1.0)]
-    if shape == "step":
-        rows.append((float(hold), code, end, 1.0))
+def ramp_events(ramp: ramps.Ramp) -> np.ndarray:
+    """A ramp of a kernel parameter as kernel events: ``start`` from week 0; after ``hold``
+    weeks a linear move to ``end`` over ``weeks`` weeks (cycle: and back over the next
+    ``weeks``; step: at once). The state (stocks, capital, prices) carries through: it is one
+    run."""
+    code = float(P[ramp.parameter.partition(".")[2]])
+    rows = [(0.0, code, ramp.start, 1.0)]
+    if ramp.shape == "step":
+        rows.append((float(ramp.hold), code, ramp.end, 1.0))
     else:
-        rows.append((float(hold), code, end, float(weeks)))
-        if shape == "cycle":
-            rows.append((float(hold + weeks), code, start, float(weeks)))
+        rows.append((float(ramp.hold), code, ramp.end, float(ramp.weeks)))
+        if ramp.shape == "cycle":
+            rows.append((float(ramp.hold + ramp.weeks), code, ramp.start, float(ramp.weeks)))
     return np.array(rows, dtype=np.float64)

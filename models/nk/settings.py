@@ -65,31 +65,4 @@ RUN = (
     ),
 )  # fmt: skip
 
-RAMP = (
-    Parameter(
-        "ramp_parameter", "model", "none",
-        "parameter a ramp moves within each run (none: no ramp; segmark.models.ramps)",
-        choices=(ramps.NONE, *RAMPABLE), source="-",
-    ),
-    Parameter(
-        "ramp_shape", "model", "cycle",
-        "cycle: from -> to -> from; one_way: from -> to; step: from, then to at once",
-        choices=ramps.SHAPES, source="-",
-    ),
-    Parameter(
-        "ramp_from", "model", 0.0, "ramped parameter's value from week 0 (start state)",
-        unit="as the parameter", low=0.0, high=100.0, source="-",
-    ),
-    Parameter(
-        "ramp_to", "model", 0.0, "far end of the ramp (a step's target value)",
-        unit="as the parameter", low=0.0, high=100.0, source="-",
-    ),
-    Parameter(
-        "ramp_hold", "model", 0, "weeks held at ramp_from before the ramp", unit="weeks",
-        low=0, high=100_000, source="-",
-    ),
-    Parameter(
-        "ramp_weeks", "model", 1, "weeks of each leg of the ramp", unit="weeks", low=1,
-        high=100_000, source="-",
-    ),
-)  # fmt: skip
+RAMP = ramps.parameters(RAMPABLE)

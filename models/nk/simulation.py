@@ -37,17 +37,10 @@ def events(params: Mapping[str, Any], net: Network) -> np.ndarray:
     """The run's scenario events and, with a ramp, its ramp events (after the scenario's
     within a week), sorted by week (stable)."""
     scenario = scenarios.events(params["scenario"], net)
-    if params["ramp_parameter"] == ramps.NONE:
+    ramp = ramps.Ramp.of(params)
+    if ramp is None:
         return scenario
-    ramp = scenarios.ramp_events(
-        params["ramp_parameter"],
-        params["ramp_shape"],
-        float(params["ramp_from"]),
-        float(params["ramp_to"]),
-        int(params["ramp_hold"]),
-        int(params["ramp_weeks"]),
-    )
-    both = np.concatenate([scenario, ramp])
+    both = np.concatenate([scenario, scenarios.ramp_events(ramp)])
     return np.ascontiguousarray(both[np.argsort(both[:, 0], kind="stable")])
 
 
@@ -64,21 +57,20 @@ def check(params: Mapping[str, Any]) -> None:
     scenario = params["scenario"]
     if scenario != ramps.NONE:
         scenarios.events(scenario, networks.of(params))
-    path = params["ramp_parameter"]
-    if path == ramps.NONE:
+    ramp = ramps.Ramp.of(params)
+    if ramp is None:
         return
-    ramped = scenarios.KERNEL[path]
-    for key in ("ramp_from", "ramp_to"):
-        ramped.check(params[key], f"model.{key} (for {path})")
+    path = ramp.parameter
+    for role, value in (("from", ramp.start), ("to", ramp.end)):
+        scenarios.KERNEL[path].check(value, f"model.{ramps.NAMES[role]} (for {path})")
     if scenario != ramps.NONE and scenarios.sets_parameter(scenario, path):
         raise ValueError(
             f"model.ramp_parameter = {path}: scenario {scenario!r} also sets it; ramp another "
             "parameter or use model.scenario=none."
         )
-    shape, hold, weeks = params["ramp_shape"], params["ramp_hold"], params["ramp_weeks"]
-    if ramps.weeks_needed(shape, hold, weeks) > steps:
+    if ramps.weeks_needed(ramp.shape, ramp.hold, ramp.weeks) > steps:
         raise ValueError(
-            f"model.ramp_hold = {hold} + {ramps.LEGS[shape]} x model.ramp_weeks = {weeks} "
-            f"exceeds model.n_steps = {steps}: the {shape} ramp does not fit in the run; "
-            "lengthen the run or shorten the ramp."
+            f"model.ramp_hold = {ramp.hold} + {ramps.LEGS[ramp.shape]} x model.ramp_weeks = "
+            f"{ramp.weeks} exceeds model.n_steps = {steps}: the {ramp.shape} ramp does not fit "
+            "in the run; lengthen the run or shorten the ramp."
         )

@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segmark.models import ramps
 from segmark.pipeline.analysis.data import AnalysisError, Dataset, as_dataset
-from segmark.pipeline.analysis.hysteresis import ORDER, ramp_runs
+from segmark.pipeline.analysis.hysteresis import COLUMN, ORDER, ramp_runs
 from segmark.pipeline.analysis.markdown import table
 
 INDICATOR_SERIES = "price_dispersion"
@@ -137,7 +138,7 @@ def early_warnings(data: Dataset | str, *, seed: int = 0, alpha: float = 0.05) -
     """Early-warning tests on the outbound leg of every ok cycle or one-way ramp run."""
     ds = as_dataset(data)
     runs = ramp_runs(ds)
-    runs = runs[(runs["status"] == "ok") & runs["model_ramp_shape"].isin(["cycle", "one_way"])]
+    runs = runs[(runs["status"] == "ok") & runs[COLUMN["shape"]].isin(["cycle", "one_way"])]
     if runs.empty:
         raise AnalysisError(f"{ds.name} has no cycle or one-way ramp runs.")
     series = ds.series(list(runs["run_id"]), [ORDER, INDICATOR_SERIES, SPATIAL_SERIES])
@@ -148,7 +149,8 @@ def early_warnings(data: Dataset | str, *, seed: int = 0, alpha: float = 0.05) -
     for _, run in runs.iterrows():
         s = by_run[run["run_id"]]
         t = s["step"].to_numpy() - 1
-        hold, weeks = int(run["model_ramp_hold"]), int(run["model_ramp_weeks"])
+        ramp = ramps.Ramp.of(run)
+        hold, weeks = ramp.hold, ramp.weeks
         leg = (t >= hold) & (t < hold + weeks)
         m = _running_mean(s[ORDER].to_numpy(dtype=float), 8)
         d = s[INDICATOR_SERIES].to_numpy(dtype=float)
@@ -159,7 +161,7 @@ def early_warnings(data: Dataset | str, *, seed: int = 0, alpha: float = 0.05) -
         tip = np.flatnonzero(leg & crossed)
         row = {
             "run_id": run["run_id"],
-            "ramp_to": float(run["model_ramp_to"]),
+            "ramp_to": ramp.end,
             "tipped": bool(tip.size),
             "tip_step": int(s["step"].iloc[tip[0]]) if tip.size else -1,
         }

@@ -19,42 +19,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segmark.models.ramps import values as ramp_values
+from segmark.models import ramps
 from segmark.pipeline.analysis.data import Dataset, as_dataset
 from segmark.pipeline.analysis.labels import outcome_label, parameter_label
 from segmark.pipeline.analysis.markdown import table
 
 ORDER = "lcc_share"
-RAMP_PREFIX = "model.ramp_"  # the settings of a ramp, not axes of the design
+COLUMN = ramps.COLUMNS  # a ramp setting's column by its role: parameter, shape, from, ...
 N_BINS = 20
-RAMP_COLUMNS = [
-    "model_ramp_parameter",
-    "model_ramp_from",
-    "model_ramp_to",
-    "model_ramp_hold",
-    "model_ramp_weeks",
-]
+LOOP_KEY = [COLUMN[role] for role in ("parameter", "from", "to", "hold", "weeks")]
 
 
 def ramp_runs(data: Dataset | str, shape: str | None = None) -> pd.DataFrame:
     ds = as_dataset(data)
-    if "model_ramp_parameter" not in ds.summary.columns:
+    if COLUMN["parameter"] not in ds.summary.columns:
         return ds.summary.iloc[:0]
-    runs = ds.summary[ds.summary["model_ramp_parameter"] != "none"]
+    runs = ds.summary[ds.summary[COLUMN["parameter"]] != ramps.NONE]
     if shape is not None:
-        runs = runs[runs["model_ramp_shape"] == shape]
+        runs = runs[runs[COLUMN["shape"]] == shape]
     return runs
 
 
 def _x_of(run: pd.Series, steps: np.ndarray) -> np.ndarray:
-    return ramp_values(
-        run["model_ramp_shape"],
-        float(run["model_ramp_from"]),
-        float(run["model_ramp_to"]),
-        int(run["model_ramp_hold"]),
-        int(run["model_ramp_weeks"]),
-        steps - 1,
-    )
+    return ramps.Ramp.of(run).values(steps - 1)
 
 
 def loop_area_of(
@@ -133,7 +120,7 @@ def loops(data: Dataset | str, *, level: float = 0.95, seed: int = 0) -> list[Lo
         return out
     series = ds.series(list(cycles["run_id"]), [ORDER])
     by_run = dict(tuple(series.groupby("run_id")))
-    for key, runs in cycles.groupby(RAMP_COLUMNS, sort=True):
+    for key, runs in cycles.groupby(LOOP_KEY, sort=True):
         path, a, b, hold, weeks = key
         areas, outs, backs, before = [], [], [], []
         centre = None
@@ -187,12 +174,12 @@ def bistability(data: Dataset | str, *, level: float = 0.95, seed: int = 0) -> p
         return pd.DataFrame()
     rng = np.random.default_rng([seed, 0xB157])
     tail = (1 - level) / 2 * 100
-    for (path, x), runs in steps.groupby(["model_ramp_parameter", "model_ramp_to"], sort=True):
+    for (path, x), runs in steps.groupby([COLUMN["parameter"], COLUMN["to"]], sort=True):
         ok = runs[runs["status"] == "ok"]
-        starts = sorted(ok["model_ramp_from"].unique())
+        starts = sorted(ok[COLUMN["from"]].unique())
         if len(starts) != 2:
             continue
-        groups = [ok[ok["model_ramp_from"] == s][ds.state].astype(float).to_numpy() for s in starts]
+        groups = [ok[ok[COLUMN["from"]] == s][ds.state].astype(float).to_numpy() for s in starts]
         p = [g.mean() for g in groups]
         boots = [g[rng.integers(0, g.size, (2000, g.size))].mean(1) for g in groups]
         lo, hi = np.percentile(boots[0] - boots[1], [tail, 100 - tail])

@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from segmark.models import ramps
 from segmark.pipeline.analysis import early_warnings, figures, hysteresis
 from segmark.pipeline.analysis.data import AnalysisError, Dataset, is_numeric, load
 from segmark.pipeline.analysis.finding import axis_table, describe_sampled
@@ -103,7 +104,7 @@ class Report:
             p
             for p in ds.swept
             if is_numeric(ds, p)
-            and not p.startswith(hysteresis.RAMP_PREFIX)
+            and p not in ramps.PATHS
             and ds.summary[ds.column(p)].nunique() >= least
         ]
 
@@ -156,8 +157,7 @@ class Report:
             f"P({pooled.state}) along {axis}",
         )
         self.numbers["thresholds"].append(_threshold_numbers(pooled))
-        ramp = hysteresis.RAMP_PREFIX
-        others = [p for p in self.ds.swept if p != axis and not p.startswith(ramp)]
+        others = [p for p in self.ds.swept if p != axis and p not in ramps.PATHS]
         if not others:
             return
         try:
