@@ -77,20 +77,25 @@ def check_value(path: str, value: Any, parameter: Parameter) -> Any:
         raise ConfigError(str(error)) from None
 
 
+def _example(model: Model) -> str:
+    """A parameter path to show in a message: the model's first lever, else its first."""
+    return next((p.path for p in model.group("policy")), model.parameters[0].path)
+
+
 def _nested_items(model: Model, section: Any, where: str) -> list[tuple[str, str, Any]]:
     """(group, name, value) from a group -> parameter -> value mapping, checking the names
     against the model's parameters (wildcard names expanded, in the table's order)."""
     if not isinstance(section, dict):
         raise ConfigError(
             f"{where} must map a group ({', '.join(GROUPS)}) to its parameters, "
-            f"e.g. {where}.policy.permit_strictness."
+            f"e.g. {where}.{_example(model)}."
         )
     items = []
     for group, params in section.items():
         if group not in GROUPS:
             raise ConfigError(
                 f"{where}.{group} is not a parameter group: use {', '.join(GROUPS)} "
-                f"(e.g. {where}.policy.permit_strictness)."
+                f"(e.g. {where}.{_example(model)})."
             )
         if not isinstance(params, dict) or not params:
             raise ConfigError(

@@ -31,6 +31,7 @@ from segmark.pipeline.driver import run_sweep
 
 AXIS = "policy.permit_strictness"
 COLUMN = "policy_permit_strictness"
+NK_STATE = {"state": "integrated", "order": "integration_index"}  # the nk model's
 
 
 def synthetic(rng, x0=0.43, width=0.2, reps=20, values=11, shift_sd=0.0) -> pd.DataFrame:
@@ -76,7 +77,7 @@ def test_threshold_interval_covers_the_true_threshold_at_its_nominal_rate() -> N
     rng = np.random.default_rng(7)
     covered, sizes, widths = 0, [], []
     for i in range(100):
-        t = estimate(synthetic(rng), AXIS, n_boot=400, seed=i, crn=False)
+        t = estimate(synthetic(rng), AXIS, **NK_STATE, n_boot=400, seed=i, crn=False)
         covered += t.crossing_ci[0] <= 0.43 <= t.crossing_ci[1]
         sizes.append(t.ci_width)
         widths.append(t.width)
@@ -91,8 +92,8 @@ def test_common_random_numbers_resample_whole_replicates() -> None:
     resampling within points would), and covers the mean threshold."""
     rng = np.random.default_rng(3)
     runs = synthetic(rng, reps=30, width=0.02, values=41, shift_sd=0.05)
-    joint = estimate(runs, AXIS, n_boot=1000, crn=True)
-    within = estimate(runs, AXIS, n_boot=1000, crn=False)
+    joint = estimate(runs, AXIS, **NK_STATE, n_boot=1000, crn=True)
+    within = estimate(runs, AXIS, **NK_STATE, n_boot=1000, crn=False)
     assert "jointly" in joint.resampling and "within" in within.resampling
     assert joint.ci_width > within.ci_width
     assert joint.crossing_ci[0] <= 0.43 <= joint.crossing_ci[1]
@@ -100,14 +101,14 @@ def test_common_random_numbers_resample_whole_replicates() -> None:
 
 def test_separated_runs_give_the_grid_cell_as_interval() -> None:
     runs = synthetic(np.random.default_rng(1), width=1e-4, x0=0.45, values=11)
-    t = estimate(runs, AXIS, n_boot=200)
+    t = estimate(runs, AXIS, **NK_STATE, n_boot=200)
     assert t.crossing_ci[0] <= 0.4 and t.crossing_ci[1] >= 0.5
     assert any("narrower than the grid spacing" in note for note in t.notes)
 
 
 def test_no_crossing_in_range_is_said_not_invented() -> None:
     runs = synthetic(np.random.default_rng(1), x0=2.0)
-    t = estimate(runs, AXIS, n_boot=100)
+    t = estimate(runs, AXIS, **NK_STATE, n_boot=100)
     assert not t.found and np.isnan(t.crossing_ci[0])
     assert "outside the swept range" in t.describe()
 

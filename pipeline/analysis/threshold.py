@@ -37,7 +37,7 @@ class Threshold:
     level: float
     resampling: str
     order: str
-    state: str = "integrated"  # the bool outcome whose probability crosses 0.5
+    state: str  # the bool outcome whose probability crosses 0.5
     notes: list[str] = field(default_factory=list)
     boot_crossings: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
     labels: dict[str, str] = field(default_factory=dict, repr=False)  # axis and outcome labels
