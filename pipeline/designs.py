@@ -77,7 +77,7 @@ def check_value(path: str, value: Any, parameter: Parameter) -> Any:
         raise ConfigError(str(error)) from None
 
 
-def _example(model: Model) -> str:
+def example_path(model: Model) -> str:
     """A parameter path to show in a message: the model's first lever, else its first."""
     return next((p.path for p in model.group("policy")), model.parameters[0].path)
 
@@ -88,14 +88,14 @@ def _nested_items(model: Model, section: Any, where: str) -> list[tuple[str, str
     if not isinstance(section, dict):
         raise ConfigError(
             f"{where} must map a group ({', '.join(GROUPS)}) to its parameters, "
-            f"e.g. {where}.{_example(model)}."
+            f"e.g. {where}.{example_path(model)}."
         )
     items = []
     for group, params in section.items():
         if group not in GROUPS:
             raise ConfigError(
                 f"{where}.{group} is not a parameter group: use {', '.join(GROUPS)} "
-                f"(e.g. {where}.{_example(model)})."
+                f"(e.g. {where}.{example_path(model)})."
             )
         if not isinstance(params, dict) or not params:
             raise ConfigError(

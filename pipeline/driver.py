@@ -21,7 +21,6 @@ import numpy as np
 import pyarrow as pa
 from tqdm import tqdm
 
-from segmark.models import registry
 from segmark.models.interface import Model
 from segmark.pipeline import estimates, provenance
 from segmark.pipeline.batching import Batcher
@@ -56,6 +55,7 @@ from segmark.pipeline.store import (
 )
 from segmark.pipeline.sweep import RunTable
 from segmark.pipeline.sweep import plan as plan_runs
+from segmark.pipeline.validate import installed_model
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,7 @@ def dataset_directory(cfg: Config, now: datetime | None = None) -> Path:
 
 def model_of(cfg: Config) -> Model:
     """The installed model ``cfg`` names (``model.name``), or a ConfigError listing them."""
-    try:
-        return registry.get(cfg.model_name)
-    except registry.UnknownModel as error:
-        raise ConfigError(str(error)) from None
+    return installed_model(cfg.model_name)
 
 
 def plan_sweep(cfg: Config, model: Model) -> tuple[Design, RunTable, Path]:

@@ -10,12 +10,21 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from segmark.models import registry
 from segmark.models.interface import GROUPS, Model, ParameterError
 from segmark.pipeline.config import MAX_RUNS, ClusterConfig, Config, ConfigError
 
 NAME = ("model", "name")  # the model's name, in its section but not a parameter
 CLUSTER_KINDS = ("local", "address", "slurm", "pbs")
 COMPRESSIONS = ("zstd", "snappy", "gzip", "none")
+
+
+def installed_model(name: str) -> Model:
+    """The installed model called ``name``, or a ConfigError listing the installed ones."""
+    try:
+        return registry.get(name)
+    except registry.UnknownModel as error:
+        raise ConfigError(str(error)) from None
 
 
 def validate_settings(cfg: Config, model: Model) -> None:
@@ -60,12 +69,10 @@ def _check_sweep(cfg: Config) -> None:
     check_int("sweep.replicates", cfg.sweep.replicates, 1, MAX_RUNS)
     check_int("sweep.root_seed", cfg.sweep.root_seed, 0, 2**63 - 1)
     check_int("sweep.batch_size", cfg.sweep.batch_size, 0, 1_000_000)
-    budget = cfg.sweep.time_budget_s
-    if isinstance(budget, bool) or not isinstance(budget, int | float) or not 0 <= budget <= 1e7:
-        raise ConfigError(
-            f"sweep.time_budget_s = {budget!r}: allowed is a number of seconds in [0, 1e7] "
-            "(0: no budget)."
-        )
+    check_number(
+        "sweep.time_budget_s", cfg.sweep.time_budget_s, 0, 1e7,
+        "a number of seconds in [0, 1e7] (0: no budget)",
+    )  # fmt: skip
 
 
 def _check_cluster(cluster: ClusterConfig) -> None:
@@ -96,15 +103,10 @@ def _check_cluster(cluster: ClusterConfig) -> None:
         )
     check_int("cluster.threads_per_worker", cluster.threads_per_worker, 1, 1024)
     check_int("cluster.max_in_flight", cluster.max_in_flight, 0, 1_000_000)
-    seconds = cluster.task_seconds
-    if (
-        isinstance(seconds, bool)
-        or not isinstance(seconds, int | float)
-        or not 0.01 <= seconds <= 3600
-    ):
-        raise ConfigError(
-            f"cluster.task_seconds = {seconds!r}: allowed is a number of seconds in [0.01, 3600]."
-        )
+    check_number(
+        "cluster.task_seconds", cluster.task_seconds, 0.01, 3600,
+        "a number of seconds in [0.01, 3600]",
+    )  # fmt: skip
     submit = {"slurm": "sbatch", "pbs": "qsub"}.get(cluster.kind)
     if submit and shutil.which(submit) is None:
         raise ConfigError(
@@ -123,11 +125,9 @@ def _check_storage(cfg: Config) -> None:
             f"storage.dataset = {storage.dataset!r}: a dataset is a plain directory name "
             "under storage.root: letters, digits, '-', '_' and '.' (not starting with '.')."
         )
-    compact = storage.compact_mb
-    if isinstance(compact, bool) or not isinstance(compact, int | float) or not 0 <= compact <= 1e6:
-        raise ConfigError(
-            f"storage.compact_mb = {compact!r}: allowed is a size in MB in [0, 1e6] (0: never)."
-        )
+    check_number(
+        "storage.compact_mb", storage.compact_mb, 0, 1e6, "a size in MB in [0, 1e6] (0: never)"
+    )
     check_int("storage.compact_min_parts", storage.compact_min_parts, 1, 1_000_000_000)
     if storage.compression not in COMPRESSIONS:
         raise ConfigError(
@@ -164,6 +164,12 @@ def _check_tls(cluster: ClusterConfig) -> None:
 def plain_name(name: str) -> bool:
     """A name usable as one directory name."""
     return bool(re.fullmatch(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,199}", name))
+
+
+def check_number(path: str, value: Any, low: float, high: float, allowed: str) -> None:
+    """Refuse anything but an int or float in [low, high]; ``allowed`` says so in words."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ConfigError(f"{path} = {value!r}: allowed is {allowed}.")
 
 
 def check_int(path: str, value: Any, low: int, high: int) -> None:

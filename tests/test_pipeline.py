@@ -20,22 +20,18 @@ from conftest import frames, make_config
 from distributed import Client
 from pandas.testing import assert_frame_equal
 
-from segmark.kernels.nk import north_korea
 from segmark.models.nk import MODEL as NK
-from segmark.models.nk import networks
-from segmark.pipeline import batching, driver, estimates, store
+from segmark.pipeline import driver, store
 from segmark.pipeline import run as run_module
 from segmark.pipeline import sweep as sweeps
-from segmark.pipeline.batching import Batcher
 from segmark.pipeline.cli.app import report
 from segmark.pipeline.config import ConfigError
 from segmark.pipeline.driver import run_sweep
-from segmark.pipeline.run import run_and_store, run_batch
+from segmark.pipeline.run import run_batch
 from segmark.pipeline.store import (
     drop_duplicates,
     read_manifest,
     read_provenance,
-    read_series,
     read_summary,
     scan,
     schemas,
@@ -190,60 +186,6 @@ def test_copies_that_differ_are_an_error(tmp_path: Path, client: Client) -> None
         drop_duplicates(directory, "zstd")
 
 
-def test_a_retried_task_rewrites_its_part_instead_of_adding_one(tmp_path: Path) -> None:
-    cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=twice")
-    plan = sweeps.plan(cfg, NK)[1].rows()
-    directory = tmp_path / "twice"
-    for sub in ("summary", "timeseries"):
-        (directory / sub).mkdir(parents=True)
-    first = run_and_store(plan.head(3), str(directory), "zstd", NK)
-    again = run_and_store(plan.head(3), str(directory), "zstd", NK)  # Dask reran the task
-    assert first.part == again.part and first.n_runs == 3
-    stored = scan(directory)
-    assert len(stored) == 3 and stored.duplicates == 0
-
-
-def test_the_part_index_reads_each_part_once_per_version(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    cfg = make_config(*SWEEP)
-    plan = sweeps.plan(cfg, NK)[1].rows()
-    for sub in ("summary", "timeseries"):
-        (tmp_path / sub).mkdir()
-    reads: list[str] = []
-    real_read = store.index._read_ids
-    monkeypatch.setattr(
-        store.index,
-        "_read_ids",
-        lambda part, verify: reads.append(part.name) or real_read(part, verify),
-    )
-    index = store.PartIndex(tmp_path)
-    first = run_and_store(plan.head(3), str(tmp_path), "zstd", NK)
-    index.add(first.part)
-    index.add(first.part)  # unchanged: not read again
-    second = run_and_store(plan.iloc[3:5], str(tmp_path), "zstd", NK)
-    index.update()  # finds the part no receipt named
-    assert reads == [f"part-{first.part}.parquet", f"part-{second.part}.parquet"]
-    assert len(index.stored()) == 5
-    again = run_and_store(plan.head(3), str(tmp_path), "zstd", NK)  # a rerun rewrites the part
-    assert again.part == first.part
-    index.update()
-    assert reads[-1] == f"part-{first.part}.parquet" and len(reads) == 3
-    (tmp_path / "summary" / f"part-{second.part}.parquet").unlink()
-    index.update()  # a part removed (merged, or dropped as a duplicate) is forgotten
-    assert len(index.stored()) == 3 and index.stored().duplicates == 0
-    stored, scanned = index.stored(), scan(tmp_path, verify=False)
-    assert np.array_equal(stored.run_ids, scanned.run_ids) and len(reads) == 4
-    # a part unreadable when its receipt arrives is left where it is, for the final update
-    broken = tmp_path / "summary" / "part-00000000deadbeef.parquet"
-    broken.write_bytes(b"not parquet")
-    index.add("00000000deadbeef")
-    assert broken.exists() and not index.corrupt
-    index.update()
-    assert not broken.exists() and [p.name for p in index.corrupt] == [f".{broken.name}.corrupt"]
-    assert len(index.stored()) == 3
-
-
 def test_model_version_change_is_refused(tmp_path: Path, client: Client) -> None:
     directory = sweep(tmp_path, "old", "sweep.replicates=1", client=client)
     write_manifest(directory, model_version="spine-0")
@@ -344,62 +286,6 @@ def test_an_interrupted_sweep_is_marked_incomplete(
     assert read_summary(tmp_path / "cut").num_rows >= 2  # finished batches stay stored
 
 
-def test_batcher_sizes_tasks_from_run_times() -> None:
-    table = sweeps.plan(make_config(*SWEEP, "sweep.replicates=1000"), NK)[1]
-    todo = np.arange(len(table) // 3)  # the first 1000 runs still to do
-    batcher = Batcher(table, todo, fixed_size=0, task_seconds=0.5, workers=2, prior_seconds=0.01)
-    batches = iter(batcher)
-    # from the prior, a fifth of a task: 0.1 s / 10 ms
-    assert len(next(batches)) == round(0.5 / batching.PRIOR_SHARE / 0.01) == 10
-    batcher.observe(10, 0.02)  # the first receipt replaces the prior: 2 ms a run
-    assert batcher.run_seconds == 0.002
-    batcher.observe(10, 0.01)  # 1 ms a run -> 500 runs make 0.5 s
-    assert len(next(batches)) == 248  # half a worker's share of the 990 left
-    sizes = [len(b) for b in batches]
-    assert sum(sizes) == 1000 - 10 - 248
-    # the end is tapered: each batch at most half a worker's share of what is left, but not
-    # below task_seconds / TAPER_FLOOR of work (10 runs)
-    floor = round(0.5 / batching.TAPER_FLOOR / 0.001)
-    assert floor == 10
-    left = 1000 - 10 - 248
-    for size in sizes:
-        assert size == min(500, max(-(-left // 4), floor), left)
-        left -= size
-    assert sizes[-2:] == [10, 10] and max(sizes) == 186
-    too_low = Batcher(table, todo, fixed_size=0, task_seconds=0.5, workers=2, prior_seconds=1e-4)
-    too_low.observe(2, 2.0)  # the first runs loaded the kernel: 1 s a run, taken as it is
-    assert too_low.run_seconds == 1.0
-    too_low.observe(4, 0.004)  # then 1 ms a run: believed at once
-    assert too_low.run_seconds == 0.001
-    too_low.observe(10, 0.02)  # slower runs count for 0.3
-    assert too_low.run_seconds == pytest.approx(0.7 * 0.001 + 0.3 * 0.002)
-    fixed = Batcher(table, todo, fixed_size=7, task_seconds=2.0, workers=2, prior_seconds=1.0)
-    assert fixed.size == 7
-
-
-def test_run_cost_prior_grows_with_a_run_s_size() -> None:
-    """The prior that sizes the first tasks: the NK network's nodes and links it assumes are the
-    network's, and its estimates grow with weeks, goods and nodes as the kernel's work does."""
-    nk = north_korea()
-    assert networks.NK_NODES == nk.n_nodes
-    assert networks.NK_LINKS_PER_NODE == pytest.approx(nk.n_edges / nk.n_nodes, rel=0.01)
-    points = pd.DataFrame(
-        {
-            "model_network": ["nk", "nk", "geometric", "geometric", "geometric"],
-            "model_n_regions": [50, 50, 100, 400, 400],
-            "model_neighbours": [4, 4, 4, 4, 12],
-            "model_n_goods": [6, 6, 3, 3, 3],
-            "model_n_steps": [520, 52, 52, 52, 52],
-        }
-    )
-    seconds = estimates.run_seconds(NK, points)
-    assert seconds[0] == pytest.approx(10 * seconds[1], rel=0.02)  # 10x the weeks
-    assert seconds[3] == pytest.approx(4 * seconds[2], rel=0.05)  # 4x the nodes
-    assert seconds[4] > 2 * seconds[3]  # 3x the neighbours: about 2.4x the units
-    # a default run: about 88-140 us a week on this class of machine (benchmarks/kernel_speed)
-    assert 0.02 < seconds[0] < 0.2
-
-
 def test_categorical_axis_is_reported_without_a_curve(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], client: Client
 ) -> None:
@@ -415,12 +301,6 @@ def test_categorical_axis_is_reported_without_a_curve(
     out = capsys.readouterr().out
     assert "Across 2 values of model.network (grid, ring)" in out
     assert "figure:" not in out and not (result.directory / "tipping.png").exists()
-
-
-def test_empty_dataset_reads_with_the_declared_schema(tmp_path: Path) -> None:
-    store.open_dataset(tmp_path, 0, model_version=NK.tag, model=NK.describe())
-    assert read_summary(tmp_path).schema.equals(TABLES.summary)
-    assert read_series(tmp_path).schema.equals(TABLES.series)
 
 
 def test_small_parts_are_compacted_after_the_sweep(
@@ -518,21 +398,6 @@ def test_two_sweeps_never_write_one_dataset_at_once(tmp_path: Path, client: Clie
     assert not (directory / ".lock").exists()
 
 
-def test_a_stale_lock_is_taken_over_only_if_it_is_still_the_dead_sweeps(tmp_path: Path) -> None:
-    """Two sweeps may find the same dead sweep's lock; the one that comes second must not
-    remove the lock the first has written meanwhile."""
-    lock = tmp_path / ".lock"
-    dead = {"pid": 2**22 + 12345, "host": socket.gethostname()}
-    lock.write_text(json.dumps(dead))
-    store.dataset._take_over_stale(lock, dead)
-    assert not lock.exists()
-    live = {"pid": os.getpid(), "host": socket.gethostname()}
-    lock.write_text(json.dumps(live))  # the other sweep's new lock, after we read the dead one
-    store.dataset._take_over_stale(lock, dead)
-    assert json.loads(lock.read_text()) == live
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock"]
-
-
 def _worker_timers(dask_worker) -> dict[str, float]:
     return {name: pc.callback_time for name, pc in dask_worker.periodic_callbacks.items()}
 
@@ -554,16 +419,6 @@ def test_dask_config_reaches_the_workers_segmark_starts() -> None:
     assert timers["tick"] == 2000
     assert timers["memory_monitor"] == 500
     assert dask.config.get("distributed.admin.tick.interval") == "20ms"  # Dask's own again
-
-
-def test_held_in_agrees_with_isin() -> None:
-    rng = np.random.default_rng(3)
-    pool = np.array([f"{value:016x}".encode() for value in rng.integers(0, 2**60, 400)], "S16")
-    stored = np.unique(pool[:250])
-    ids = np.concatenate([pool, np.array([b"0" * 16, b"f" * 16], dtype="S16")])
-    assert (store.held_in(ids, stored) == np.isin(ids, stored)).all()
-    assert store.held_in(ids, stored).sum() == 250
-    assert not store.held_in(ids, stored[:0]).any()
 
 
 FAULTS_PER_RUN = f"""
@@ -609,11 +464,3 @@ def test_run_arrays_stay_on_the_heap_in_dask_workers(client: Client) -> None:
     pinned, on_heap = map(float, done.stdout.split())
     assert pinned > 100  # the 455 KB price memory alone is 112 pages
     assert on_heap < 10
-
-
-def test_sorted_unique_is_numpy_unique_of_run_ids() -> None:
-    rng = np.random.default_rng(3)
-    ids = np.frombuffer(rng.bytes(8 * 500).hex().encode(), "S16")
-    ids = np.concatenate([ids, ids[rng.integers(0, 500, 200)]])  # some stored twice
-    assert np.array_equal(store.index.sorted_unique(ids), np.unique(ids))
-    assert store.index.sorted_unique(np.empty(0, dtype="S16")).shape == (0,)

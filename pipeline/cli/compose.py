@@ -18,6 +18,8 @@ from hydra.core.override_parser.types import Override
 from segmark.models import registry
 from segmark.models.interface import GROUPS, Model, ParameterError
 from segmark.pipeline.config import DEFAULT_MODEL, Config, ConfigError, register_resolvers
+from segmark.pipeline.designs import example_path
+from segmark.pipeline.validate import installed_model
 
 SCHEMA = "segmark_schema"
 ENGINE_GROUPS = ("model", "sweep", "cluster", "storage")
@@ -48,17 +50,10 @@ def chosen_model(args: list[str]) -> str:
     return DEFAULT_MODEL
 
 
-def load_model(name: str) -> Model:
-    try:
-        return registry.get(name)
-    except registry.UnknownModel as error:
-        raise ConfigError(str(error)) from None
-
-
 def prepare(args: list[str]) -> tuple[Model, list[str]]:
     """The model the command line names, its config registered with Hydra, and the command
     line Hydra should see (the model chosen explicitly, its config package searched)."""
-    model = load_model(chosen_model(args))
+    model = installed_model(chosen_model(args))
     store = ConfigStore.instance()
     node: dict[str, Any] = {group: {} for group in GROUPS}
     node["model"]["name"] = model.name
@@ -196,13 +191,11 @@ def _check_axis_key(key: str, path: str, kind: str, model: Model) -> None:
     hint = (
         f"{group} has {', '.join(names)}."
         if group in GROUPS
-        else f"for example sweep.{kind}.policy.{model.group('policy')[0].name}."
-        if model.group("policy")
-        else ""
+        else f"for example sweep.{kind}.{example_path(model)}."
     )
     raise ConfigError(
         f"{key}: {kind} are sweep.{kind}.<group>.<parameter> with group one of "
-        f"{', '.join(GROUPS)}; {hint}".rstrip("; ")
+        f"{', '.join(GROUPS)}; {hint}"
     )
 
 
