@@ -58,7 +58,7 @@ def differences(old: ModuleType) -> list[str]:
     cases = {
         "default": {},
         "phones everywhere": {"phone_penetration": 1.0},
-        "stale news": {"phone_penetration": 0.0, "info_lag": 3, "arbitrage_rounds": 2},
+        "stale news": {"phone_penetration": 0.0, "info_lag": 3},
         "shocks": {"rail_outage_rate": 0.7, "harvest_sd": 0.8, "flood_rate": 0.3},
         "slow rail": {"rail_days": 20.0, "road_days": 30.0},
     }

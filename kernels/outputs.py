@@ -20,7 +20,17 @@ from .fastmath import exp_into, log_into
 from .goods import G
 from .graphs import component_roots, gini, heaviest, largest_component, mean_component_share
 from .graphs import spatial_correlation as moran
-from .parameters import BAND_SLACK, MARGINAL_INFLOW, MAX_DELAY, THRESHOLD_TOLERANCE, L, O, P, S
+from .parameters import (
+    BAND_SLACK,
+    MARGINAL_INFLOW,
+    MAX_DELAY,
+    RICE_KPW,
+    THRESHOLD_TOLERANCE,
+    L,
+    O,
+    P,
+    S,
+)
 from .weeks import weeks_needed
 
 _jit = njit(cache=True, nogil=True, error_model="numpy")
@@ -28,7 +38,7 @@ _jit = njit(cache=True, nogil=True, error_model="numpy")
 AVERAGED = (
     O.price_dispersion, O.price_cv, O.trade_share, O.band_compliance, O.shortage,
     O.remote_premium, O.trio_dispersion, O.market_income_share, O.marginal_trade_share,
-    O.crossing_trade_share,
+    O.crossing_trade_share, O.wholesale_share, O.trading_passes,
 )  # fmt: skip
 
 
@@ -123,6 +133,8 @@ def outputs(s, t):
         sums[O.marginal_trade_share] += s.marginal
         trade = s.trade_value
         sums[O.crossing_trade_share] += s.crossing_value / trade if trade > 0.0 else 0.0
+        sums[O.wholesale_share] += s.wholesale_value / trade if trade > 0.0 else 0.0
+        sums[O.trading_passes] += s.passes
         _window_counts(s, t)
     if s.sampled:
         lcc = mean_component_share(s.edge_u, s.edge_v, s.linked, s.population, s.parent, s.mass)
@@ -139,6 +151,9 @@ def outputs(s, t):
         row[S.trio_dispersion] = trio_sd
         row[S.gini] = gini(s.welfare, s.population)
         row[S.price_level] = level
+        row[S.rice_pyongyang] = RICE_KPW * np.exp(s.log_p[s.trio[0], 0])
+        row[S.rice_sinuiju] = RICE_KPW * np.exp(s.log_p[s.trio[1], 0])
+        row[S.rice_hyesan] = RICE_KPW * np.exp(s.log_p[s.trio[2], 0])
         row[S.spatial_correlation] = spatial
         s.row += 1
 

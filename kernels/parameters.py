@@ -12,6 +12,8 @@ from enum import IntEnum
 
 from segmark.models.interface import Outcome, Parameter, Series
 
+# values no source pins down, set by hand so that the baseline meets the survey's moments
+_FIT = "assumption, set to meet the 2013-2019 survey moments (docs/MODEL.md, Calibration)"
 _RFA = "bribes of US$20-30 (~50x a monthly wage) per permit, RFA 2011"
 
 PARAMETERS = (
@@ -40,16 +42,19 @@ PARAMETERS = (
     ),
     Parameter(
         "self_reliance", "policy", 0.5,
-        "cut in the staple outflow a unit allows (regional self-reliance)", low=0.0, high=1.0,
+        "cut in the staple outflow a county allows (regional self-reliance; depots exempt)",
+        low=0.0, high=1.0,
     ),
     Parameter(
-        "trader_capital", "policy", 0.5, "most traders ship per link and good in a week",
-        unit="x mean weekly demand", low=0.0, high=100.0,
+        "trader_capital", "policy", 0.8, "most a unit's traders ship of a good in a week",
+        unit="x the unit's weekly demand", low=0.0, high=100.0,
+        source=_FIT,
     ),
     # shocks
     Parameter(
-        "harvest_sd", "shock", 0.15, "yearly harvest shock of staples", unit="log-sd",
+        "harvest_sd", "shock", 0.13, "yearly harvest shock of staples", unit="log-sd",
         low=0.0, high=2.0,
+        source=_FIT,
     ),
     Parameter(
         "harvest_correlation", "shock", 0.5, "share of harvest variance common to a province",
@@ -61,9 +66,15 @@ PARAMETERS = (
     ),
     Parameter(
         "rail_outage_rate", "shock", 0.3,
-        "probability that a rail link is down in a week (power)", unit="1/week",
+        "share of weeks a rail link is without power",
         low=0.0, high=1.0,
         source="assumption; electric rail, hydro-dependent, frequent outages (Daily NK 2013)",
+    ),
+    Parameter(
+        "outage_weeks", "shock", 13.0, "mean length of a rail link's power outage",
+        unit="weeks", low=1.0, high=520.0,
+        source=f"{_FIT}; electric rail is hydro-dependent, out in winter and dry seasons "
+        "(Daily NK 2013)",
     ),
     Parameter(
         "china_trade", "shock", 1.0, "volume of China trade", unit="x 2013 level",
@@ -79,19 +90,41 @@ PARAMETERS = (
     ),
     # structure
     Parameter(
-        "permit_cost", "model", 1.5, "permit and bribe cost of a permit hop at full enforcement",
-        unit="log price", low=0.0, high=10.0, source=f"assumption; {_RFA}",
+        "permit_bribe", "model", 20.0,
+        "bribe for a travel permit, per trip (x1.5 into the capital's red line)",
+        unit="USD / trip", low=0.0, high=1e6,
+        source="US$20 border-area, US$30 Pyongyang permit (RFA 2011)",
     ),
     Parameter(
-        "rail_cost", "model", 0.02, "rail freight cost", unit="log price / 100 km",
+        "checkpoint_fine", "model", 15000.0, "fine or bribe at a checkpoint, per permit line",
+        unit="KPW / trip", low=0.0, high=1e7,
+        source="train fines Chongjin-Musan 10,000-20,000 KPW (Daily NK c. 2015)",
+    ),
+    Parameter(
+        "petty_load", "model", 50.0, "load of a petty trader, who crosses one link a trip",
+        unit="kg", low=1.0, high=1e6, source="assumption; what one person carries by train",
+    ),
+    Parameter(
+        "wholesale_load", "model", 5000.0,
+        "load of a wholesale trip between hubs (a servi-cha truck or a wagon)", unit="kg",
+        low=1.0, high=1e6, source="assumption; a 5-tonne truck",
+    ),
+    Parameter(
+        "rail_cost", "model", 0.0007, "per-kg rail freight cost", unit="rice value / 100 km",
         low=0.0, high=5.0,
-        source="assumption; state rail >=100x cheaper a trip than private haulage "
-        "(Daily NK 2017)",
+        source="road_cost x 3,500 KPW business-train fare / 200 CNY (240,000 KPW) taxi fare, "
+        "Daily NK 2017 (docs/MODEL.md, Costs)",
     ),
     Parameter(
-        "road_cost", "model", 0.12, "private road haulage (servi-cha) cost",
-        unit="log price / 100 km", low=0.0, high=5.0,
-        source="assumption; servi-cha ~100 CNY Pyongsong-Chongjin (Daily NK c. 2013)",
+        "road_cost", "model", 0.047, "per-kg road cost at parcel and passenger rates",
+        unit="rice value / 100 km", low=0.0, high=5.0,
+        source="Kujang-Sinuiju parcel 5,000-10,000 KPW, ~160 km (Daily NK c. 2019); a parcel of "
+        "20 kg assumed (docs/MODEL.md, Costs)",
+    ),
+    Parameter(
+        "truckload_share", "model", 0.033,
+        "per-kg cost of a wholesale truckload as a share of road_cost", low=0.0, high=1.0,
+        source=_FIT,
     ),
     Parameter(
         "rail_days", "model", 1.0, "rail travel time incl. waiting for trains",
@@ -104,7 +137,14 @@ PARAMETERS = (
     ),
     Parameter(
         "confiscation_max", "model", 0.3,
-        "share of a shipment confiscated under a full crackdown", low=0.0, high=0.99,
+        "share of a load confiscated under a full crackdown (unless the bribe is cheaper)",
+        low=0.0, high=0.99,
+    ),
+    Parameter(
+        "protection_bribe", "model", 180.0,
+        "bribe that saves a trip's load from confiscation under a full crackdown",
+        unit="USD / trip", low=0.0, high=1e5,
+        source=_FIT,
     ),
     Parameter(
         "demand_elasticity", "model", 0.7, "price elasticity of local demand", low=0.1, high=10.0
@@ -123,25 +163,23 @@ PARAMETERS = (
         "multiplier on every good's weekly spoilage rate (0: no spoilage)", low=0.0, high=10.0,
     ),
     Parameter(
-        "turnover", "model", 0.3, "share of the stock a local market sells each week",
+        "turnover", "model", 0.45, "share of the stock a local market sells each week",
         unit="1/week", low=0.0, high=1.0, open_low=True,
+        source=_FIT,
     ),
     Parameter(
-        "arbitrage_speed", "model", 0.5, "share of the excess price gap traders close each week",
-        low=0.0, high=1.0,
-    ),
-    Parameter(
-        "arbitrage_rounds", "model", 4,
-        "passes of link-by-link arbitrage per week (more: nearer equilibrium)", unit="rounds",
-        low=1, high=50,
+        "arbitrage_tolerance", "model", 0.001,
+        "a week's trading ends when no trip gains more than this over its cost",
+        unit="log price", low=0.0, high=0.1, open_low=True, source="numerical setting",
     ),
     Parameter(
         "info_lag", "model", 4, "age of the prices traders without phones at both ends see",
         unit="weeks", low=0, high=52,
     ),
     Parameter(
-        "production_noise", "model", 0.05, "weekly production noise", unit="log-sd",
+        "production_noise", "model", 0.043, "weekly production noise", unit="log-sd",
         low=0.0, high=2.0,
+        source=_FIT,
     ),
     Parameter(
         "seasonal_amplitude", "model", 0.05, "seasonal swing of staple output (lowest in April)",
@@ -243,6 +281,14 @@ OUTCOMES = (
         label="share of trade on permit links",
     ),
     Outcome(
+        "wholesale_share", "share of trade value shipped on wholesale routes between depots",
+        label="wholesale share of trade",
+    ),
+    Outcome(
+        "trading_passes", "trading passes a week needs to converge, mean over the window",
+        unit="passes", label="trading passes per week",
+    ),
+    Outcome(
         "hub_integration",
         "share of the major hubs in the largest component of the active-trade graph (a link is "
         "active for a good if it carried it in at least model.active_trade_share of window "
@@ -306,6 +352,18 @@ SERIES = (
         unit="log points", label="mean log price",
     ),
     Series(
+        "rice_pyongyang", "clearing rice price in the capital that week", unit="KPW / kg",
+        label="rice price, Pyongyang",
+    ),
+    Series(
+        "rice_sinuiju", "clearing rice price at the main crossing that week", unit="KPW / kg",
+        label="rice price, Sinuiju",
+    ),
+    Series(
+        "rice_hyesan", "clearing rice price at the remote border city that week",
+        unit="KPW / kg", label="rice price, Hyesan",
+    ),
+    Series(
         "spatial_correlation",
         "Moran's I of that week's log-price changes over the links (binary weights), mean over "
         "goods; 0 in week 1 (nk-5 on)", label="Moran's I of weekly price changes",
@@ -335,6 +393,12 @@ S = IntEnum("S", ["step", *(s.name for s in SERIES)], start=0)
 L = IntEnum("L", LEDGER, start=0)
 
 # Fixed numbers of the model (docs/MODEL.md says why each is what it is)
+# Won values of the 2013-2019 survey (Daily NK; means over Pyongyang, Sinuiju and Hyesan,
+# models/nk/survey.py): a kg of rice at the reference price 1, and a US dollar. They
+# turn per-trip costs in won and dollars into shares of a load's value.
+RICE_KPW = 5045.0
+KPW_PER_USD = 8162.0
+MAX_PASSES = 100_000  # a safety bound on a week's trading passes, never reached in tests
 MAX_PROCUREMENT = 0.9  # the state never collects the last tenth (private plots, farmers' sales)
 MAX_OUTFLOW_SHARE = 0.5  # a unit ships out at most this share of a stock per week
 DEMAND_FLOOR = 0.05  # market demand never falls below this share of demand (rations in full)

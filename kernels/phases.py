@@ -12,7 +12,8 @@ writes the run's :class:`~kernels.state.State` ``s`` for week ``t``; the NumPy t
                       exports leave them
   6. rations          the PDS rations from its stock; households buy the rest on the market
   7. spoilage         stocks shrink by each good's spoilage rate
-  8. outages          rail links fail; flooded units' links close
+  8. outages          rail links fail (petty trains stop, wholesale loads wait a week);
+                      flooded units' links close; wholesale routes follow (kernels.routes)
   9. expected_prices  the prices traders expect from stock plus goods on the way, remembered
                       for traders without fresh news
 """
@@ -40,6 +41,7 @@ from .parameters import (
     L,
     P,
 )
+from .routes import haulage, route_terms, route_week, trip_terms
 from .weeks import season
 
 _jit = njit(cache=True, nogil=True, error_model="numpy")
@@ -55,6 +57,7 @@ def events(s, t):
     for i in range(flood_left.shape[0]):  # a flood lasts flood_weeks weeks from its week
         if flood_left[i] > 0:
             flood_left[i] -= 1
+            s.routes_dirty |= flood_left[i] == 0
     for m in range(rows.shape[0]):
         week = int(rows[m, 0])
         code = int(rows[m, 1])
@@ -81,6 +84,7 @@ def events(s, t):
         s.state_start = s.state_stock.sum()
     if s.dirty:
         link_terms(s)
+        s.routes_dirty = True
         phone, rank = s.phone, s.phone_rank
         for i in range(phone.shape[0]):
             phone[i] = rank[i] < params[P.phone_penetration]
@@ -89,25 +93,20 @@ def events(s, t):
 
 @_jit
 def link_terms(s):
-    """Per link: trade cost (log-price units: transport after investment, permits, the expected
-    confiscation), the transport cost before investment (the yardstick of price links: one
-    ruler under every policy), the share arriving and whole weeks in transit (0: the shipment
-    arrives within the week it is sent)."""
+    """Per link, for a petty trader's trip over it: trade cost and share arriving
+    (``routes.trip_terms`` for a petty load), the haulage before investment (the yardstick of price
+    links: one ruler under every policy), the share arriving and whole weeks in transit (0:
+    the shipment arrives within the week it is sent)."""
     params, edge_km, edge_mode, edge_permit = s.params, s.edge_km, s.edge_mode, s.edge_permit
     cost, transport, keep, delay = s.cost, s.transport, s.keep, s.delay
-    invest = 1.0 - params[P.transport_investment]
-    seized = params[P.crackdown] * params[P.confiscation_max]
+    load = params[P.petty_load]
     for e in range(edge_km.shape[0]):
         rail = edge_mode[e] == RAIL
-        per_km = params[P.rail_cost] if rail else params[P.road_cost]
         days = params[P.rail_days] if rail else params[P.road_days]
-        transport[e] = per_km * edge_km[e] / 100.0
-        cost[e] = (
-            invest * transport[e]
-            + params[P.permit_strictness] * params[P.permit_cost] * edge_permit[e]
-            - np.log(1.0 - seized)
-        )
-        keep[e] = 1.0 - seized
+        transport[e] = haulage(params, edge_km, edge_mode, e, 1.0)
+        line = 1.0 if edge_permit[e] > 0.0 else 0.0
+        cost[e], keep[e] = trip_terms(params, transport[e], edge_permit[e], line, load)
+        s.crossing[e] = line
         weeks = int(np.floor(days * edge_km[e] / 100.0 / 7.0 + 1e-9))
         delay[e] = min(weeks, MAX_DELAY)
 
@@ -117,6 +116,7 @@ def flood(s, node):
     """Unit ``node`` floods: it loses flood_loss of its staple stocks; for flood_weeks its links
     close and it loses flood_loss of its staple output."""
     stock, params, ledger = s.stock, s.params, s.ledger
+    s.routes_dirty |= s.flood_left[node] == 0 and params[P.flood_weeks] > 0
     s.flood_left[node] = max(s.flood_left[node], int(params[P.flood_weeks]))
     for k in range(stock.shape[1]):
         if s.staple[k]:
@@ -310,15 +310,32 @@ def spoilage(s, t):
 
 @_jit
 def outages(s, t):
-    """Rail links fail with rail_outage_rate (less transport_investment); links of flooded
-    units close."""
+    """Rail links lose power for rail_outage_rate (less transport_investment) of the weeks, in
+    outages of outage_weeks on average: petty traders' trains stop, routes over them close;
+    links of flooded units close; routes follow."""
     params, edge_mode, flood_left, is_open = s.params, s.edge_mode, s.flood_left, s.is_open
-    node_u, node_v = s.node_u, s.node_v
+    node_u, node_v, rail_down = s.node_u, s.node_v, s.rail_down
     outage = params[P.rail_outage_rate] * (1.0 - params[P.transport_investment])
     key_outage = draws.week_key(s.key, draws.OUTAGE, t)
+    stay, begin = outage_chance(outage, params[P.outage_weeks], t)
     for e in range(edge_mode.shape[0]):  # branch-free: a draw costs less than a mispredicted branch
-        down = (edge_mode[e] == RAIL) & (draws.uniform(key_outage, e) < outage)
-        is_open[e] = ~down & (flood_left[node_u[e]] == 0) & (flood_left[node_v[e]] == 0)
+        chance = stay if rail_down[e] else begin
+        rail_down[e] = (edge_mode[e] == RAIL) & (draws.uniform(key_outage, e) < chance)
+        is_open[e] = ~rail_down[e] & (flood_left[node_u[e]] == 0) & (flood_left[node_v[e]] == 0)
+    if s.routes_dirty:
+        route_terms(s)
+    route_week(s)
+
+
+@_jit
+def outage_chance(outage, weeks, t):
+    """(chance a down rail link stays down, chance a running one goes down) this week: a
+    Markov chain whose outages last ``weeks`` on average and which is down ``outage`` of the
+    time; week 0 draws from that share directly."""
+    if t == 0:
+        return outage, outage
+    stay = 1.0 - 1.0 / weeks
+    return stay, min(outage / (weeks * (1.0 - outage)), 1.0) if outage < 1.0 else 1.0
 
 
 @_jit

@@ -16,7 +16,7 @@ import numpy as np
 from . import draws
 from .goods import G, table
 from .market import NO_EVENTS, NORMAL_TABLE, PHASES, Simulation, draw_landscape
-from .network import CAPITAL, HUB, RAIL, Network
+from .network import BORDER, CAPITAL, HUB, RAIL, Network
 from .parameters import (
     DEMAND_FLOOR,
     EVENT_CAPITAL_LOSS,
@@ -24,12 +24,15 @@ from .parameters import (
     EVENT_HARVEST,
     HARVEST_WEEK,
     INITIAL_STATE_WEEKS,
+    KPW_PER_USD,
     LEDGER,
     MAX_DELAY,
     MAX_LAG,
     MAX_OUTFLOW_SHARE,
+    MAX_PASSES,
     MAX_PROCUREMENT,
     OUTCOMES,
+    RICE_KPW,
     WEALTH_MAX,
     L,
     P,
@@ -72,6 +75,7 @@ def start(
     s.goods, s.demand, s.base, s.phone_rank = goods, land.demand, land.base, land.phone_rank
     s.params, s.key, s.normal_table = params, int(draws.run_key(rng)), NORMAL_TABLE
     s.events = NO_EVENTS if events is None else np.asarray(events, dtype=np.float64)
+    s.indptr, s.adj_edge, s.adj_node = network.indptr, network.adj_edge, network.adj_node
     s.stop, s.n_steps, s.sample_every = np.zeros(1, dtype=np.uint8), n_steps, sample_every
     n, n_edges = network.n_nodes, network.n_edges
     cells, links = (n, n_goods), (n_edges, n_goods)
@@ -87,8 +91,9 @@ def start(
     s.hub = (network.tier == HUB) | (network.tier == CAPITAL)
     s.hub[network.trio[1]] = True
     s.n_hubs = int(s.hub.sum())
-    s.crossing = (network.edge_permit > 0.0).astype(float)
     s.node_u, s.node_v = network.edge_u.astype(np.uint64), network.edge_v.astype(np.uint64)
+    _depots(s)
+    channels, n_routes = len(s.ch_u), len(s.route_u)
     s.first = window_start(n_steps, params[P.window_share])
     s.stock_start, s.state_start = land.base.sum(), 0.0
     # the market
@@ -98,8 +103,13 @@ def start(
     s.flood_left, s.harvest = np.zeros(n, dtype=np.int64), np.ones(cells)
     s.ev_start = np.zeros(len(s.events))
     s.dirty, s.phone, s.is_open = True, np.zeros(n, dtype=bool), np.zeros(n_edges, dtype=bool)
-    s.cost, s.transport, s.keep = np.zeros(n_edges), np.zeros(n_edges), np.zeros(n_edges)
-    s.delay = np.zeros(n_edges, dtype=np.int64)
+    s.cost, s.transport, s.keep = np.zeros(channels), np.zeros(channels), np.zeros(channels)
+    s.delay, s.crossing = np.zeros(channels, dtype=np.int64), np.zeros(channels)
+    s.ch_reachable, s.ch_open = np.zeros(channels, dtype=bool), np.zeros(channels, dtype=bool)
+    s.route_ptr = np.zeros(n_routes + 1, dtype=np.int64)
+    s.route_edges = np.full(max(n_routes * n, 1), -1, dtype=np.int64)
+    s.route_weeks = np.zeros(n_routes, dtype=np.int64)
+    s.routes_dirty, s.rail_down = True, np.zeros(n_edges, dtype=bool)
     s.log_p, s.prev_log_p, s.price = np.zeros(cells), np.zeros(cells), np.zeros(cells)
     s.log_market_demand, s.rations, s.consumed = np.zeros(cells), np.zeros(cells), np.zeros(cells)
     s.supply = np.zeros(cells)
@@ -113,6 +123,7 @@ def start(
     s.noise_factor, s.noise_level = np.zeros(len(NORMAL_TABLE)), -1.0
     s.reached, s.row = -1.0, 0
     s.room, s.inflow_value, s.profit = np.zeros(cells), np.zeros(n), np.zeros(n)
+    s.budget, s.passes, s.wholesale_value = np.zeros(cells), 0, 0.0
     s.trade_value = s.crossing_value = s.market_value = s.ration_value = s.marginal = 0.0
     s.counted = s.sampled = s.before_sample = False
     return s
@@ -122,6 +133,19 @@ _NETWORK_FIELDS = (
     "edge_u", "edge_v", "edge_km", "edge_mode", "edge_permit", "population", "province", "tier",
     "import_weight", "remote", "trio",
 )  # fmt: skip
+
+
+def _depots(s: SimpleNamespace) -> None:
+    """The depots, their routes (any mode, then road only, for each pair) and the channels."""
+    s.depot = s.hub | (s.tier == BORDER)
+    s.depot[s.trio[2]] = True
+    pairs = np.array(
+        [(a, b) for a in np.flatnonzero(s.depot) for b in np.flatnonzero(s.depot) if a < b],
+        dtype=np.int64,
+    ).reshape(-1, 2)
+    s.route_u, s.route_v = np.tile(pairs[:, 0], 2), np.tile(pairs[:, 1], 2)
+    s.ch_u = np.concatenate([s.node_u, s.route_u.astype(np.uint64)])
+    s.ch_v = np.concatenate([s.node_v, s.route_v.astype(np.uint64)])
 
 
 def from_kernel(state) -> SimpleNamespace:
@@ -155,6 +179,7 @@ def simulate(
 
 # 1. events ----------------------------------------------------------------------------------
 def events(s: SimpleNamespace, t: int) -> None:
+    s.routes_dirty |= bool((s.flood_left == 1).any())
     np.maximum(s.flood_left - 1, 0, out=s.flood_left)
     for m, (week, code, value, over) in enumerate(s.events):
         week, code, over = int(week), int(code), max(int(over), 1)
@@ -176,28 +201,44 @@ def events(s: SimpleNamespace, t: int) -> None:
         s.state_start = s.state_stock.sum()
     if s.dirty:
         link_terms(s)
+        s.routes_dirty = True
         s.phone = s.phone_rank < s.params[P.phone_penetration]
         s.dirty = False
 
 
-def link_terms(s: SimpleNamespace) -> None:
-    p = s.params
-    rail = s.edge_mode == RAIL
+def trip_terms(p: np.ndarray, haul, weight, lines, load: float) -> tuple:
+    """Cost (log price) and share arriving of trips (arrays): haulage after investment, permit
+    bribe and fines over the load, and a crackdown's bribe or seizure, whichever is cheaper."""
+    fees = p[P.permit_bribe] * KPW_PER_USD * weight + p[P.checkpoint_fine] * lines
+    shares = (1.0 - p[P.transport_investment]) * haul
+    shares = shares + p[P.permit_strictness] * fees / (load * RICE_KPW)
     seized = p[P.crackdown] * p[P.confiscation_max]
-    per_km = np.where(rail, p[P.rail_cost], p[P.road_cost])
-    days = np.where(rail, p[P.rail_days], p[P.road_days])
-    s.transport = per_km * s.edge_km / 100.0  # before investment: the price-link ruler
-    s.cost = (
-        (1.0 - p[P.transport_investment]) * s.transport
-        + p[P.permit_strictness] * p[P.permit_cost] * s.edge_permit
-        - np.log(1.0 - seized)
-    )
-    s.keep = np.full(len(s.edge_km), 1.0 - seized)
+    bribe = p[P.crackdown] * p[P.protection_bribe] * KPW_PER_USD / (load * RICE_KPW)
+    pays = bribe < seized
+    cost = np.where(pays, np.log1p(shares + bribe), np.log1p(shares) - np.log(1.0 - seized))
+    return cost, np.where(pays, 1.0, 1.0 - seized)
+
+
+def haulage(s: SimpleNamespace, load_share: float) -> np.ndarray:
+    """Per-kg haulage of each link before investment, a share of a kg of rice's value."""
+    p = s.params
+    per_km = np.where(s.edge_mode == RAIL, p[P.rail_cost], p[P.road_cost] * load_share)
+    return per_km * s.edge_km / 100.0
+
+
+def link_terms(s: SimpleNamespace) -> None:
+    p, n_edges = s.params, len(s.edge_u)
+    days = np.where(s.edge_mode == RAIL, p[P.rail_days], p[P.road_days])
+    s.transport[:n_edges] = haulage(s, 1.0)  # before investment: the price-link ruler
+    line = (s.edge_permit > 0.0).astype(float)
+    cost, keep = trip_terms(p, s.transport[:n_edges], s.edge_permit, line, p[P.petty_load])
+    s.cost[:n_edges], s.keep[:n_edges], s.crossing[:n_edges] = cost, keep, line
     weeks = np.floor(days * s.edge_km / 100.0 / 7.0 + 1e-9).astype(np.int64)
-    s.delay = np.minimum(weeks, MAX_DELAY)
+    s.delay[:n_edges] = np.minimum(weeks, MAX_DELAY)
 
 
 def flood(s: SimpleNamespace, node: int) -> None:
+    s.routes_dirty |= bool(s.flood_left[node] == 0 and s.params[P.flood_weeks] > 0)
     s.flood_left[node] = max(s.flood_left[node], int(s.params[P.flood_weeks]))
     lost = s.params[P.flood_loss] * s.stock[node] * s.staple
     s.stock[node] -= lost
@@ -284,12 +325,77 @@ def spoilage(s: SimpleNamespace, t: int) -> None:
     s.ledger[L.spoiled] += lost.sum()
 
 
-# 8. outages and floods close links ----------------------------------------------------------
+# 8. outages and floods close links; routes follow -------------------------------------------
 def outages(s: SimpleNamespace, t: int) -> None:
     outage = s.params[P.rail_outage_rate] * (1.0 - s.params[P.transport_investment])
     down = draws.uniforms_np(draws.week_key_np(s.key, draws.OUTAGE, t), 0, len(s.edge_u))
-    down = (down < outage) & (s.edge_mode == RAIL)
-    s.is_open = ~down & (s.flood_left[s.edge_u] == 0) & (s.flood_left[s.edge_v] == 0)
+    weeks = s.params[P.outage_weeks]
+    if t == 0:
+        chance = np.full(len(s.edge_u), outage)
+    else:
+        begin = min(outage / (weeks * (1.0 - outage)), 1.0) if outage < 1.0 else 1.0
+        chance = np.where(s.rail_down, 1.0 - 1.0 / weeks, begin)
+    s.rail_down = (down < chance) & (s.edge_mode == RAIL)
+    s.is_open = ~s.rail_down & (s.flood_left[s.edge_u] == 0) & (s.flood_left[s.edge_v] == 0)
+    if s.routes_dirty:
+        route_terms(s)
+    n_edges = len(s.edge_u)
+    for r in range(len(s.route_u)):
+        path = s.route_edges[s.route_ptr[r] : s.route_ptr[r + 1]]
+        s.ch_open[n_edges + r] = s.ch_reachable[n_edges + r] and not s.rail_down[path].any()
+        s.delay[n_edges + r] = s.route_weeks[r]
+
+
+def shortest_paths(s: SimpleNamespace, source: int, road_only: bool) -> np.ndarray:
+    """The last link of each unit's cheapest path from ``source`` (-1: none): Dijkstra over
+    units not flooded, as the kernel runs it (the lowest unit first among equals)."""
+    p, n = s.params, len(s.population)
+    weight = (1.0 - p[P.transport_investment]) * haulage(s, p[P.truckload_share])
+    fine = p[P.permit_strictness] * p[P.checkpoint_fine] / (p[P.wholesale_load] * RICE_KPW)
+    weight = weight + fine * (s.edge_permit > 0.0)
+    dist, pred = np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+    done = s.flood_left > 0
+    dist[source] = 0.0
+    while True:
+        candidates = np.where(done, np.inf, dist)
+        u = int(np.argmin(candidates))
+        if not np.isfinite(candidates[u]):
+            return pred
+        done[u] = True
+        for j in range(s.indptr[u], s.indptr[u + 1]):
+            e, v = s.adj_edge[j], s.adj_node[j]
+            if road_only and s.edge_mode[e] == RAIL:
+                continue
+            if not done[v] and dist[u] + weight[e] < dist[v]:
+                dist[v], pred[v] = dist[u] + weight[e], e
+
+
+def route_terms(s: SimpleNamespace) -> None:
+    p, n_edges, half = s.params, len(s.edge_u), len(s.route_u) // 2
+    haul = haulage(s, p[P.truckload_share])
+    days = np.where(s.edge_mode == RAIL, p[P.rail_days], p[P.road_days]) * s.edge_km / 100.0
+    s.route_edges[:] = -1
+    end = 0
+    for r in range(len(s.route_u)):
+        if r in (0, half) or s.route_u[r] != s.route_u[r - 1]:
+            pred = shortest_paths(s, s.route_u[r], r >= half)
+        path, node = [], s.route_v[r]
+        while pred[node] >= 0:
+            path.append(pred[node])
+            node = s.edge_u[pred[node]] if s.edge_v[pred[node]] == node else s.edge_v[pred[node]]
+        path = np.array(path, dtype=np.int64)
+        c = n_edges + r
+        s.route_ptr[r], s.route_edges[end : end + len(path)] = end, path
+        end += len(path)
+        s.ch_reachable[c] = pred[s.route_v[r]] >= 0
+        lines = float((s.edge_permit[path] > 0.0).sum())
+        weight = s.edge_permit[path].max() if len(path) else 0.0
+        s.transport[c] = haul[path].sum()
+        s.cost[c], s.keep[c] = trip_terms(p, s.transport[c], weight, lines, p[P.wholesale_load])
+        s.route_weeks[r] = min(int(np.floor(days[path].sum() / 7.0 + 1e-9)), MAX_DELAY)
+        s.crossing[c] = 1.0 if lines > 0 else 0.0
+    s.route_ptr[len(s.route_u)] = end
+    s.routes_dirty = False
 
 
 # 9. the prices traders expect ---------------------------------------------------------------
@@ -302,59 +408,79 @@ def expected_prices(s: SimpleNamespace, t: int) -> None:
     s.history[t % MEMORY] = s.log_p
 
 
-# 10. arbitrage, link by link in a fixed order -----------------------------------------------
+# 10. arbitrage: trips over channels (links, then routes) until no trip pays ----------------
 def arbitrage(s: SimpleNamespace, t: int) -> None:
-    p, u, v, k_goods = s.params, s.edge_u, s.edge_v, s.stock.shape[1]
-    lag, rounds, elasticity = int(p[P.info_lag]), int(p[P.arbitrage_rounds]), p[P.demand_elasticity]
-    old = s.history[max(t - lag, 0) % MEMORY]
-    s.room = MAX_OUTFLOW_SHARE * np.where(s.staple, 1.0 - p[P.self_reliance], 1.0) * s.stock
+    p, k_goods, n_edges = s.params, s.stock.shape[1], len(s.edge_u)
+    lag, elasticity = int(p[P.info_lag]), p[P.demand_elasticity]
+    held = np.where(s.staple[None, :] & ~s.depot[:, None], p[P.self_reliance], 0.0)
+    s.room = MAX_OUTFLOW_SHARE * (1.0 - held) * s.stock
+    s.budget = p[P.trader_capital] * s.demand * s.wealth[:, None]
     s.price = np.exp(s.log_p)
     s.inflow_value, s.profit = np.zeros(len(s.population)), np.zeros(len(s.population))
-    trade_value = crossing_value = confiscated = 0.0
-    cap_round = p[P.trader_capital] * s.cap_scale / rounds
-    informed = s.phone[u] & s.phone[v]
-    for r in range(rounds):
-        moved = False
-        for e in np.flatnonzero(s.is_open & (informed | (r == 0))):
-            a, b = u[e], v[e]
-            speed = p[P.arbitrage_speed] if informed[e] else p[P.arbitrage_speed] / (1.0 + lag)
-            for k in range(k_goods):
-                seen = s.log_p if informed[e] else old
-                gap = seen[b, k] - seen[a, k]
-                excess = abs(gap) - s.cost[e]
-                if excess <= 0.0:
-                    continue
-                src, dst = (a, b) if gap > 0.0 else (b, a)
-                inv_src, inv_dst = 1.0 / s.supply[src, k], 1.0 / s.supply[dst, k]
-                x = speed * elasticity * excess / (inv_src + s.keep[e] * inv_dst)
-                x = min(x, cap_round[k] * s.wealth[src], s.room[src, k])
-                if x <= 0.0:
-                    continue
-                margin = s.log_p[dst, k] - s.log_p[src, k] - s.cost[e]
-                s.traded_week[e, k] = t
-                moved = True
-                s.room[src, k] -= x
-                s.stock[src, k] -= x
-                s.supply[src, k] -= x
-                arriving = s.keep[e] * x
-                s.supply[dst, k] += arriving
-                confiscated += x - arriving
-                if s.delay[e] == 0:
-                    s.stock[dst, k] += arriving
-                else:
-                    s.arrivals[(t + s.delay[e]) % RING, dst, k] += arriving
-                    s.incoming[dst, k] += arriving
-                s.log_p[src, k] += x * inv_src * (1.0 / elasticity)
-                s.log_p[dst, k] -= arriving * inv_dst * (1.0 / elasticity)
-                value = x * s.price[src, k]
-                trade_value += value
-                crossing_value += s.crossing[e] * value
-                s.inflow_value[dst] += value
-                s.profit[src] += value * margin
-        if not moved:
+    s.trade_value = s.crossing_value = s.wholesale_value = 0.0
+    s.ch_open[:n_edges] = s.is_open
+    informed = s.phone[s.ch_u.astype(np.int64)] & s.phone[s.ch_v.astype(np.int64)]
+    old = s.history[max(t - lag, 0) % MEMORY]
+    moved_before = np.ones(len(s.population), dtype=bool)
+    s.passes = 0
+    while s.passes < MAX_PASSES:
+        visit = s.ch_open & (informed | (s.passes == 0))
+        moved_now = np.zeros(len(s.population), dtype=bool)
+        for c in np.flatnonzero(visit):
+            a, b = int(s.ch_u[c]), int(s.ch_v[c])
+            if moved_before[a] or moved_before[b]:
+                for k in range(k_goods):
+                    if _trip(s, t, c, k, informed[c], old, lag, elasticity):
+                        moved_now[[a, b]] = True
+        s.passes += 1
+        if not moved_now.any():
             break
-    s.trade_value, s.crossing_value = trade_value, crossing_value
-    s.ledger[L.confiscated] += confiscated
+        moved_before = moved_now
+
+
+def _trip(s, t, c, k, informed, old, lag, elasticity) -> bool:
+    """One channel's trip of good k, if its gap beats its cost; returns whether it was made."""
+    a, b = int(s.ch_u[c]), int(s.ch_v[c])
+    seen = s.log_p if informed else old
+    gap = seen[b, k] - seen[a, k]
+    excess = abs(gap) - s.cost[c]
+    if excess <= s.params[P.arbitrage_tolerance]:
+        return False
+    src, dst = (a, b) if gap > 0.0 else (b, a)
+    inv_src, inv_dst = 1.0 / s.supply[src, k], 1.0 / s.supply[dst, k]
+    rate = elasticity if informed else elasticity / (1.0 + lag)
+    x = rate * excess / (inv_src + s.keep[c] * inv_dst)
+    x = min(x, s.budget[src, k], s.room[src, k])
+    if x <= 0.0:
+        return False
+    margin = excess if informed else s.log_p[dst, k] - s.log_p[src, k] - s.cost[c]
+    n_edges = len(s.edge_u)
+    if c < n_edges:
+        s.traded_week[c, k] = t
+    else:
+        r = c - n_edges
+        s.traded_week[s.route_edges[s.route_ptr[r] : s.route_ptr[r + 1]], k] = t
+    s.room[src, k] -= x
+    s.budget[src, k] -= x
+    s.stock[src, k] -= x
+    s.supply[src, k] -= x
+    arriving = s.keep[c] * x
+    s.supply[dst, k] += arriving
+    s.ledger[L.confiscated] += x - arriving
+    if s.delay[c] == 0:
+        s.stock[dst, k] += arriving
+    else:
+        s.arrivals[(t + s.delay[c]) % RING, dst, k] += arriving
+        s.incoming[dst, k] += arriving
+    s.log_p[src, k] += x * inv_src / elasticity
+    s.log_p[dst, k] -= arriving * inv_dst / elasticity
+    value = x * s.price[src, k]
+    s.trade_value += value
+    s.crossing_value += s.crossing[c] * value
+    s.wholesale_value += (c >= n_edges) * value
+    s.inflow_value[dst] += value
+    s.profit[src] += value * margin
+    return True
 
 
 # 11. traders' capital -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from .outputs import AVERAGED
 from .parameters import (
     BAND_SLACK,
     MARGINAL_INFLOW,
+    RICE_KPW,
     SPATIAL_FLOOR,
     THRESHOLD_TOLERANCE,
     L,
@@ -69,8 +70,9 @@ def outputs(s: SimpleNamespace, t: int) -> None:
     )
     trio_sd = log_p[s.trio, 0].std()
     gaps = np.abs(log_p[s.edge_v] - log_p[s.edge_u])
-    s.linked = (gaps <= s.transport[:, None] + BAND_SLACK) & (s.traded_week >= 0)
-    within = gaps[s.is_open] <= s.cost[s.is_open][:, None] + BAND_SLACK
+    n_edges = len(s.edge_u)
+    s.linked = (gaps <= s.transport[:n_edges, None] + BAND_SLACK) & (s.traded_week >= 0)
+    within = gaps[s.is_open] <= s.cost[:n_edges][s.is_open][:, None] + BAND_SLACK
     compliance = within.mean() if within.size else 1.0
     share = s.trade_value / (s.trade_value + s.market_value)
     income_share = s.market_value / (s.market_value + s.ration_value)
@@ -79,10 +81,12 @@ def outputs(s: SimpleNamespace, t: int) -> None:
     short_i = (weight_k[None, :] * np.maximum(1.0 - ratio, 0.0)).sum(axis=1)
     short = (population * short_i).sum() / (population.sum() * weight_k.sum())
     if s.counted:
-        crossing = s.crossing_value / s.trade_value if s.trade_value > 0.0 else 0.0
+        traded = s.trade_value > 0.0
+        crossing = s.crossing_value / s.trade_value if traded else 0.0
+        wholesale = s.wholesale_value / s.trade_value if traded else 0.0
         weekly = (
             dispersion, cv, share, compliance, short, premium, trio_sd, income_share,
-            s.marginal, crossing,
+            s.marginal, crossing, wholesale, s.passes,
         )  # fmt: skip
         s.sums[list(AVERAGED)] += weekly
         s.welfare_sum += welfare
@@ -99,6 +103,8 @@ def outputs(s: SimpleNamespace, t: int) -> None:
         row[S.band_compliance], row[S.lcc_share], row[S.shortage] = compliance, lcc, short
         row[S.remote_premium], row[S.trio_dispersion] = premium, trio_sd
         row[S.gini], row[S.price_level] = gini(welfare, population), level
+        rice = RICE_KPW * np.exp(log_p[s.trio, 0])
+        row[S.rice_pyongyang], row[S.rice_sinuiju], row[S.rice_hyesan] = rice
         row[S.spatial_correlation] = spatial
         s.row += 1
 

@@ -14,7 +14,7 @@ from numba import njit, types
 from numba.experimental import structref
 
 from .goods import G
-from .network import CAPITAL, HUB
+from .network import BORDER, CAPITAL, HUB
 from .parameters import MAX_DELAY, MAX_LAG, OUTCOMES, P
 from .weeks import window_start
 
@@ -40,6 +40,9 @@ FIELDS = (
     ("edge_km", f8_1, "input", "(E,) length"),
     ("edge_mode", i8_1, "input", "(E,) ROAD or RAIL"),
     ("edge_permit", f8_1, "input", "(E,) travel-permit weight"),
+    ("indptr", i8_1, "input", "(N+1,) CSR index of the links at each unit"),
+    ("adj_edge", i8_1, "input", "(2E,) the links at each unit"),
+    ("adj_node", i8_1, "input", "(2E,) their far ends"),
     ("population", f8_1, "input", "(N,) population, mean 1"),
     ("province", i8_1, "input", "(N,) province index"),
     ("tier", i8_1, "input", "(N,) PERIPHERY, HUB, BORDER or CAPITAL"),
@@ -70,9 +73,13 @@ FIELDS = (
     ("n_remote", i8, "derived", "remote units"),
     ("hub", b1_1, "derived", "(N,) the major hubs (Network.hubs)"),
     ("n_hubs", i8, "derived", "major hubs"),
-    ("crossing", f8_1, "derived", "(E,) 1 for links that need a permit"),
     ("node_u", types.uint64[::1], "derived", "(E,) edge_u as unsigned cell indices"),
     ("node_v", types.uint64[::1], "derived", "(E,) edge_v as unsigned cell indices"),
+    ("depot", b1_1, "derived", "(N,) wholesale depots: major hubs, border units, trio[2]"),
+    ("route_u", i8_1, "derived", "(R,) first depot of each route (R: 2 x pairs of depots)"),
+    ("route_v", i8_1, "derived", "(R,) second depot"),
+    ("ch_u", types.uint64[::1], "derived", "(C,) first unit of each channel (C = E + R)"),
+    ("ch_v", types.uint64[::1], "derived", "(C,) second unit"),
     ("first", i8, "derived", "first week of the outcome window"),
     ("stock_start", f8, "derived", "market stocks at the start"),
     ("state_start", f8, "derived", "the state's stock after week 0's events"),
@@ -86,13 +93,21 @@ FIELDS = (
     ("flood_left", i8_1, "state", "(N,) weeks a flood still lasts"),
     ("harvest", f8_2, "state", "(N, K) this year's harvest factor of staples"),
     ("ev_start", f8_1, "state", "(M,) a ramp event's starting value"),
-    ("cost", f8_1, "state", "(E,) trade cost of a link (log price)"),
-    ("transport", f8_1, "state", "(E,) transport cost before investment: the price-link ruler"),
-    ("keep", f8_1, "state", "(E,) share of a shipment not confiscated"),
-    ("delay", i8_1, "state", "(E,) whole weeks in transit"),
+    ("cost", f8_1, "state", "(C,) trade cost of a channel's trip (log price)"),
+    ("transport", f8_1, "state", "(C,) haulage before investment: the price-link ruler"),
+    ("keep", f8_1, "state", "(C,) share of a shipment not confiscated"),
+    ("delay", i8_1, "state", "(C,) whole weeks in transit"),
+    ("crossing", f8_1, "state", "(C,) 1 for channels that cross a permit line"),
+    ("ch_reachable", b1_1, "state", "(C,) routes with a path (links: unused)"),
+    ("route_ptr", i8_1, "state", "(R+1,) route r's path is route_edges[ptr[r]:ptr[r+1]]"),
+    ("route_edges", i8_1, "state", "(R*N,) the links of the routes' paths"),
+    ("route_weeks", i8_1, "state", "(R,) whole weeks a route's trip takes"),
+    ("routes_dirty", b1, "state", "routes to recompute (parameters changed, a flood)"),
     ("phone", b1_1, "state", "(N,) units whose merchants have phones"),
     ("dirty", b1, "state", "parameters changed: link terms and phones to recompute"),
     ("is_open", b1_1, "state", "(E,) links open this week"),
+    ("rail_down", b1_1, "state", "(E,) rail links without power this week"),
+    ("ch_open", b1_1, "state", "(C,) channels open this week"),
     ("log_p", f8_2, "state", "(N, K) log prices: expected before trade, clearing after"),
     ("prev_log_p", f8_2, "state", "(N, K) last week's log prices, kept before a sample"),
     ("log_market_demand", f8_2, "state", "(N, K) log of demand net of rations"),
@@ -115,6 +130,9 @@ FIELDS = (
     ("row", i8, "state", "series rows filled"),
     # one week's values, from one phase to the next
     ("room", f8_2, "week", "(N, K) what a unit may still ship this week"),
+    ("budget", f8_2, "week", "(N, K) what a unit's traders may still ship this week"),
+    ("passes", i8, "week", "trading passes this week"),
+    ("wholesale_value", f8, "week", "value shipped on wholesale routes"),
     ("inflow_value", f8_1, "week", "(N,) value shipped to each unit"),
     ("profit", f8_1, "week", "(N,) traders' margins by source unit"),
     ("trade_value", f8, "week", "value shipped between units"),
@@ -130,12 +148,15 @@ FIELDS = (
     ("output", f8_1, "scratch", "(N*K,) the week's production before staple factors"),
     ("log_scratch", f8_1, "scratch", "(N*K,) logs of stocks or supplies"),
     ("province_z", f8_1, "scratch", "(provinces,) common harvest draws"),
-    ("cap_round", f8_1, "scratch", "(K,) capital per arbitrage pass"),
-    ("room_share", f8_1, "scratch", "(K,) share of a stock a unit may ship"),
-    ("gaps", f8_1, "scratch", "(K,) price gaps of one link"),
-    ("open_edges", i8_1, "scratch", "(E,) open links in order"),
-    ("informed_edges", i8_1, "scratch", "(E,) open links with phones at both ends"),
-    ("informed_link", b1_1, "scratch", "(E,) phones at both ends"),
+    ("gaps", f8_1, "scratch", "(K,) price gaps of one channel"),
+    ("open_edges", i8_1, "scratch", "(C,) open channels in order"),
+    ("informed_edges", i8_1, "scratch", "(C,) open channels with phones at both ends"),
+    ("informed_link", b1_1, "scratch", "(C,) phones at both ends"),
+    ("moved_before", b1_1, "scratch", "(N,) units whose prices moved in the last pass"),
+    ("moved_now", b1_1, "scratch", "(N,) units whose prices move in this pass"),
+    ("dist", f8_1, "scratch", "(N,) route costs from a depot (Dijkstra)"),
+    ("pred_edge", i8_1, "scratch", "(N,) the last link of each unit's path (-1: none)"),
+    ("done", b1_1, "scratch", "(N,) units settled or flooded (Dijkstra)"),
     ("welfare", f8_1, "scratch", "(N,) consumption ratio this week"),
     ("gap_i", f8_1, "scratch", "(N,) unmet demand this week"),
     ("sum_lp", f8_1, "scratch", "(K,) weekly sums over units"),
@@ -160,6 +181,7 @@ FIELDS = (
     ("log_demand_flat", f8_1, "view", "(N*K,) log_market_demand"),
     ("price_flat", f8_1, "view", "(N*K,) price"),
     ("room_flat", f8_1, "view", "(N*K,) room"),
+    ("budget_flat", f8_1, "view", "(N*K,) budget"),
     ("rations_flat", f8_1, "view", "(N*K,) rations"),
     ("traded_week_flat", types.int64[::1], "view", "(E*K,) traded_week"),
 )
@@ -191,14 +213,15 @@ STATE = StateType([(name, kind) for name, kind, *_ in FIELDS])
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def new_state(
-    edge_u, edge_v, edge_km, edge_mode, edge_permit, population, province, tier, import_weight,
-    remote, trio, goods, demand, base, phone_rank, params, events, key, normal_table, stop,
-    n_steps, sample_every, outcomes, series, ledger, prices,
+    edge_u, edge_v, edge_km, edge_mode, edge_permit, indptr, adj_edge, adj_node, population,
+    province, tier, import_weight, remote, trio, goods, demand, base, phone_rank, params, events,
+    key, normal_table, stop, n_steps, sample_every, outcomes, series, ledger, prices,
 ):  # fmt: skip
     """The state of a run before its first week (arguments: the "input" fields)."""
     s = structref.new(STATE)
     s.edge_u, s.edge_v, s.edge_km, s.edge_mode = edge_u, edge_v, edge_km, edge_mode
     s.edge_permit, s.population, s.province, s.tier = edge_permit, population, province, tier
+    s.indptr, s.adj_edge, s.adj_node = indptr, adj_edge, adj_node
     s.import_weight, s.remote, s.trio, s.goods = import_weight, remote, trio, goods
     s.demand, s.base, s.phone_rank, s.params = demand, base, phone_rank, params
     s.events, s.key, s.normal_table, s.stop = events, key, normal_table, stop
@@ -227,11 +250,37 @@ def _derive(s):
     hub = (s.tier == HUB) | (s.tier == CAPITAL)
     hub[s.trio[1]] = True
     s.hub, s.n_hubs = hub, hub.sum()
-    s.crossing = (s.edge_permit > 0.0).astype(np.float64)
     s.node_u, s.node_v = s.edge_u.astype(np.uint64), s.edge_v.astype(np.uint64)
+    _routes(s)
     s.first = window_start(s.n_steps, s.params[P.window_share])
     s.stock_start = s.base.sum()  # a week of production on the shelves
     s.state_start = 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _routes(s):
+    """The depots (the major hubs and border units), a route for each pair of them, and the
+    channels of the arbitrage: the links, then the routes."""
+    s.depot = s.hub | (s.tier == BORDER)
+    s.depot[s.trio[2]] = True
+    depots = np.flatnonzero(s.depot)
+    pairs = depots.shape[0] * (depots.shape[0] - 1) // 2
+    n_routes = 2 * pairs  # any mode, then road only (kernels.routes)
+    s.route_u = np.empty(n_routes, dtype=np.int64)
+    s.route_v = np.empty(n_routes, dtype=np.int64)
+    r = 0
+    for a in range(depots.shape[0]):
+        for b in range(a + 1, depots.shape[0]):
+            s.route_u[r], s.route_v[r] = depots[a], depots[b]
+            s.route_u[pairs + r], s.route_v[pairs + r] = depots[a], depots[b]
+            r += 1
+    n_edges = s.edge_u.shape[0]
+    s.ch_u = np.empty(n_edges + n_routes, dtype=np.uint64)
+    s.ch_v = np.empty(n_edges + n_routes, dtype=np.uint64)
+    s.ch_u[:n_edges], s.ch_v[:n_edges] = s.node_u, s.node_v
+    for r in range(n_routes):
+        s.ch_u[n_edges + r] = np.uint64(s.route_u[r])
+        s.ch_v[n_edges + r] = np.uint64(s.route_v[r])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -249,8 +298,18 @@ def _allocate(s):
     s.flood_left = np.zeros(n, dtype=np.int64)
     s.harvest = np.ones(cells)
     s.ev_start = np.zeros(s.events.shape[0])
-    s.cost, s.transport, s.keep = np.empty(n_edges), np.empty(n_edges), np.empty(n_edges)
-    s.delay = np.empty(n_edges, dtype=np.int64)
+    channels = s.ch_u.shape[0]
+    n_routes = s.route_u.shape[0]
+    s.cost, s.transport, s.keep = np.empty(channels), np.empty(channels), np.empty(channels)
+    s.delay = np.zeros(channels, dtype=np.int64)
+    s.crossing = np.zeros(channels)
+    s.ch_reachable = np.zeros(channels, dtype=np.bool_)
+    s.route_ptr = np.zeros(n_routes + 1, dtype=np.int64)
+    s.route_edges = np.full(max(n_routes * n, 1), -1, dtype=np.int64)
+    s.route_weeks = np.zeros(n_routes, dtype=np.int64)
+    s.routes_dirty = True
+    s.rail_down = np.zeros(n_edges, dtype=np.bool_)
+    s.ch_open = np.zeros(channels, dtype=np.bool_)
     s.phone = np.empty(n, dtype=np.bool_)
     s.dirty = True
     s.is_open = np.empty(n_edges, dtype=np.bool_)
@@ -269,16 +328,21 @@ def _allocate(s):
     s.noise_level = -1.0
     s.reached, s.row = -1.0, 0
     s.room, s.inflow_value, s.profit = np.empty(cells), np.empty(n), np.empty(n)
+    s.budget, s.passes, s.wholesale_value = np.empty(cells), 0, 0.0
     s.trade_value, s.crossing_value, s.market_value, s.ration_value = 0.0, 0.0, 0.0, 0.0
     s.marginal = 0.0
     s.counted, s.sampled, s.before_sample = False, False, False
     s.inv_supply = np.empty(cells)
     s.output, s.log_scratch = np.empty(n * k_goods), np.empty(n * k_goods)
     s.province_z = np.empty(s.province.max() + 1)
-    s.cap_round, s.room_share, s.gaps = np.empty(k_goods), np.empty(k_goods), np.empty(k_goods)
-    s.open_edges = np.empty(n_edges, dtype=np.int64)
-    s.informed_edges = np.empty(n_edges, dtype=np.int64)
-    s.informed_link = np.empty(n_edges, dtype=np.bool_)
+    s.gaps = np.empty(k_goods)
+    s.open_edges = np.empty(channels, dtype=np.int64)
+    s.informed_edges = np.empty(channels, dtype=np.int64)
+    s.informed_link = np.empty(channels, dtype=np.bool_)
+    s.moved_before = np.zeros(n, dtype=np.bool_)
+    s.moved_now = np.zeros(n, dtype=np.bool_)
+    s.dist, s.pred_edge = np.empty(n), np.empty(n, dtype=np.int64)
+    s.done = np.empty(n, dtype=np.bool_)
     s.welfare, s.gap_i = np.empty(n), np.empty(n)
     s.sum_lp, s.sum_lp2, s.sum_p = np.empty(k_goods), np.empty(k_goods), np.empty(k_goods)
     s.sum_p2, s.sum_remote = np.empty(k_goods), np.empty(k_goods)
@@ -300,4 +364,5 @@ def _views(s):
     s.log_p_flat, s.price_flat = s.log_p.reshape(cells), s.price.reshape(cells)
     s.log_demand_flat = s.log_market_demand.reshape(cells)
     s.room_flat, s.rations_flat = s.room.reshape(cells), s.rations.reshape(cells)
+    s.budget_flat = s.budget.reshape(cells)
     s.traded_week_flat = s.traded_week.reshape(s.traded_week.size)

@@ -36,9 +36,8 @@ FREE = {
     "phone_penetration": 1.0,
     "trader_capital": 10.0,
 }
-# and traders given time to arbitrage: 20 passes a week, the whole gap closed per pass, deep
-# markets (the law-of-one-price checks)
-SETTLED = {"arbitrage_rounds": 20, "arbitrage_speed": 1.0, "turnover": 0.1}
+# and deep markets (the law-of-one-price checks): a week's stock sells over ten weeks
+SETTLED = {"turnover": 0.1}
 
 
 def vector(**changes: float) -> np.ndarray:

@@ -38,7 +38,7 @@ def sweep(root: Path, name: str, *overrides: str, client: Client) -> Path:
 @pytest.fixture(scope="module")
 def datasets(tmp_path_factory: pytest.TempPathFactory, client: Client) -> dict[str, Path]:
     """The check sweep made as the baseline is (seed 1001, 100 replicates), again with another
-    root seed (20 replicates), and with that seed and the permit cost doubled."""
+    root seed (20 replicates), and with that seed and the permit bribe tripled."""
     root = tmp_path_factory.mktemp("check")
     return {
         "baseline": sweep(
@@ -53,7 +53,7 @@ def datasets(tmp_path_factory: pytest.TempPathFactory, client: Client) -> dict[s
             root,
             "perturbed",
             f"sweep.root_seed={CHECK_SEED}",
-            "model.permit_cost=3.0",
+            "model.permit_bribe=60.0",
             client=client,
         ),
     }
@@ -84,8 +84,8 @@ def test_seed_noise_passes_and_a_changed_parameter_fails(
     assert perturbed.returncode == 1, perturbed.stdout + perturbed.stderr
     lines = perturbed.stdout.splitlines()
     assert lines[-1].startswith("FAIL: ") and "tests reject" in lines[-1]
-    assert any("model.permit_cost 1.5 -> 3.0" in line for line in lines)  # the note says why
-    # no permits, no permit cost: the unpermitted point agrees, the others do not
+    assert any("model.permit_bribe 20.0 -> 60.0" in line for line in lines)  # the note says why
+    # no permits enforced, no bribe: the unpermitted point agrees, the others do not
     failing = check.compare(check.read_baseline(baseline), datasets["perturbed"]).rejected
     strictness = {t.at["policy.permit_strictness"] for t in failing}
     assert strictness and 0.0 not in strictness

@@ -46,7 +46,7 @@ def test_dataset_layout(smoke_dataset: Path) -> None:
     assert manifest["status"] == "complete"
     assert manifest["runs_planned"] == manifest["runs_stored"] == 6
     assert manifest["runs_failed"] == 0
-    assert manifest["model_version"] == "nk-6" and manifest["model"] == NK.describe()
+    assert manifest["model_version"] == "nk-7" and manifest["model"] == NK.describe()
     config = OmegaConf.load(smoke_dataset / "config.yaml")
     assert config.sweep.name == "smoke" and config.model.n_regions == 40
 

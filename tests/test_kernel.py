@@ -31,9 +31,9 @@ NETWORKS = {
 CASES = {
     "baseline": {},
     "free_trade": {"permit_strictness": 0.0, "crackdown": 0.0, "phone_penetration": 1.0},
-    "closed": {"permit_strictness": 1.0, "permit_cost": 5.0, "self_reliance": 1.0},
+    "closed": {"permit_strictness": 1.0, "permit_bribe": 200.0, "self_reliance": 1.0},
     "no_capital": {"trader_capital": 0.0},
-    "stale_news": {"phone_penetration": 0.0, "info_lag": 3, "arbitrage_rounds": 2},
+    "stale_news": {"phone_penetration": 0.0, "info_lag": 3},
     "shocks": {"rail_outage_rate": 0.7, "harvest_sd": 0.8, "flood_rate": 0.3, "flood_weeks": 2},
     "slow_rail": {"rail_days": 20.0, "road_days": 30.0},  # shipments spend weeks in transit
     "famine": {"pds_level": 1.0, "capital_pds": 1.0, "harvest_sd": 1.0, "market_ban": 0.5},

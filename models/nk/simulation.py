@@ -45,7 +45,8 @@ def events(params: Mapping[str, Any], net: Network) -> np.ndarray:
 
 
 def check(params: Mapping[str, Any]) -> None:
-    """Refuse, naming the keys: a sampling interval longer than the run, a scenario whose flood
+    """Refuse, naming the keys: a sampling interval longer than the run, rail outages too short
+    to fill their share of weeks, a scenario whose flood
     units are not on the network, a ramp outside its parameter's range, longer than the run or
     on a parameter the scenario also sets."""
     steps, every = params["n_steps"], params["sample_every"]
@@ -53,6 +54,13 @@ def check(params: Mapping[str, Any]) -> None:
         raise ValueError(
             f"model.sample_every = {every} exceeds model.n_steps = {steps}: no time-series "
             "sample would be taken; keep sample_every <= n_steps."
+        )
+    rate, weeks = params["rail_outage_rate"], params["outage_weeks"]
+    if rate > weeks / (1.0 + weeks):
+        raise ValueError(
+            f"shock.rail_outage_rate = {rate} with shock.outage_weeks = {weeks}: outages that "
+            f"long cannot fill that share of weeks; keep rail_outage_rate <= "
+            f"outage_weeks / (1 + outage_weeks) = {weeks / (1.0 + weeks):.3g}."
         )
     scenario = params["scenario"]
     if scenario != ramps.NONE:

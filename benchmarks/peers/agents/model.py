@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from benchmarks.peers.agents import outputs
+from benchmarks.peers.agents import outputs, routes
 from benchmarks.peers.agents.outputs import SERIES, Result
 from benchmarks.peers.agents.units import (
     MEMORY,
@@ -26,7 +26,8 @@ from segmark.kernels.network import Network
 
 
 class Model:
-    """One run: counties, traders, the state's PDS stock and the week counter."""
+    """One run: counties, traders (petty, one per link; wholesale, one per route), the state's
+    PDS stock and the week counter."""
 
     def __init__(
         self,
@@ -59,6 +60,8 @@ class Model:
         self.capital = self.counties[int(net.trio[0])]
         self.trio = [self.counties[int(i)] for i in net.trio]
         self.hubs = [self.counties[int(i)] for i in net.hubs]
+        self.routes = routes.build(self, net)
+        self.channels = [*self.traders, *self.routes]  # the arbitrage's order
         self.n_provinces = int(net.province.max()) + 1
         n = len(self.counties)
         self.demand_total = [sum(c.demand[k] for c in self.counties) for k in range(n_goods)]
@@ -70,10 +73,10 @@ class Model:
         self.ev_start = [0.0] * len(self.events)
         self.noise_level, self.noise = None, []
         self.first = n_steps - max(1, int(self.p["window_share"] * n_steps + 0.5))
-        self.sums = [0.0] * 10
+        self.sums = [0.0] * 12
         self.series = {name: [] for name in SERIES}
         self.reached = -1.0
-        self.dirty = True
+        self.dirty = self.routes_dirty = True
         self.t = 0
 
     # -- the week ---------------------------------------------------------------------------
@@ -81,6 +84,7 @@ class Model:
     def step(self) -> None:
         t, p, counties = self.t, self.p, self.counties
         for c in counties:
+            self.routes_dirty |= c.flood_left == 1  # a flood ends
             c.flood_left = max(c.flood_left - 1, 0)
         self.apply_events()
         if t == 0:
@@ -91,6 +95,7 @@ class Model:
         if self.dirty:
             for trader in self.traders:
                 trader.set_terms(p)
+            self.routes_dirty = True
             for c in counties:
                 c.phone = c.phone_rank < p["phone_penetration"]
             self.dirty = False
@@ -98,6 +103,7 @@ class Model:
         self.turnover = p["turnover"] * (1.0 - p["market_ban"])
         self.log_turnover = math.log(self.turnover)
         self.lag = int(p["info_lag"])
+        self.tolerance = p["arbitrage_tolerance"]
 
         for c in counties:  # 2. arrivals
             due = c.arrivals[t % RING]
@@ -154,6 +160,7 @@ class Model:
                     c.wealth *= 1.0 - value
 
     def flood(self, c: County) -> None:
+        self.routes_dirty |= c.flood_left == 0 and self.p["flood_weeks"] > 0  # a flood starts
         c.flood_left = max(c.flood_left, int(self.p["flood_weeks"]))
         for k, good in enumerate(self.goods):
             if good.staple:
@@ -234,37 +241,67 @@ class Model:
                 c.market_demand[k] = max(c.demand[k] - c.rations[k], M.DEMAND_FLOOR * c.demand[k])
 
     def close_links(self) -> None:
-        """8. rail outages and floods close links."""
+        """8. rail outages (lasting outage_weeks on average) and floods close links; routes
+        follow (a rail outage on a route's path closes it for the week)."""
         outage = self.p["rail_outage_rate"] * (1.0 - self.p["transport_investment"])
+        weeks = self.p["outage_weeks"]
+        stay, begin = outage, outage  # week 0: the long-run share
+        if self.t > 0:
+            stay = 1.0 - 1.0 / weeks
+            begin = min(outage / (weeks * (1.0 - outage)), 1.0) if outage < 1.0 else 1.0
         wkey = draws.week_key_np(self.key, draws.OUTAGE, self.t)
         for trader in self.traders:
-            down = trader.rail and outage > 0.0 and uniform(wkey, trader.index) < outage
+            chance = stay if trader.rail_down else begin
+            down = trader.rail and uniform(wkey, trader.index) < chance
+            trader.rail_down = down
             trader.open = not down and trader.a.flood_left == 0 and trader.b.flood_left == 0
+        if self.routes_dirty:
+            routes.set_routes(self)
+        for route in self.routes:
+            route.week()
 
     def arbitrage(self) -> None:
-        """10. link by link in a fixed order, arbitrage_rounds passes; stale news once a week."""
+        """10. trips over the channels (links, then routes) in a fixed order: pass 0 visits all
+        open channels (stale news for the uninformed), later passes the informed ones with an
+        end whose price moved in the pass before, until a pass moves nothing."""
         p = self.p
+        held, capital = p["self_reliance"], p["trader_capital"]
         for c in self.counties:
             c.inflow_value = c.profit = 0.0
+            c.moved = True
             for k, good in enumerate(self.goods):
-                share = 1.0 - p["self_reliance"] if good.staple else 1.0
+                share = 1.0 - held if good.staple and not c.depot else 1.0
                 c.room[k] = M.MAX_OUTFLOW_SHARE * share * c.stock[k]
+                c.budget[k] = capital * c.demand[k] * c.wealth
                 c.price[k] = math.exp(c.log_p[k])
-        rounds = int(p["arbitrage_rounds"])
-        self.cap_round = [p["trader_capital"] * s / rounds for s in self.cap_scale]
-        self.trade_value = self.crossing_value = self.confiscated = 0.0
+        self.trade_value = self.crossing_value = self.wholesale_value = self.confiscated = 0.0
         old = max(self.t - self.lag, 0) % MEMORY
         for trader in self.traders:
             trader.traded = [False] * self.n_goods
-            trader.informed = trader.a.phone and trader.b.phone
-        for r in range(rounds):
-            moved = False
-            for trader in self.traders:
-                if trader.open and (r == 0 or trader.informed):
-                    moved |= trader.trade(self, old)
+        visit = [ch for ch in self.channels if ch.open]
+        for ch in visit:
+            ch.informed = ch.a.phone and ch.b.phone
+        informed = [ch for ch in visit if ch.informed]
+        self.passes = 0
+        while self.passes < M.MAX_PASSES:
+            moved = self.trading_pass(visit if self.passes == 0 else informed, old)
+            self.passes += 1
             if not moved:
                 break
         self.ledger["confiscated"] += self.confiscated
+
+    def trading_pass(self, channels: list, old: int) -> bool:
+        """One pass over ``channels``, skipping those whose ends' prices stood still."""
+        for c in self.counties:
+            c.moved_now = False
+        moved = False
+        for ch in channels:
+            if (ch.a.moved or ch.b.moved) and ch.trade(self, old):
+                ch.a.moved_now = ch.b.moved_now = True
+                moved = True
+        for c in self.counties:
+            c.moved = c.moved_now
+        return moved
 
     def clear(self) -> None:
         """12. each market sells turnover x stock at the price that clears its demand."""

@@ -83,9 +83,11 @@ def week_outputs(m: Model) -> None:
     share = m.trade_value / (m.trade_value + m.market_value)
     income_share = m.market_value / (m.market_value + m.ration_value)
     if counted:
-        crossing = m.crossing_value / m.trade_value if m.trade_value > 0.0 else 0.0
+        traded = m.trade_value > 0.0
+        crossing = m.crossing_value / m.trade_value if traded else 0.0
+        wholesale = m.wholesale_value / m.trade_value if traded else 0.0
         week = (dispersion, cv, share, compliance, short, premium, trio_sd, income_share,
-                m.marginal, crossing)  # fmt: skip
+                m.marginal, crossing, wholesale, m.passes)  # fmt: skip
         m.sums = [s + x for s, x in zip(m.sums, week, strict=True)]
         for c in counties:
             c.welfare_sum += c.welfare
@@ -100,7 +102,8 @@ def week_outputs(m: Model) -> None:
             m.reached = t + 1.0
         spatial = spatial_correlation(m) if t > 0 else 0.0
         row = (t + 1.0, dispersion, share, compliance, lcc, short, premium, trio_sd,
-               gini([c.welfare for c in counties], counties), level, spatial)  # fmt: skip
+               gini([c.welfare for c in counties], counties), level,
+               *(M.RICE_KPW * math.exp(c.log_p[0]) for c in m.trio), spatial)  # fmt: skip
         for name, value in zip(SERIES, row, strict=True):
             m.series[name].append(value)
 

@@ -1,5 +1,7 @@
-"""The per-agent peer's agents: goods, counties (one market each) and traders (one per link),
-and the counter-based draws of ``kernels.draws`` with Python integers."""
+"""The per-agent peer's agents: goods, counties (one market each), the traders of a channel
+(``Channel``: its trips) and the petty traders of a link (``Trader``), the costs of a trip,
+and the counter-based draws of ``kernels.draws`` with Python integers (``routes.py`` has the
+wholesalers)."""
 
 from __future__ import annotations
 
@@ -60,6 +62,8 @@ class County:
         self.province = int(net.province[index])
         self.import_weight = float(net.import_weight[index])
         self.remote = bool(net.remote[index])
+        self.depot = False  # wholesalers keep stock here (routes.py)
+        self.links: list[tuple[Trader, County]] = []  # its links and their far ends
         self.phone_rank = phone_rank
         self.phone = False
         self.demand = demand
@@ -78,7 +82,9 @@ class County:
         self.prev_log_p = [0.0] * k  # last week's, kept before a sampled week
         self.price = [0.0] * k
         self.room = [0.0] * k
+        self.budget = [0.0] * k
         self.consumed = [0.0] * k
+        self.moved = self.moved_now = False  # its prices moved in the last pass, in this one
         self.inflow_value = 0.0
         self.profit = 0.0
         self.market_value = 0.0
@@ -93,20 +99,103 @@ class County:
             ) / model.elasticity
 
 
-class Trader:
-    """The traders of one link: they ship goods across it when the price gap they see beats
-    its cost."""
+def haulage(p: dict, rail: bool, km: float, load_share: float) -> float:
+    """Per-kg haulage over a link before investment, a share of a kg of rice's value: rail_cost
+    by rail, road_cost x ``load_share`` by road."""
+    per_km = p["rail_cost"] if rail else p["road_cost"] * load_share
+    return per_km * km / 100.0
+
+
+def trip_terms(p: dict, haul: float, weight: float, lines: float, load: float) -> tuple:
+    """A trip's cost (log price) and the share of its load that arrives: haulage after
+    investment, the permit bribe and checkpoint fines over the load, and under a crackdown a
+    bribe or a seizure, whichever is cheaper."""
+    fees = p["permit_bribe"] * M.KPW_PER_USD * weight + p["checkpoint_fine"] * lines
+    shares = (1.0 - p["transport_investment"]) * haul
+    shares = shares + p["permit_strictness"] * fees / (load * M.RICE_KPW)
+    seized = p["crackdown"] * p["confiscation_max"]
+    bribe = p["crackdown"] * p["protection_bribe"] * M.KPW_PER_USD / (load * M.RICE_KPW)
+    if bribe < seized:
+        return math.log1p(shares + bribe), 1.0
+    return math.log1p(shares) - math.log(1.0 - seized), 1.0 - seized
+
+
+class Channel:
+    """The traders of a channel between two units (a link, or a wholesale route): they make a
+    trip when the price gap they see beats a trip's cost."""
+
+    wholesale = 0.0  # 1.0 for routes: their trade counts as wholesale
+
+    def __init__(self, a: County, b: County):
+        self.a, self.b = a, b
+        self.cost = self.transport = self.keep = self.crossing = 0.0
+        self.delay = 0
+        self.open = self.informed = True
+
+    def mark(self, k: int) -> None:
+        """The links a trip of good ``k`` travelled carried it this week."""
+        raise NotImplementedError
+
+    def trade(self, m: Model, old: int) -> bool:
+        """One pass's trips, good by good; True if any was made."""
+        a, b = self.a, self.b
+        seen_a, seen_b = (a.log_p, b.log_p) if self.informed else (a.history[old], b.history[old])
+        # without fresh news a trip is spread over the weeks until the next news
+        rate = m.elasticity if self.informed else m.elasticity / (1.0 + m.lag)
+        made = False
+        for k in range(m.n_goods):
+            gap = seen_b[k] - seen_a[k]
+            excess = abs(gap) - self.cost
+            if excess <= m.tolerance:
+                continue
+            src, dst = (a, b) if gap > 0.0 else (b, a)
+            made |= self.trip(m, k, src, dst, rate * excess)
+        return made
+
+    def trip(self, m: Model, k: int, src: County, dst: County, push: float) -> bool:
+        """Ship what closes the gap at linearised prices, within capital and stock."""
+        inv_src = 1.0 / src.supply[k]
+        inv_dst = 1.0 / dst.supply[k]
+        keep = self.keep
+        x = min(push / (inv_src + keep * inv_dst), src.budget[k], src.room[k])
+        if x <= 0.0:
+            return False
+        # the margin at the prices as they stand (stale news can mislead)
+        margin = dst.log_p[k] - src.log_p[k] - self.cost
+        self.mark(k)
+        src.room[k] -= x
+        src.budget[k] -= x
+        src.stock[k] -= x
+        src.supply[k] -= x
+        arriving = keep * x
+        dst.supply[k] += arriving
+        m.confiscated += x - arriving
+        if self.delay == 0:
+            dst.stock[k] += arriving
+        else:
+            dst.arrivals[(m.t + self.delay) % RING][k] += arriving
+        src.log_p[k] += x * inv_src / m.elasticity
+        dst.log_p[k] -= arriving * inv_dst / m.elasticity
+        value = x * src.price[k]
+        m.trade_value += value
+        m.crossing_value += self.crossing * value
+        m.wholesale_value += self.wholesale * value
+        dst.inflow_value += value
+        src.profit += value * margin
+        return True
+
+
+class Trader(Channel):
+    """The petty traders of one link: trips over it with a petty load."""
 
     def __init__(self, index: int, net: Network, a: County, b: County, n_goods: int):
+        super().__init__(a, b)
         self.index = index
-        self.a, self.b = a, b
         self.km = float(net.edge_km[index])
         self.rail = int(net.edge_mode[index]) == RAIL
         self.permit = float(net.edge_permit[index])
-        self.crossing = float(self.permit > 0.0)
-        self.cost = self.transport = self.keep = 0.0
-        self.delay = 0
-        self.open = self.informed = True
+        self.rail_down = False
+        self.weight = 0.0  # a truckload's per-kg cost over it (routes.py)
         self.traded = [False] * n_goods
         self.ever_traded = [False] * n_goods
         self.linked = [False] * n_goods
@@ -114,58 +203,15 @@ class Trader:
         self.linked_steps = [0] * n_goods
 
     def set_terms(self, p: dict) -> None:
-        """Cost (transport after investment + permit + confiscation risk), transport before
-        investment (the ruler of price links), share arriving and whole weeks in transit."""
-        seized = p["crackdown"] * p["confiscation_max"]
-        per_km = p["rail_cost"] if self.rail else p["road_cost"]
+        """Cost and share arriving of a petty trip, the haulage before investment (the ruler of
+        price links), the permit flag and whole weeks in transit."""
         days = p["rail_days"] if self.rail else p["road_days"]
-        self.transport = per_km * self.km / 100.0
-        self.cost = (
-            (1.0 - p["transport_investment"]) * self.transport
-            + p["permit_strictness"] * p["permit_cost"] * self.permit
-            - math.log(1.0 - seized)
+        self.transport = haulage(p, self.rail, self.km, 1.0)
+        self.crossing = 1.0 if self.permit > 0.0 else 0.0
+        self.cost, self.keep = trip_terms(
+            p, self.transport, self.permit, self.crossing, p["petty_load"]
         )
-        self.keep = 1.0 - seized
         self.delay = min(math.floor(days * self.km / 100.0 / 7.0 + 1e-9), M.MAX_DELAY)
 
-    def trade(self, m: Model, old: int) -> bool:
-        """One pass over the goods; True if anything moved."""
-        a, b = self.a, self.b
-        seen_a, seen_b = (a.log_p, b.log_p) if self.informed else (a.history[old], b.history[old])
-        speed = m.p["arbitrage_speed"] if self.informed else m.p["arbitrage_speed"] / (1.0 + m.lag)
-        rate = speed * m.elasticity
-        keep = self.keep
-        moved = False
-        for k in range(m.n_goods):
-            gap = seen_b[k] - seen_a[k]
-            excess = abs(gap) - self.cost
-            if excess <= 0.0:
-                continue
-            src, dst = (a, b) if gap > 0.0 else (b, a)
-            inv_src = 1.0 / src.supply[k]
-            inv_dst = 1.0 / dst.supply[k]
-            x = rate * excess / (inv_src + keep * inv_dst)
-            x = min(x, m.cap_round[k] * src.wealth, src.room[k])
-            if x <= 0.0:
-                continue
-            margin = dst.log_p[k] - src.log_p[k] - self.cost
-            self.traded[k] = True
-            moved = True
-            src.room[k] -= x
-            src.stock[k] -= x
-            src.supply[k] -= x
-            arriving = keep * x
-            dst.supply[k] += arriving
-            m.confiscated += x - arriving
-            if self.delay == 0:
-                dst.stock[k] += arriving
-            else:
-                dst.arrivals[(m.t + self.delay) % RING][k] += arriving
-            src.log_p[k] += x * inv_src * (1.0 / m.elasticity)
-            dst.log_p[k] -= arriving * inv_dst * (1.0 / m.elasticity)
-            value = x * src.price[k]
-            m.trade_value += value
-            m.crossing_value += self.crossing * value
-            dst.inflow_value += value
-            src.profit += value * margin
-        return moved
+    def mark(self, k: int) -> None:
+        self.traded[k] = True

@@ -1,0 +1,147 @@
+"""Wholesale routes between depots: least-cost paths over the links, and their terms.
+
+A depot is a major hub or a border unit (where wholesalers keep stock). Each pair of depots has
+two routes: the cheapest path for a load over any links (wagons where rail is cheaper), and the
+cheapest by road alone (a servi-cha truck), each with per-kg haulage by mode and the
+checkpoint fines of the permit lines it crosses spread over the load. Paths avoid flooded
+units and are recomputed when the parameters change or a flood starts or ends
+(``s.routes_dirty``); a rail outage on a path closes that route for the week, and the load
+goes by road (recomputing every path around each week's outages would cost more than the
+rest of the week).
+
+Routes 0 to R/2 - 1 are the any-mode routes of the depot pairs, R/2 to R - 1 the road routes
+of the same pairs. Route r is channel E + r of the arbitrage (links are channels 0 to E-1): its
+cost, share arriving, delay and permit flag sit in the same arrays as the links'.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .network import RAIL
+from .parameters import KPW_PER_USD, MAX_DELAY, RICE_KPW, P
+
+_jit = njit(cache=True, nogil=True, error_model="numpy")
+
+
+@_jit
+def haulage(params, edge_km, edge_mode, e, load_share):
+    """Per-kg cost of moving a load over link ``e`` before investment, as a share of a kg of
+    rice's value: rail_cost by rail, road_cost x ``load_share`` by road."""
+    per_km = params[P.rail_cost] if edge_mode[e] == RAIL else params[P.road_cost] * load_share
+    return per_km * edge_km[e] / 100.0
+
+
+@_jit
+def trip_share(params, permit_weight, lines, load_kg):
+    """Per-trip costs (the permit bribe at the route's highest permit weight, the checkpoint
+    fines of its permit lines), enforced at permit_strictness, as a share of a load's value."""
+    kpw = params[P.permit_bribe] * KPW_PER_USD * permit_weight
+    kpw += params[P.checkpoint_fine] * lines
+    return params[P.permit_strictness] * kpw / (load_kg * RICE_KPW)
+
+
+@_jit
+def trip_terms(params, haul, permit_weight, lines, load_kg):
+    """A trip's cost (log price) and the share of its load that arrives. Under a crackdown
+    a trader either loses confiscation_max x crackdown of the load or pays crackdown x
+    protection_bribe per trip, whichever costs less: petty loads are seized, truckloads pay
+    (both are expected costs of a trip, per Daily NK and RFA accounts of inspections)."""
+    invest = 1.0 - params[P.transport_investment]
+    shares = invest * haul + trip_share(params, permit_weight, lines, load_kg)
+    seized = params[P.crackdown] * params[P.confiscation_max]
+    bribe = params[P.crackdown] * params[P.protection_bribe] * KPW_PER_USD / (load_kg * RICE_KPW)
+    if bribe < seized:
+        return np.log1p(shares + bribe), 1.0
+    return np.log1p(shares) - np.log(1.0 - seized), 1.0 - seized
+
+
+@_jit
+def shortest_paths(s, source, road_only):
+    """Dijkstra from ``source`` over open units (not flooded), edge weight the per-kg wholesale
+    cost after investment plus the line's fine over a wholesale load; O(N^2) with arrays: run
+    only when routes change. Fills s.dist and s.pred_edge (-1: no path)."""
+    params, dist, pred, done = s.params, s.dist, s.pred_edge, s.done
+    invest = 1.0 - params[P.transport_investment]
+    fine = trip_share(params, 0.0, 1.0, params[P.wholesale_load])
+    n = dist.shape[0]
+    for i in range(n):
+        dist[i] = np.inf
+        pred[i] = -1
+        done[i] = s.flood_left[i] > 0
+    dist[source] = 0.0
+    for _ in range(n):
+        u = -1
+        best = np.inf
+        for i in range(n):
+            if not done[i] and dist[i] < best:
+                best = dist[i]
+                u = i
+        if u < 0:
+            break
+        done[u] = True
+        for j in range(s.indptr[u], s.indptr[u + 1]):
+            e = s.adj_edge[j]
+            v = s.adj_node[j]
+            if road_only and s.edge_mode[e] == RAIL:
+                continue
+            w = invest * haulage(params, s.edge_km, s.edge_mode, e, params[P.truckload_share])
+            w += fine * (s.edge_permit[e] > 0.0)
+            if not done[v] and best + w < dist[v]:
+                dist[v] = best + w
+                pred[v] = e
+
+
+@_jit
+def route_terms(s):
+    """Each route's path (s.route_edges[s.route_ptr[r]:s.route_ptr[r + 1]]) and terms: cost
+    and share arriving (``trip_terms``), transport
+    before investment (the price-link ruler), travel weeks, permit flag."""
+    params = s.params
+    n_edges = s.edge_u.shape[0]
+    load = params[P.wholesale_load]
+    share = params[P.truckload_share]
+    end = 0
+    half = s.route_u.shape[0] // 2
+    for r in range(s.route_u.shape[0]):
+        if r == 0 or r == half or s.route_u[r] != s.route_u[r - 1]:
+            shortest_paths(s, s.route_u[r], r >= half)
+        c = n_edges + r
+        s.route_ptr[r] = end
+        target = s.route_v[r]
+        s.ch_reachable[c] = s.pred_edge[target] >= 0
+        haul = 0.0
+        days = 0.0
+        lines = 0.0
+        weight = 0.0
+        node = target
+        while s.pred_edge[node] >= 0:
+            e = s.pred_edge[node]
+            s.route_edges[end] = e
+            end += 1
+            haul += haulage(params, s.edge_km, s.edge_mode, e, share)
+            rail = s.edge_mode[e] == RAIL
+            days += (params[P.rail_days] if rail else params[P.road_days]) * s.edge_km[e] / 100.0
+            lines += s.edge_permit[e] > 0.0
+            weight = max(weight, s.edge_permit[e])
+            node = s.edge_u[e] if s.edge_v[e] == node else s.edge_v[e]
+        s.transport[c] = haul
+        s.cost[c], s.keep[c] = trip_terms(params, haul, weight, lines, load)
+        s.route_weeks[r] = min(int(np.floor(days / 7.0 + 1e-9)), MAX_DELAY)
+        s.crossing[c] = 1.0 if lines > 0.0 else 0.0
+    s.route_ptr[s.route_u.shape[0]] = end
+    s.route_edges[end:] = -1  # no stale links of longer paths past the end
+    s.routes_dirty = False
+
+
+@_jit
+def route_week(s):
+    """This week's routes: open if their path exists and no rail link on it is down."""
+    n_edges = s.edge_u.shape[0]
+    for r in range(s.route_u.shape[0]):
+        running = True
+        for j in range(s.route_ptr[r], s.route_ptr[r + 1]):
+            running &= not s.rail_down[s.route_edges[j]]
+        s.ch_open[n_edges + r] = s.ch_reachable[n_edges + r] and running
+        s.delay[n_edges + r] = s.route_weeks[r]

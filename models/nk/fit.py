@@ -1,0 +1,89 @@
+"""The ``nk`` model read like the Daily NK survey: a run's weekly hub rice prices sampled at the
+survey's dates after a year's burn-in and reduced to the survey's moments (``survey.moments``),
+and the model's median over seeds beside the survey's 90% intervals.
+
+``python -m segmark.models.nk.fit [key=value ...]`` prints the comparison at the defaults (or
+with parameters changed, e.g. ``policy.permit_strictness=1``).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segmark.kernels import market
+from segmark.models.nk import simulation, survey
+
+BURN_IN = 52  # weeks before the survey's day 0: the run forgets its initial stocks
+HUB_SERIES = ("rice_pyongyang", "rice_sinuiju", "rice_hyesan")  # in survey.HUBS order
+# the moments of the hubs' rice prices the baseline must match (docs/MODEL.md, "Calibration")
+MOMENTS = (
+    "hub_cv",
+    "gap_sinuiju",
+    "gap_hyesan",
+    "within5_ps",
+    "within5_ph",
+    "halflife_ps",
+    "halflife_ph",
+    "halflife_sh",
+)
+SEEDS = range(10)
+
+
+def run_weeks(data: survey.Survey) -> int:
+    """Weeks a run needs: the burn-in, then the survey's span."""
+    return BURN_IN + math.ceil(data.days.max() / 7) + 2
+
+
+def run_moments(params: Mapping[str, Any], seed: int, data: survey.Survey) -> dict[str, float]:
+    """The survey's moments of one run at ``params`` (every parameter by name), sampled weekly
+    and read at the survey's dates."""
+    sim = simulation.simulate({**params, "n_steps": run_weeks(data), "sample_every": 1}, seed)
+    columns = [1 + market.SERIES.index(name) for name in HUB_SERIES]
+    steps = sim.series[:, 0].astype(np.int64)
+    days, rows = survey.sample_like_survey(steps, sim.series[:, columns], data.days, BURN_IN + 1)
+    return survey.moments(days, rows)
+
+
+def compare(
+    params: Mapping[str, Any], seeds: Iterable[int] = SEEDS, n_boot: int = 2000
+) -> pd.DataFrame:
+    """One row per moment in MOMENTS: the survey's estimate and 90% block-bootstrap interval,
+    the model's median, lowest and highest over ``seeds``, and whether the median is inside."""
+    data = survey.load()
+    intervals = survey.bootstrap(data, n=n_boot)
+    runs = pd.DataFrame([run_moments(params, seed, data) for seed in seeds])
+    table = pd.DataFrame(
+        {
+            "survey": [intervals[m][0] for m in MOMENTS],
+            "lower": [intervals[m][1] for m in MOMENTS],
+            "upper": [intervals[m][2] for m in MOMENTS],
+            "model": [runs[m].median() for m in MOMENTS],
+            "model_min": [runs[m].min() for m in MOMENTS],
+            "model_max": [runs[m].max() for m in MOMENTS],
+        },
+        index=pd.Index(MOMENTS, name="moment"),
+    )
+    table["inside"] = (table["lower"] <= table["model"]) & (table["model"] <= table["upper"])
+    return table
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the comparison at the defaults, with ``group.name=value`` changes."""
+    from segmark.models.nk import MODEL  # the package imports this module's siblings
+
+    params = {p.name: p.default for p in MODEL.parameters}
+    for item in argv if argv is not None else sys.argv[1:]:
+        key, _, value = item.partition("=")
+        params[key.rpartition(".")[2]] = float(value)
+    with pd.option_context("display.float_format", "{:.4f}".format, "display.width", 120):
+        print(compare(params))
+
+
+if __name__ == "__main__":
+    main()
