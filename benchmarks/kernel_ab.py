@@ -74,24 +74,35 @@ def differences(old: ModuleType) -> list[str]:
     return found
 
 
+def own_defaults(kernel: ModuleType, **changes: float) -> np.ndarray:
+    """A kernel's parameter vector at its own declared defaults (an older kernel may declare
+    other parameters), with the ``changes`` it has."""
+    declared = importlib.import_module(kernel.__name__.rpartition(".")[0] + ".parameters")
+    values = {p.name: p.default for p in declared.PARAMETERS}
+    values.update({k: v for k, v in changes.items() if k in values})
+    return np.array([float(values[p.name]) for p in declared.PARAMETERS])
+
+
 def measure(old: ModuleType, runs: int, steps: int) -> dict:
+    """Each kernel at its own defaults: the same model only where the versions agree."""
     net = north_korea()
     cases = {
-        "default parameters": (net, default_params()),
-        "phones everywhere": (net, default_params(phone_penetration=1.0)),
-        "no links": (without_links(net), default_params()),
+        "default parameters": (net, {}),
+        "phones everywhere": (net, {"phone_penetration": 1.0}),
+        "no links": (without_links(net), {}),
     }
     result = {}
-    for label, (graph, params) in cases.items():
+    for label, (graph, changes) in cases.items():
         kernels = {"new": market.simulate, "old": old.simulate}
-        for simulate in kernels.values():
-            simulate(graph, params, 0, K, 20, 4)
+        params = {"new": own_defaults(market, **changes), "old": own_defaults(old, **changes)}
+        for name, simulate in kernels.items():
+            simulate(graph, params[name], 0, K, 20, 4)
         times: dict[str, list[float]] = {"new": [], "old": []}
         for r in range(runs):
             order = ("new", "old") if r % 2 == 0 else ("old", "new")
             for name in order:
                 start = time.perf_counter()
-                kernels[name](graph, params, r + 1, K, steps, 4)
+                kernels[name](graph, params[name], r + 1, K, steps, 4)
                 times[name].append((time.perf_counter() - start) / steps * 1e6)
         new, old_us = statistics.median(times["new"]), statistics.median(times["old"])
         result[label] = {"new_us_per_step": new, "old_us_per_step": old_us, "ratio": new / old_us}
