@@ -54,9 +54,6 @@ def arbitrage(s, t):
     for j in range(n * k_goods):  # updated with the supplies: a trade reads, not divides
         inv_supply[j] = 1.0 / supply[j]
     n_open, n_informed = _open_channels(s)
-    s.trade_value = 0.0
-    s.crossing_value = 0.0
-    s.wholesale_value = 0.0
     s.passes = _passes(s, t, n_open, n_informed)
 
 
@@ -83,109 +80,111 @@ def _open_channels(s):
 
 @_jit
 def _passes(s, t, n_open, n_informed):
-    """The week's trading passes; returns their number."""
+    """The week's trading passes; returns their number. One function with every array in a
+    local (a structref field read costs a reference count, too dear per trip); flat (N*K)
+    views and unsigned cell indices: one index serves every array a trip touches."""
+    k_goods = s.stock.shape[1]
+    cells = np.uint64(s.stock_flat.shape[0])
+    goods = np.uint64(k_goods)
+    ring = s.arrivals.shape[0]
+    n_edges = s.edge_u.shape[0]
+    stock, supply, inv_supply, log_p = s.stock_flat, s.supply_flat, s.inv_supply_flat, s.log_p_flat
+    room, budget, price, gaps = s.room_flat, s.budget_flat, s.price_flat, s.gaps
+    in_transit, incoming, inflow_value, profit = (
+        s.in_transit, s.incoming_flat, s.inflow_value, s.profit
+    )  # fmt: skip
+    ch_u, ch_v, cost, keep, crossing, delay = s.ch_u, s.ch_v, s.cost, s.keep, s.crossing, s.delay
+    informed_link, open_edges, informed_edges = s.informed_link, s.open_edges, s.informed_edges
+    traded_week, route_ptr, route_edges = s.traded_week, s.route_ptr, s.route_edges
     moved_before, moved_now = s.moved_before, s.moved_now
+    elasticity = s.params[P.demand_elasticity]
+    tolerance = s.params[P.arbitrage_tolerance]
+    lag = int(s.params[P.info_lag])
+    stale = s.history_flat[max(t - lag, 0) % (MAX_LAG + 1)]
+    trade_value = 0.0
+    crossing_value = 0.0
+    wholesale_value = 0.0
+    confiscated = 0.0
     moved_before[:] = True  # pass 0 visits every open channel
-    stale = s.history_flat[max(t - int(s.params[P.info_lag]), 0) % (MAX_LAG + 1)]
     passes = 0
     while passes < MAX_PASSES:
         first = passes == 0
         moved_now[:] = False
         moved = False
         for j in range(n_open if first else n_informed):
-            c = s.open_edges[j] if first else s.informed_edges[j]
-            if moved_before[s.ch_u[c]] or moved_before[s.ch_v[c]]:
-                moved |= _trips(s, t, c, stale, moved_now)
+            c = open_edges[j] if first else informed_edges[j]
+            u, v = ch_u[c], ch_v[c]
+            if not (moved_before[u] or moved_before[v]):
+                continue
+            informed = informed_link[c]
+            seen = log_p if informed else stale
+            # without fresh news a trip is spread over the weeks until the next news
+            rate = elasticity if informed else elasticity / (1.0 + lag)
+            cost_c, keep_c = cost[c], keep[c]
+            row_u, row_v = u * goods, v * goods
+            # the goods whose gap beats the cost, as bits: one hard-to-predict branch per
+            # channel instead of per good
+            wanted = np.uint64(0)
+            for k in range(goods):
+                gaps[k] = seen[row_v + k] - seen[row_u + k]
+                wanted |= np.uint64(not abs(gaps[k]) - cost_c <= tolerance) << k
+            on_way = np.uint64((t + delay[c]) % ring) * cells
+            while wanted:
+                k = trailing_zeros(wanted)
+                wanted &= wanted - np.uint64(1)
+                gap = gaps[k]
+                excess = abs(gap) - cost_c
+                src, dst, cs, cd = (
+                    (u, v, row_u + k, row_v + k) if gap > 0.0 else (v, u, row_v + k, row_u + k)
+                )
+                inv_src, inv_dst = inv_supply[cs], inv_supply[cd]
+                x = rate * excess / (inv_src + keep_c * inv_dst)
+                x = min(x, budget[cs], room[cs])
+                if x <= 0.0:
+                    continue
+                # the margin at the prices as they stand (stale news can mislead)
+                margin = excess if informed else log_p[cd] - log_p[cs] - cost_c
+                moved = True
+                if c < n_edges:  # a route's trip travels its whole path
+                    traded_week[c, k] = t
+                else:
+                    for p in range(route_ptr[c - n_edges], route_ptr[c - n_edges + 1]):
+                        traded_week[route_edges[p], k] = t
+                room[cs] -= x
+                budget[cs] -= x
+                stock[cs] -= x
+                supply[cs] -= x
+                inv_supply[cs] = 1.0 / supply[cs]
+                arriving = keep_c * x
+                supply[cd] += arriving
+                inv_supply[cd] = 1.0 / supply[cd]
+                confiscated += x - arriving
+                if delay[c] == 0:  # arrives within the week, before the markets clear
+                    stock[cd] += arriving
+                else:
+                    in_transit[on_way + cd] += arriving
+                    incoming[cd] += arriving
+                log_p[cs] += x * inv_src / elasticity  # linearised price moves
+                log_p[cd] -= arriving * inv_dst / elasticity
+                value = x * price[cs]
+                trade_value += value
+                crossing_value += crossing[c] * value
+                wholesale_value += value if c >= n_edges else 0.0
+                inflow_value[dst] += value
+                profit[src] += value * margin
+                moved_now[src] = True
+                moved_now[dst] = True
         passes += 1
         if not moved:
             break
         moved_before, moved_now = moved_now, moved_before
+    s.trade_value, s.crossing_value, s.wholesale_value = (
+        trade_value,
+        crossing_value,
+        wholesale_value,
+    )
+    s.ledger[L.confiscated] += confiscated
     return passes
-
-
-@_jit
-def _trips(s, t, c, stale, moved_now):
-    """Channel ``c``'s trips this pass, good by good, marking the units whose prices they move
-    in ``moved_now``; returns whether any was made. Flat (N*K)
-    views and unsigned cell indices: one index serves every array a trip touches."""
-    k_goods = s.stock.shape[1]
-    cells = np.uint64(s.stock_flat.shape[0])
-    goods = np.uint64(k_goods)
-    stock, supply, inv_supply, log_p = s.stock_flat, s.supply_flat, s.inv_supply_flat, s.log_p_flat
-    room, budget, price, gaps = s.room_flat, s.budget_flat, s.price_flat, s.gaps
-    elasticity = s.params[P.demand_elasticity]
-    tolerance = s.params[P.arbitrage_tolerance]
-    informed = s.informed_link[c]
-    seen = log_p if informed else stale
-    # without fresh news a trip is spread over the weeks until the next news
-    rate = elasticity if informed else elasticity / (1.0 + int(s.params[P.info_lag]))
-    u, v = s.ch_u[c], s.ch_v[c]
-    cost, keep, crossing = s.cost[c], s.keep[c], s.crossing[c]
-    wholesale = 1.0 if c >= s.edge_u.shape[0] else 0.0
-    same_week = s.delay[c] == 0  # arrives within the week, before the markets clear
-    on_way = np.uint64((t + s.delay[c]) % s.arrivals.shape[0]) * cells
-    row_u, row_v = u * goods, v * goods
-    # the goods whose gap beats the cost, as bits: one hard-to-predict branch per channel
-    wanted = np.uint64(0)
-    for k in range(goods):
-        gaps[k] = seen[row_v + k] - seen[row_u + k]
-        wanted |= np.uint64(not abs(gaps[k]) - cost <= tolerance) << k
-    traded = False
-    while wanted:
-        k = trailing_zeros(wanted)
-        wanted &= wanted - np.uint64(1)
-        gap = gaps[k]
-        excess = abs(gap) - cost
-        src, dst, cs, cd = (
-            (u, v, row_u + k, row_v + k) if gap > 0.0 else (v, u, row_v + k, row_u + k)
-        )
-        inv_src, inv_dst = inv_supply[cs], inv_supply[cd]
-        x = rate * excess / (inv_src + keep * inv_dst)
-        x = min(x, budget[cs], room[cs])
-        if x <= 0.0:
-            continue
-        # the margin at the prices as they stand (stale news can mislead)
-        margin = excess if informed else log_p[cd] - log_p[cs] - cost
-        traded = True
-        _mark(s, c, k, t)
-        room[cs] -= x
-        budget[cs] -= x
-        stock[cs] -= x
-        supply[cs] -= x
-        inv_supply[cs] = 1.0 / supply[cs]
-        arriving = keep * x
-        supply[cd] += arriving
-        inv_supply[cd] = 1.0 / supply[cd]
-        s.ledger[L.confiscated] += x - arriving
-        if same_week:
-            stock[cd] += arriving
-        else:
-            s.in_transit[on_way + cd] += arriving
-            s.incoming_flat[cd] += arriving
-        log_p[cs] += x * inv_src / elasticity  # linearised price moves
-        log_p[cd] -= arriving * inv_dst / elasticity
-        value = x * price[cs]
-        s.trade_value += value
-        s.crossing_value += crossing * value
-        s.wholesale_value += wholesale * value
-        s.inflow_value[dst] += value
-        s.profit[src] += value * margin
-        moved_now[src] = True
-        moved_now[dst] = True
-    return traded
-
-
-@_jit
-def _mark(s, c, k, t):
-    """The links a trip on channel ``c`` used carried good ``k`` this week (a route's trip
-    travels its whole path)."""
-    n_edges = s.edge_u.shape[0]
-    if c < n_edges:
-        s.traded_week[c, k] = t
-        return
-    r = c - n_edges
-    for j in range(s.route_ptr[r], s.route_ptr[r + 1]):
-        s.traded_week[s.route_edges[j], k] = t
 
 
 @_jit

@@ -63,13 +63,17 @@ def shortest_paths(s, source, road_only):
     cost after investment plus the line's fine over a wholesale load; O(N^2) with arrays: run
     only when routes change. Fills s.dist and s.pred_edge (-1: no path)."""
     params, dist, pred, done = s.params, s.dist, s.pred_edge, s.done
+    indptr, adj_edge, adj_node, edge_km, edge_mode, edge_permit, flood_left = (
+        s.indptr, s.adj_edge, s.adj_node, s.edge_km, s.edge_mode, s.edge_permit, s.flood_left
+    )  # fmt: skip
     invest = 1.0 - params[P.transport_investment]
     fine = trip_share(params, 0.0, 1.0, params[P.wholesale_load])
+    share = params[P.truckload_share]
     n = dist.shape[0]
     for i in range(n):
         dist[i] = np.inf
         pred[i] = -1
-        done[i] = s.flood_left[i] > 0
+        done[i] = flood_left[i] > 0
     dist[source] = 0.0
     for _ in range(n):
         u = -1
@@ -81,13 +85,13 @@ def shortest_paths(s, source, road_only):
         if u < 0:
             break
         done[u] = True
-        for j in range(s.indptr[u], s.indptr[u + 1]):
-            e = s.adj_edge[j]
-            v = s.adj_node[j]
-            if road_only and s.edge_mode[e] == RAIL:
+        for j in range(indptr[u], indptr[u + 1]):
+            e = adj_edge[j]
+            v = adj_node[j]
+            if road_only and edge_mode[e] == RAIL:
                 continue
-            w = invest * haulage(params, s.edge_km, s.edge_mode, e, params[P.truckload_share])
-            w += fine * (s.edge_permit[e] > 0.0)
+            w = invest * haulage(params, edge_km, edge_mode, e, share)
+            w += fine * (edge_permit[e] > 0.0)
             if not done[v] and best + w < dist[v]:
                 dist[v] = best + w
                 pred[v] = e
@@ -139,9 +143,11 @@ def route_terms(s):
 def route_week(s):
     """This week's routes: open if their path exists and no rail link on it is down."""
     n_edges = s.edge_u.shape[0]
-    for r in range(s.route_u.shape[0]):
+    route_ptr, route_edges, rail_down = s.route_ptr, s.route_edges, s.rail_down
+    ch_open, ch_reachable, delay, route_weeks = s.ch_open, s.ch_reachable, s.delay, s.route_weeks
+    for r in range(route_weeks.shape[0]):
         running = True
-        for j in range(s.route_ptr[r], s.route_ptr[r + 1]):
-            running &= not s.rail_down[s.route_edges[j]]
-        s.ch_open[n_edges + r] = s.ch_reachable[n_edges + r] and running
-        s.delay[n_edges + r] = s.route_weeks[r]
+        for j in range(route_ptr[r], route_ptr[r + 1]):
+            running &= not rail_down[route_edges[j]]
+        ch_open[n_edges + r] = ch_reachable[n_edges + r] and running
+        delay[n_edges + r] = route_weeks[r]
