@@ -100,6 +100,11 @@ BAD_INPUTS = [
         "model.network = 'torus' is not allowed: choose one of nk, geometric",
     ),
     (["model.sample_every=600"], "model.sample_every = 600 exceeds model.n_steps = 520"),
+    (
+        ["shock.rail_outage_rate=0.9", "shock.outage_weeks=2"],
+        "shock.rail_outage_rate = 0.9 with shock.outage_weeks = 2.0: outages that long",
+    ),
+    (["model.arbitrage_tolerance=0"], "model.arbitrage_tolerance = 0.0 is out of range"),
     (["sweep.replicates=0"], "sweep.replicates = 0: allowed is an integer in [1,"),
     (["sweep.replicates=abc"], "sweep.replicates = 'abc' is not allowed: it takes an integer"),
     (["sweep.replicates=1000000"], "would make 21,000,000 runs"),
