@@ -107,7 +107,6 @@ def start(
     s.ch_reachable, s.ch_open = np.zeros(channels, dtype=bool), np.zeros(channels, dtype=bool)
     s.route_ptr = np.zeros(n_routes + 1, dtype=np.int64)
     s.route_edges = np.full(max(n_routes * n, 1), -1, dtype=np.int64)
-    s.route_weeks = np.zeros(n_routes, dtype=np.int64)
     s.routes_dirty, s.rail_down = True, np.zeros(n_edges, dtype=bool)
     s.log_p, s.prev_log_p, s.price = np.zeros(cells), np.zeros(cells), np.zeros(cells)
     s.log_market_demand, s.rations, s.consumed = np.zeros(cells), np.zeros(cells), np.zeros(cells)
@@ -309,7 +308,6 @@ def outages(s: SimpleNamespace, t: int) -> None:
     for r in range(len(s.route_u)):
         path = s.route_edges[s.route_ptr[r] : s.route_ptr[r + 1]]
         s.ch_open[n_edges + r] = s.ch_reachable[n_edges + r] and not s.rail_down[path].any()
-        s.delay[n_edges + r] = s.route_weeks[r]
 
 
 # 9. the prices traders expect ---------------------------------------------------------------

@@ -90,7 +90,7 @@ def route_terms(s: SimpleNamespace) -> None:
         weight = s.edge_permit[path].max() if len(path) else 0.0
         s.transport[c] = haul[path].sum()
         s.cost[c], s.keep[c] = trip_terms(p, s.transport[c], weight, lines, p[P.wholesale_load])
-        s.route_weeks[r] = min(int(np.floor(days[path].sum() / 7.0 + 1e-9)), MAX_DELAY)
+        s.delay[c] = min(int(np.floor(days[path].sum() / 7.0 + 1e-9)), MAX_DELAY)
         s.crossing[c] = 1.0 if lines > 0 else 0.0
     s.route_ptr[len(s.route_u)] = end
     s.routes_dirty = False

@@ -132,7 +132,7 @@ def route_terms(s):
             node = s.edge_u[e] if s.edge_v[e] == node else s.edge_v[e]
         s.transport[c] = haul
         s.cost[c], s.keep[c] = trip_terms(params, haul, weight, lines, load)
-        s.route_weeks[r] = min(int(np.floor(days / 7.0 + 1e-9)), MAX_DELAY)
+        s.delay[c] = min(int(np.floor(days / 7.0 + 1e-9)), MAX_DELAY)
         s.crossing[c] = 1.0 if lines > 0.0 else 0.0
     s.route_ptr[s.route_u.shape[0]] = end
     s.route_edges[end:] = -1  # no stale links of longer paths past the end
@@ -144,10 +144,9 @@ def route_week(s):
     """This week's routes: open if their path exists and no rail link on it is down."""
     n_edges = s.edge_u.shape[0]
     route_ptr, route_edges, rail_down = s.route_ptr, s.route_edges, s.rail_down
-    ch_open, ch_reachable, delay, route_weeks = s.ch_open, s.ch_reachable, s.delay, s.route_weeks
-    for r in range(route_weeks.shape[0]):
+    ch_open, ch_reachable = s.ch_open, s.ch_reachable
+    for r in range(s.route_u.shape[0]):
         running = True
         for j in range(route_ptr[r], route_ptr[r + 1]):
             running &= not rail_down[route_edges[j]]
         ch_open[n_edges + r] = ch_reachable[n_edges + r] and running
-        delay[n_edges + r] = route_weeks[r]

@@ -101,7 +101,6 @@ FIELDS = (
     ("ch_reachable", b1_1, "state", "(C,) routes with a path (links: unused)"),
     ("route_ptr", i8_1, "state", "(R+1,) route r's path is route_edges[ptr[r]:ptr[r+1]]"),
     ("route_edges", i8_1, "state", "(R*N,) the links of the routes' paths"),
-    ("route_weeks", i8_1, "state", "(R,) whole weeks a route's trip takes"),
     ("routes_dirty", b1, "state", "routes to recompute (parameters changed, a flood)"),
     ("phone", b1_1, "state", "(N,) units whose merchants have phones"),
     ("dirty", b1, "state", "parameters changed: link terms and phones to recompute"),
@@ -306,7 +305,6 @@ def _allocate(s):
     s.ch_reachable = np.zeros(channels, dtype=np.bool_)
     s.route_ptr = np.zeros(n_routes + 1, dtype=np.int64)
     s.route_edges = np.full(max(n_routes * n, 1), -1, dtype=np.int64)
-    s.route_weeks = np.zeros(n_routes, dtype=np.int64)
     s.routes_dirty = True
     s.rail_down = np.zeros(n_edges, dtype=np.bool_)
     s.ch_open = np.zeros(channels, dtype=np.bool_)

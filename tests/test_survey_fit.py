@@ -4,8 +4,8 @@ The survey's moments of rice in Pyongyang, Sinuiju and Hyesan come from the pack
 with 90% moving-block bootstrap intervals (``models/nk/survey.py``); the model's are the median
 over 10 baseline seeds, each run sampled weekly and read at the survey's dates after a year's
 burn-in (``models/nk/fit.py``). Each median must lie inside the survey's interval. Model v1
-(nk-6) failed every one of them: a hub CV of 0.30 against 0.027, Hyesan 0.51 log points
-dearer than Pyongyang against 0.04.
+(nk-6) had no hub series to read; the issue measured its hub CV at 0.62 against 0.027, and
+Hyesan 0.89 log points dearer than Pyongyang against 0.04.
 """
 
 from __future__ import annotations
