@@ -25,11 +25,11 @@ from numba.extending import intrinsic
 
 from benchmarks.common import default_params, table
 from benchmarks.kernel_speed import K, without_links
-from segmark.kernels import arbitrage, market, network, outputs, phases
+from segmark.kernels import arbitrage, market, money, network, outputs, phases
 from segmark.models.nk import networks
 
 FUNCTIONS = tuple(
-    next(getattr(m, name) for m in (phases, arbitrage, outputs) if hasattr(m, name))
+    next(getattr(m, name) for m in (phases, arbitrage, outputs, money) if hasattr(m, name))
     for name in market.PHASES
 )
 

@@ -22,6 +22,7 @@ from segmark.models.interface import Stopped
 from . import draws
 from .arbitrage import arbitrage, capital
 from .goods import PRODUCTION_FLOOR, G, table
+from .money import money
 from .network import Network
 from .outputs import clearing, finish, outputs, week_flags
 from .parameters import (
@@ -67,6 +68,7 @@ PHASES = (
     "capital",
     "week_flags",
     "clearing",
+    "money",
     "outputs",
 )
 NO_EVENTS = np.zeros((0, 4), dtype=np.float64)
@@ -209,6 +211,7 @@ def run_weeks(s: State, first: int, last: int) -> bool:
         capital(s, t)
         week_flags(s, t)
         clearing(s, t)
+        money(s, t)
         outputs(s, t)
     if last == s.n_steps:
         finish(s)

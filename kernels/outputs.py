@@ -1,14 +1,16 @@
-"""The end of a week and of a run: phases 12 and 13 and the run's outcomes.
+"""The end of a week and of a run: phases 12 and 14 (13, money, is ``kernels.money``) and the
+run's outcomes.
 
 12. clearing  each market sells turnover x its stock at the price that clears its demand
-13. outputs   dispersion, band compliance, trade share, shortage, remote premium, the
+14. outputs   dispersion, band compliance, trade share, shortage, remote premium, the
               Pyongyang-Sinuiju-Hyesan trio, Gini, the active-trade graph (links trading in
               active_trade_share of the window's weeks) and the price-linked graph (links that
               have carried trade and whose price gap stays within the transport cost alone,
               the law of one price net of physical transfer costs, in linked_share of the
               window's weeks; for the run's index the trade must fall in the window): an
               integrated national market is a run whose price-linked graph has a component
-              holding integration_threshold of the population, on average over goods
+              holding integration_threshold of the population, on average over goods; the
+              trio's rice prices in won and dollar rates
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .fastmath import exp_into, log_into
 from .goods import G
 from .graphs import component_roots, gini, heaviest, largest_component, mean_component_share
 from .graphs import spatial_correlation as moran
+from .money import dollar_rates
 from .parameters import (
     BAND_SLACK,
     MARGINAL_INFLOW,
@@ -38,7 +41,7 @@ _jit = njit(cache=True, nogil=True, error_model="numpy")
 AVERAGED = (
     O.price_dispersion, O.price_cv, O.trade_share, O.band_compliance, O.shortage,
     O.remote_premium, O.trio_dispersion, O.market_income_share, O.marginal_trade_share,
-    O.crossing_trade_share, O.wholesale_share, O.trading_passes,
+    O.crossing_trade_share, O.wholesale_share, O.trading_passes, O.usd_cv,
 )  # fmt: skip
 
 
@@ -70,6 +73,7 @@ def clearing(s, t):
     ration_value = 0.0
     n_marginal = 0
     used = s.ledger[L.consumed]
+    sales = 0.0
     if s.counted or s.sampled or s.before_sample or t == s.n_steps - 1:
         elasticity = s.params[P.demand_elasticity]
         log_turnover = np.log(turnover)
@@ -88,6 +92,7 @@ def clearing(s, t):
                 stock[i, k] -= sold
                 consumed[i, k] = sold + rations[i, k]
                 used += consumed[i, k]
+                sales += sold
             market_value += market_i
             if inflow[i] < MARGINAL_INFLOW * market_i:
                 n_marginal += 1
@@ -97,7 +102,9 @@ def clearing(s, t):
             sold = turnover * stock_flat[j]
             stock_flat[j] -= sold
             used += sold + rations_flat[j]
+            sales += sold
     s.ledger[L.consumed] = used
+    s.sales = sales
     s.market_value = market_value
     s.ration_value = ration_value
     s.marginal = n_marginal / n
@@ -118,6 +125,8 @@ def outputs(s, t):
     dispersion, cv, premium = _dispersion(s)
     trio_sd = _trio_sd(s.log_p, s.trio)
     compliance = _links(s)
+    usd = s.usd
+    dollar_rates(s, s.trio, usd)
     share = s.trade_value / (s.trade_value + s.market_value)
     income_share = s.market_value / (s.market_value + s.ration_value)
     if s.counted:
@@ -135,6 +144,7 @@ def outputs(s, t):
         sums[O.crossing_trade_share] += s.crossing_value / trade if trade > 0.0 else 0.0
         sums[O.wholesale_share] += s.wholesale_value / trade if trade > 0.0 else 0.0
         sums[O.trading_passes] += s.passes
+        sums[O.usd_cv] += np.std(usd) / np.mean(usd)
         _window_counts(s, t)
     if s.sampled:
         lcc = mean_component_share(s.edge_u, s.edge_v, s.linked, s.population, s.parent, s.mass)
@@ -151,9 +161,12 @@ def outputs(s, t):
         row[S.trio_dispersion] = trio_sd
         row[S.gini] = gini(s.welfare, s.population)
         row[S.price_level] = level
-        row[S.rice_pyongyang] = RICE_KPW * np.exp(s.log_p[s.trio[0], 0])
-        row[S.rice_sinuiju] = RICE_KPW * np.exp(s.log_p[s.trio[1], 0])
-        row[S.rice_hyesan] = RICE_KPW * np.exp(s.log_p[s.trio[2], 0])
+        won = RICE_KPW * s.won_level
+        row[S.rice_pyongyang] = won * np.exp(s.log_p[s.trio[0], 0])
+        row[S.rice_sinuiju] = won * np.exp(s.log_p[s.trio[1], 0])
+        row[S.rice_hyesan] = won * np.exp(s.log_p[s.trio[2], 0])
+        row[S.won_level] = s.won_level
+        row[S.usd_pyongyang], row[S.usd_sinuiju], row[S.usd_hyesan] = usd[0], usd[1], usd[2]
         row[S.spatial_correlation] = spatial
         s.row += 1
 
@@ -308,6 +321,9 @@ def _outcomes(s):
     for o in AVERAGED:
         outcomes[o] = sums[o] / window
     outcomes[O.gini] = gini(s.welfare_sum, s.population)
+    span = s.n_steps - 1 - s.first  # weeks from the window's first to the last
+    growth = np.log(s.won_level / s.won_first)
+    outcomes[O.won_inflation] = 52.0 * growth / span if span > 0 else 0.0
     n = s.population.shape[0]
     edge_u, edge_v, population = s.edge_u, s.edge_v, s.population
     need_trade = weeks_needed(window, s.params[P.active_trade_share])

@@ -14,6 +14,8 @@ from segmark.models.interface import Outcome, Parameter, Series
 
 # values no source pins down, set by hand so that the baseline meets the survey's moments
 _FIT = "assumption, set to meet the 2013-2019 survey moments (docs/MODEL.md, Calibration)"
+# the survey's 2013-2019 trend of the log dollar rate, per year (tests/test_survey_fit.py)
+_USD_TREND = -0.0025
 _RFA = "bribes of US$20-30 (~50x a monthly wage) per permit, RFA 2011"
 
 PARAMETERS = (
@@ -88,6 +90,18 @@ PARAMETERS = (
         "market_ban", "shock", 0.0,
         "share of market sales suppressed by bans (e.g. after Nov 2009)", low=0.0, high=0.95,
     ),
+    Parameter(
+        "money_growth", "shock", _USD_TREND, "growth of the won cash in circulation",
+        unit="log / year", low=-2.0, high=10.0,
+        source="the trend of the survey's dollar rate, 2013-2019 (models/nk/survey.py, "
+        "usd_trend): with steady sales the won loses value at the rate cash grows",
+    ),
+    Parameter(
+        "dollarization", "shock", 0.5,
+        "share of the market's money held in dollars and yuan rather than won", low=0.0,
+        high=0.95,
+        source="assumption; only its changes move prices (the won level is 1 in week 0)",
+    ),
     # structure
     Parameter(
         "permit_bribe", "model", 20.0,
@@ -145,6 +159,11 @@ PARAMETERS = (
         "bribe that saves a trip's load from confiscation under a full crackdown",
         unit="USD / trip", low=0.0, high=1e5,
         source=_FIT,
+    ),
+    Parameter(
+        "remittance_cost", "model", 0.033,
+        "cost of moving cash between markets (by phone broker or courier), a share of it",
+        low=0.0, high=1.0, source=f"{_FIT} (cross-hub CV of the dollar rate)",
     ),
     Parameter(
         "demand_elasticity", "model", 0.7, "price elasticity of local demand", low=0.1, high=10.0
@@ -289,6 +308,15 @@ OUTCOMES = (
         unit="passes", label="trading passes per week",
     ),
     Outcome(
+        "usd_cv",
+        "cross-hub coefficient of variation of the market dollar rate (Pyongyang, Sinuiju, "
+        "Hyesan; sd / mean), mean over the window", label="dollar rate CV across hubs",
+    ),
+    Outcome(
+        "won_inflation", "growth of the won price level over the window",
+        unit="log / year", label="won inflation",
+    ),
+    Outcome(
         "hub_integration",
         "share of the major hubs in the largest component of the active-trade graph (a link is "
         "active for a good if it carried it in at least model.active_trade_share of window "
@@ -364,6 +392,22 @@ SERIES = (
         unit="KPW / kg", label="rice price, Hyesan",
     ),
     Series(
+        "won_level", "won price level: won prices over real prices (1 in week 0)",
+        unit="-", label="won price level",
+    ),
+    Series(
+        "usd_pyongyang", "market dollar rate in the capital that week", unit="KPW / USD",
+        label="dollar rate, Pyongyang",
+    ),
+    Series(
+        "usd_sinuiju", "market dollar rate at the main crossing that week", unit="KPW / USD",
+        label="dollar rate, Sinuiju",
+    ),
+    Series(
+        "usd_hyesan", "market dollar rate at the remote border city that week",
+        unit="KPW / USD", label="dollar rate, Hyesan",
+    ),
+    Series(
         "spatial_correlation",
         "Moran's I of that week's log-price changes over the links (binary weights), mean over "
         "goods; 0 in week 1 (nk-5 on)", label="Moran's I of weekly price changes",
@@ -420,3 +464,6 @@ SPATIAL_FLOOR = 1e-20  # sum of squared price changes below which a good's Moran
 EVENT_FLOOD = -1  # value: the unit that floods
 EVENT_CAPITAL_LOSS = -2  # value: share of traders' capital wiped out
 EVENT_HARVEST = -3  # value: factor on this year's staple harvest (until the next harvest)
+EVENT_REDENOMINATION = -4  # value: share of won cash confiscated (above the exchange limit)
+REDENOMINATION = 100.0  # old won per new won (30 November 2009)
+MONEY_WEEKS = 13  # cash balances follow a quarter's sales: a week's noise barely moves the won

@@ -3,7 +3,7 @@ writes the run's :class:`~kernels.state.State` ``s`` for week ``t``; the NumPy t
 (``reference.py``) has a phase of the same name for each.
 
   1. events           scenario events set or ramp parameters, flood a unit, cut the year's
-                      harvest or wipe a share of traders' capital
+                      harvest, wipe a share of traders' capital or redenominate the won
   2. arrivals         shipments whose travel time ends join the destination's stock
   3. production       staples: base x season x harvest shock x weekly noise; other goods:
                       base x weekly noise; the state procures its share of staples
@@ -26,12 +26,14 @@ from numba import njit
 from . import draws
 from .fastmath import log_into
 from .goods import G
+from .money import redenominate
 from .network import RAIL
 from .parameters import (
     DEMAND_FLOOR,
     EVENT_CAPITAL_LOSS,
     EVENT_FLOOD,
     EVENT_HARVEST,
+    EVENT_REDENOMINATION,
     HARVEST_WEEK,
     INITIAL_STATE_WEEKS,
     MAX_DELAY,
@@ -49,8 +51,9 @@ _jit = njit(cache=True, nogil=True, error_model="numpy")
 
 @_jit
 def events(s, t):
-    """Floods count down; this week's events act; in week 0 the state fills its ration stock
-    (INITIAL_STATE_WEEKS of week-0 rations); link terms and phones follow parameter changes."""
+    """Floods count down; this week's events act (codes in kernels.parameters); in week 0 the
+    state fills its ration stock (INITIAL_STATE_WEEKS of week-0 rations); link terms and
+    phones follow parameter changes."""
     flood_left, params, wealth, rows, ev_start = (
         s.flood_left, s.params, s.wealth, s.events, s.ev_start
     )  # fmt: skip
@@ -73,6 +76,8 @@ def events(s, t):
         elif t == week and code == EVENT_CAPITAL_LOSS:
             for i in range(wealth.shape[0]):
                 wealth[i] *= 1.0 - rows[m, 2]
+        elif t == week and code == EVENT_REDENOMINATION:
+            redenominate(s, rows[m, 2])
     if t == 0:
         capital = s.trio[0]
         for k in range(s.state_stock.shape[0]):

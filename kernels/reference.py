@@ -22,6 +22,7 @@ from .parameters import (
     EVENT_CAPITAL_LOSS,
     EVENT_FLOOD,
     EVENT_HARVEST,
+    EVENT_REDENOMINATION,
     HARVEST_WEEK,
     INITIAL_STATE_WEEKS,
     LEDGER,
@@ -31,6 +32,7 @@ from .parameters import (
     MAX_PASSES,
     MAX_PROCUREMENT,
     OUTCOMES,
+    REDENOMINATION,
     WEALTH_MAX,
     L,
     P,
@@ -41,6 +43,7 @@ from .reference_outputs import (
     finish,
     gini,
     largest_component,
+    money,
     outputs,
     spatial_correlation,
     week_flags,
@@ -119,6 +122,7 @@ def start(
     s.last_share = np.full(n_goods, np.nan)
     s.last_pds = s.last_capital_level = np.nan
     s.noise_factor, s.noise_level = np.zeros(len(NORMAL_TABLE)), -1.0
+    s.cash, s.sales_mean, s.won_level, s.won_first, s.sales = 0.0, 0.0, 1.0, 1.0, 0.0
     s.reached, s.row = -1.0, 0
     s.room, s.inflow_value, s.profit = np.zeros(cells), np.zeros(n), np.zeros(n)
     s.budget, s.passes, s.wholesale_value = np.zeros(cells), 0, 0.0
@@ -178,6 +182,8 @@ def events(s: SimpleNamespace, t: int) -> None:
             flood(s, int(value))
         elif t == week and code == EVENT_CAPITAL_LOSS:
             s.wealth *= 1.0 - value
+        elif t == week and code == EVENT_REDENOMINATION:
+            s.cash *= (1.0 - value) / REDENOMINATION
     if t == 0:
         level = np.full(len(s.population), s.params[P.pds_level])
         level[s.trio[0]] = max(s.params[P.pds_level], s.params[P.capital_pds])
@@ -410,6 +416,7 @@ __all__ = [  # phases 12-13 and the graphs live in reference_outputs.py
     "from_kernel",
     "gini",
     "largest_component",
+    "money",
     "outputs",
     "simulate",
     "spatial_correlation",

@@ -1,5 +1,5 @@
 """The NumPy twin's end of a week and of a run (``reference.py`` has the rest): the phases
-week_flags, clearing and outputs, and the run's outcomes, as ``kernels/outputs.py`` computes
+week_flags, clearing, money and outputs, and the run's outcomes, as ``kernels/outputs.py`` computes
 them, with scipy's connected components."""
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from .goods import G
 from .outputs import AVERAGED
 from .parameters import (
     BAND_SLACK,
+    KPW_PER_USD,
     MARGINAL_INFLOW,
+    MONEY_WEEKS,
     RICE_KPW,
     SPATIAL_FLOOR,
     THRESHOLD_TOLERANCE,
@@ -48,9 +50,33 @@ def clearing(s: SimpleNamespace, t: int) -> None:
         s.consumed = sold + s.rations
     s.stock = s.stock - sold
     s.ledger[L.consumed] += (sold + s.rations).sum()
+    s.sales = sold.sum()
 
 
-# 13. outputs of the week --------------------------------------------------------------------
+# 13. money ----------------------------------------------------------------------------------
+def money(s: SimpleNamespace, t: int) -> None:
+    won_share = 1.0 - s.params[P.dollarization]
+    if t == 0:
+        s.sales_mean, s.cash = s.sales, won_share * s.sales
+    else:
+        s.sales_mean += (s.sales - s.sales_mean) / MONEY_WEEKS
+        s.cash *= np.exp(s.params[P.money_growth] / 52.0)
+    s.won_level = s.cash / (won_share * s.sales_mean)
+    if t == s.first:
+        s.won_first = s.won_level
+
+
+def dollar_rates(s: SimpleNamespace, units: np.ndarray) -> np.ndarray:
+    """KPW per USD at depots ``units``: the won level, and the local price level against the
+    depots' mean within the band."""
+    weight = s.goods[:, G.demand_weight]
+    local = (s.log_p * weight).sum(axis=1) / weight.sum()
+    band = 0.5 * s.params[P.remittance_cost]
+    relative = np.clip(local[units] - local[s.depot].mean(), -band, band)
+    return KPW_PER_USD * s.won_level * np.exp(relative)
+
+
+# 14. outputs of the week --------------------------------------------------------------------
 def outputs(s: SimpleNamespace, t: int) -> None:
     spatial = spatial_correlation(s, s.log_p, s.prev_log_p) if s.sampled and t > 0 else 0.0
     if s.before_sample:
@@ -80,13 +106,14 @@ def outputs(s: SimpleNamespace, t: int) -> None:
     welfare = (weight_k[None, :] * ratio).sum(axis=1)
     short_i = (weight_k[None, :] * np.maximum(1.0 - ratio, 0.0)).sum(axis=1)
     short = (population * short_i).sum() / (population.sum() * weight_k.sum())
+    usd = dollar_rates(s, s.trio)
     if s.counted:
         traded = s.trade_value > 0.0
         crossing = s.crossing_value / s.trade_value if traded else 0.0
         wholesale = s.wholesale_value / s.trade_value if traded else 0.0
         weekly = (
             dispersion, cv, share, compliance, short, premium, trio_sd, income_share,
-            s.marginal, crossing, wholesale, s.passes,
+            s.marginal, crossing, wholesale, s.passes, usd.std() / usd.mean(),
         )  # fmt: skip
         s.sums[list(AVERAGED)] += weekly
         s.welfare_sum += welfare
@@ -103,8 +130,10 @@ def outputs(s: SimpleNamespace, t: int) -> None:
         row[S.band_compliance], row[S.lcc_share], row[S.shortage] = compliance, lcc, short
         row[S.remote_premium], row[S.trio_dispersion] = premium, trio_sd
         row[S.gini], row[S.price_level] = gini(welfare, population), level
-        rice = RICE_KPW * np.exp(log_p[s.trio, 0])
+        rice = RICE_KPW * s.won_level * np.exp(log_p[s.trio, 0])
         row[S.rice_pyongyang], row[S.rice_sinuiju], row[S.rice_hyesan] = rice
+        row[S.won_level] = s.won_level
+        row[S.usd_pyongyang], row[S.usd_sinuiju], row[S.usd_hyesan] = usd
         row[S.spatial_correlation] = spatial
         s.row += 1
 
@@ -119,6 +148,9 @@ def finish(s: SimpleNamespace) -> None:
     window = s.n_steps - s.first
     s.outcomes[list(AVERAGED)] = s.sums[list(AVERAGED)] / window
     s.outcomes[O.gini] = gini(s.welfare_sum, s.population)
+    span = s.n_steps - 1 - s.first
+    growth = np.log(s.won_level / s.won_first)
+    s.outcomes[O.won_inflation] = 52.0 * growth / span if span > 0 else 0.0
     need_trade = weeks_needed(window, s.params[P.active_trade_share])
     need_linked = weeks_needed(window, s.params[P.linked_share])
     index, hubs_in = [], []

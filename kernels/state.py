@@ -125,6 +125,10 @@ FIELDS = (
     ("last_capital_level", f8, "state", "the last capital ration level"),
     ("noise_factor", f8_1, "state", "log-normal production noise table, mean one"),
     ("noise_level", f8, "state", "the production_noise noise_factor was made for"),
+    ("cash", f8, "state", "won cash in circulation (units: the won level is 1 in week 0)"),
+    ("sales_mean", f8, "state", "market sales, a MONEY_WEEKS moving mean"),
+    ("won_level", f8, "state", "won price level"),
+    ("won_first", f8, "state", "won price level in the window's first week"),
     ("reached", f8, "state", "first sampled week integrated (-1: not yet)"),
     ("row", i8, "state", "series rows filled"),
     # one week's values, from one phase to the next
@@ -137,6 +141,7 @@ FIELDS = (
     ("trade_value", f8, "week", "value shipped between units"),
     ("crossing_value", f8, "week", "of it on permit links"),
     ("market_value", f8, "week", "value of local market sales"),
+    ("sales", f8, "week", "goods sold on the markets (quantity)"),
     ("ration_value", f8, "week", "value of rations at market prices"),
     ("marginal", f8, "week", "share of units with marginal inflows"),
     ("counted", b1, "week", "the week is in the outcome window"),
@@ -164,6 +169,7 @@ FIELDS = (
     ("sum_p2", f8_1, "scratch", "(K,)"),
     ("sum_remote", f8_1, "scratch", "(K,)"),
     ("sum_pop_lp", f8_1, "scratch", "(K,)"),
+    ("usd", f8_1, "scratch", "(3,) the trio's dollar rates this week"),
     ("parent", i8_2, "scratch", "(K, N) union-find"),
     ("mass", f8_1, "scratch", "(N,) union-find"),
     # flat views of the arrays above, made once (a reshape in every week costs a call each):
@@ -324,6 +330,7 @@ def _allocate(s):
     s.last_pds, s.last_capital_level = np.nan, np.nan
     s.noise_factor = np.empty(s.normal_table.shape[0])
     s.noise_level = -1.0
+    s.cash, s.sales_mean, s.won_level, s.won_first, s.sales = 0.0, 0.0, 1.0, 1.0, 0.0
     s.reached, s.row = -1.0, 0
     s.room, s.inflow_value, s.profit = np.empty(cells), np.empty(n), np.empty(n)
     s.budget, s.passes, s.wholesale_value = np.empty(cells), 0, 0.0
@@ -345,6 +352,7 @@ def _allocate(s):
     s.sum_lp, s.sum_lp2, s.sum_p = np.empty(k_goods), np.empty(k_goods), np.empty(k_goods)
     s.sum_p2, s.sum_remote = np.empty(k_goods), np.empty(k_goods)
     s.sum_pop_lp = np.empty(k_goods)
+    s.usd = np.empty(3)
     s.parent = np.empty((k_goods, n), dtype=np.int64)
     s.mass = np.empty(n)
     _views(s)

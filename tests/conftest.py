@@ -19,7 +19,13 @@ from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 from segmark.kernels import market
-from segmark.kernels.parameters import EVENT_CAPITAL_LOSS, EVENT_FLOOD, EVENT_HARVEST, P
+from segmark.kernels.parameters import (
+    EVENT_CAPITAL_LOSS,
+    EVENT_FLOOD,
+    EVENT_HARVEST,
+    EVENT_REDENOMINATION,
+    P,
+)
 from segmark.models.nk import MODEL as NK
 from segmark.pipeline.cli.compose import compose_overrides
 from segmark.pipeline.config import Config
@@ -54,6 +60,9 @@ EVENTS = np.array(
         [6.0, EVENT_HARVEST, 0.5, 1.0],
         [7.0, EVENT_FLOOD, 1.0, 1.0],
         [9.0, EVENT_CAPITAL_LOSS, 0.7, 1.0],
+        [10.0, EVENT_REDENOMINATION, 0.4, 1.0],
+        [11.0, P.money_growth, 1.5, 4.0],
+        [12.0, P.dollarization, 0.8, 1.0],
     ]
 )
 

@@ -67,7 +67,7 @@ def test_every_kernel_parameter_is_a_parameter_of_the_model() -> None:
     assert all(NK.parameter(p.path) is p for p in PARAMETERS)
     columns = [p.column for p in NK.parameters]
     assert len(columns) == len(set(columns))
-    assert NK.tag == "nk-7"
+    assert NK.tag == "nk-8"
 
 
 def test_ranges_expand_to_lists() -> None:

@@ -3,6 +3,7 @@ pyarrow, pandas and DuckDB and checked row by row against the run table."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -46,7 +47,7 @@ def test_dataset_layout(smoke_dataset: Path) -> None:
     assert manifest["status"] == "complete"
     assert manifest["runs_planned"] == manifest["runs_stored"] == 6
     assert manifest["runs_failed"] == 0
-    assert manifest["model_version"] == "nk-7" and manifest["model"] == NK.describe()
+    assert manifest["model_version"] == "nk-8" and manifest["model"] == NK.describe()
     config = OmegaConf.load(smoke_dataset / "config.yaml")
     assert config.sweep.name == "smoke" and config.model.n_regions == 40
 
@@ -101,6 +102,20 @@ def test_duckdb_reads_the_dataset(smoke_dataset: Path) -> None:
         """
     ).fetchall()
     assert joined == [(6 * 26,)]
+
+
+def test_the_output_docs_hub_query_reads_prices_and_dollar_rates(smoke_dataset: Path) -> None:
+    """docs/OUTPUT.md's one DuckDB query for a run's hub series, on this dataset."""
+    text = (Path(__file__).parents[1] / "docs" / "OUTPUT.md").read_text()
+    query = next(q for q in re.findall(r"```sql\n(.*?)```", text, re.S) if "usd_hyesan" in q)
+    query = re.sub(r"runs/default-[0-9-]+", str(smoke_dataset), query)
+    rows = duckdb.sql(query.replace("= 0.1", "= 0.5")).df()
+    assert len(rows) == 26 and rows["step"].is_monotonic_increasing
+    rice, usd = rows.filter(like="rice_"), rows.filter(like="usd_")
+    assert rice.shape[1] == usd.shape[1] == 3
+    assert ((rice > 1000) & (rice < 30000)).all().all()  # won per kg, around the survey's 5,045
+    spread = np.log(usd.max(axis=1) / usd.min(axis=1))
+    assert (spread <= NK.parameter("model.remittance_cost").default + 1e-6).all()  # float32
 
 
 def test_provenance_in_every_part_and_the_manifest(smoke_dataset: Path) -> None:

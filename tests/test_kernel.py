@@ -14,6 +14,7 @@ from segmark.kernels import (
     goods,
     graphs,
     market,
+    money,
     network,
     outputs,
     phases,
@@ -59,7 +60,7 @@ def test_kernel_matches_reference(net_name: str, case: str) -> None:
     )
 
 
-PHASE_MODULES = (phases, arbitrage, outputs)
+PHASE_MODULES = (phases, arbitrage, outputs, money)
 
 
 def _phase(name: str):

@@ -135,4 +135,4 @@ def test_bootstrap_intervals_are_deterministic_and_hold_the_estimate(data) -> No
         assert lower < upper, name
         assert lower <= estimate <= upper, name
     frame = survey.table(intervals)
-    assert frame.columns.tolist() == ["estimate", "lower", "upper"] and len(frame) == 13
+    assert frame.columns.tolist() == ["estimate", "lower", "upper"] and len(frame) == 14

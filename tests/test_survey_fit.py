@@ -30,7 +30,7 @@ def test_the_baseline_matches_the_survey(comparison: pd.DataFrame, moment: str) 
 def test_the_survey_moments_come_from_the_packaged_file(comparison: pd.DataFrame) -> None:
     """The estimates are the data's own moments, not numbers typed into the test."""
     data = survey.load()
-    direct = survey.moments(data.days, data.rice)
+    direct = survey.moments(data.days, data.rice, data.usd)
     for moment in fit.MOMENTS:
         assert comparison.loc[moment, "survey"] == pytest.approx(direct[moment])
 

@@ -1,6 +1,7 @@
-"""The ``nk`` model read like the Daily NK survey: a run's weekly hub rice prices sampled at the
-survey's dates after a year's burn-in and reduced to the survey's moments (``survey.moments``),
-and the model's median over seeds beside the survey's 90% intervals.
+"""The ``nk`` model read like the Daily NK survey: a run's weekly hub rice prices and dollar
+rates sampled at the survey's dates after a year's burn-in and reduced to the survey's
+moments (``survey.moments``), and the model's median over seeds beside the survey's 90%
+intervals.
 
 ``python -m segmark.models.nk.fit [key=value ...]`` prints the comparison at the defaults (or
 with parameters changed, e.g. ``policy.permit_strictness=1``).
@@ -21,7 +22,8 @@ from segmark.models.nk import simulation, survey
 
 BURN_IN = 52  # weeks before the survey's day 0: the run forgets its initial stocks
 HUB_SERIES = ("rice_pyongyang", "rice_sinuiju", "rice_hyesan")  # in survey.HUBS order
-# the moments of the hubs' rice prices the baseline must match (docs/MODEL.md, "Calibration")
+USD_SERIES = ("usd_pyongyang", "usd_sinuiju", "usd_hyesan")
+# the moments of the hubs' prices the baseline must match (docs/MODEL.md, "Calibration")
 MOMENTS = (
     "hub_cv",
     "gap_sinuiju",
@@ -31,6 +33,8 @@ MOMENTS = (
     "halflife_ps",
     "halflife_ph",
     "halflife_sh",
+    "usd_cv",
+    "usd_trend",
 )
 SEEDS = range(10)
 
@@ -44,10 +48,10 @@ def run_moments(params: Mapping[str, Any], seed: int, data: survey.Survey) -> di
     """The survey's moments of one run at ``params`` (every parameter by name), sampled weekly
     and read at the survey's dates."""
     sim = simulation.simulate({**params, "n_steps": run_weeks(data), "sample_every": 1}, seed)
-    columns = [1 + market.SERIES.index(name) for name in HUB_SERIES]
+    columns = [1 + market.SERIES.index(name) for name in (*HUB_SERIES, *USD_SERIES)]
     steps = sim.series[:, 0].astype(np.int64)
     days, rows = survey.sample_like_survey(steps, sim.series[:, columns], data.days, BURN_IN + 1)
-    return survey.moments(days, rows)
+    return survey.moments(days, rows[:, :3], rows[:, 3:])
 
 
 def compare(

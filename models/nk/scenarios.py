@@ -9,6 +9,7 @@ It lists events, each at a week (week 0 = the run's 1 January):
   - {week: 142, harvest: 0.6}                            # this year's staple harvest x 0.6
   - {week: 138, flood: [Sinuiju City, Uiju]}             # these units flood (NK network names)
   - {week: 256, capital_loss: 0.7}                       # traders lose 70% of their capital
+  - {week: 255, redenomination: 0.3}    # 100 old won to 1 new; 30% of cash over the limit lost
 
 Events set the kernel's parameters from their week on, overriding the run's own values (also
 swept ones). The files are part of the model: editing one changes results, so it needs a new
@@ -30,13 +31,20 @@ from segmark.kernels.parameters import (
     EVENT_CAPITAL_LOSS,
     EVENT_FLOOD,
     EVENT_HARVEST,
+    EVENT_REDENOMINATION,
     PARAMETERS,
     P,
 )
 from segmark.models import ramps
 from segmark.models.nk.settings import SCENARIO_PACKAGE, scenario_names
 
-KINDS = ("set", "harvest", "flood", "capital_loss")
+KINDS = ("set", "harvest", "flood", "capital_loss", "redenomination")
+# one-off events with a number: (kernel code, highest value)
+ONE_OFF = {
+    "harvest": (EVENT_HARVEST, 10.0),
+    "capital_loss": (EVENT_CAPITAL_LOSS, 1.0),
+    "redenomination": (EVENT_REDENOMINATION, 0.99),
+}
 KERNEL = {p.path: p for p in PARAMETERS}
 
 
@@ -88,11 +96,13 @@ def _check_event(name: str, j: int, event: Any) -> None:
         over = event.get("over", 1)
         if not isinstance(over, int) or over < 1:
             raise ValueError(f"{where}: over = {over!r}; give a whole number of weeks >= 1.")
-    elif kinds[0] in ("harvest", "capital_loss"):
+    elif kinds[0] in ONE_OFF:
         value = event[kinds[0]]
-        high = 10.0 if kinds[0] == "harvest" else 1.0
+        high = ONE_OFF[kinds[0]][1]
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= high:
             raise ValueError(f"{where}: {kinds[0]} = {value!r}; allowed is [0, {high:g}].")
+        if kinds[0] == "redenomination" and event["week"] == 0:
+            raise ValueError(f"{where}: a redenomination needs week >= 1 (week 0 sets the won).")
 
 
 @lru_cache(maxsize=64)
@@ -106,10 +116,8 @@ def events(name: str, network: Network) -> np.ndarray:
             over = float(event.get("over", 1))
             for path, value in event["set"].items():
                 rows.append((week, float(P[path.partition(".")[2]]), float(value), over))
-        elif "harvest" in event:
-            rows.append((week, float(EVENT_HARVEST), float(event["harvest"]), 1.0))
-        elif "capital_loss" in event:
-            rows.append((week, float(EVENT_CAPITAL_LOSS), float(event["capital_loss"]), 1.0))
+        elif kind := next((k for k in ONE_OFF if k in event), None):
+            rows.append((week, float(ONE_OFF[kind][0]), float(event[kind]), 1.0))
         else:
             units = event["flood"] if isinstance(event["flood"], list) else [event["flood"]]
             for unit in units:

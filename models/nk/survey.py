@@ -26,6 +26,7 @@ YEARS = (2013, 2019)  # the calibration window; later years are the out-of-sampl
 START = np.datetime64("2013-01-09", "D")  # the survey's first date: day 0
 # hub pairs (later, earlier column) whose log price gap is an AR(1)
 PAIRS = {"ps": (1, 0), "ph": (2, 0), "sh": (2, 1)}
+YEAR_DAYS = 365.25
 WITHIN = np.log(1.05)  # a pair is "within 5%" when its |log gap| is at most this
 HALFLIFE_FLOOR = 1.0  # days: surveys are >= 1 week apart, faster reversion all looks alike
 HALFLIFE_CAP = 3650.0  # days: no visible reversion within a decade
@@ -80,6 +81,7 @@ def moments(
       ``start + days`` (``start``: the date of day 0, by default the survey's first date, so a
       model series from ``sample_like_survey`` is read on the survey's calendar);
     - with ``usd`` (T, 3) KPW per USD: ``usd_cv`` (as ``hub_cv``, dates with a NaN left out),
+      ``usd_trend`` (least-squares slope of the log hub-mean rate, per year),
       ``rice_kpw`` (mean price), ``kpw_per_usd`` (mean rate), ``rice_usd`` (mean USD per kg).
     """
     days, rice = np.asarray(days, np.float64), np.asarray(rice, np.float64)
@@ -99,7 +101,7 @@ def moments(
     dates = start + np.round(days).astype("timedelta64[D]")
     out["lean_season_rise"] = lean_season_rise(dates, rice.mean(axis=1))
     if usd is not None:
-        out |= _dollar_moments(rice, np.asarray(usd, np.float64))
+        out |= _dollar_moments(days, rice, np.asarray(usd, np.float64))
     return out
 
 
@@ -175,16 +177,29 @@ def _mean_cv(values: np.ndarray) -> float:
     return float(np.mean(rows.std(axis=1) / rows.mean(axis=1)))
 
 
-def _dollar_moments(rice: np.ndarray, usd: np.ndarray) -> dict[str, float]:
-    """Price levels and the dollar rate's dispersion (NaN rates left out)."""
+def _dollar_moments(days: np.ndarray, rice: np.ndarray, usd: np.ndarray) -> dict[str, float]:
+    """Price levels, the dollar rate's dispersion and its trend (NaN rates left out)."""
     reported = ~np.isnan(usd)
     rate, rice_usd = usd[reported], rice[reported] / usd[reported]
     return {
         "usd_cv": _mean_cv(usd),
+        "usd_trend": _trend(days, usd),
         "rice_kpw": float(rice.mean()),
         "kpw_per_usd": float(rate.mean()) if rate.size else float("nan"),
         "rice_usd": float(rice_usd.mean()) if rate.size else float("nan"),
     }
+
+
+def _trend(days: np.ndarray, values: np.ndarray) -> float:
+    """Least-squares slope, per year, of the log of the hubs' mean (dates with no value left
+    out; NaN with fewer than two dates)."""
+    counts = (~np.isnan(values)).sum(axis=1)
+    kept = counts > 0
+    mean = np.nansum(values, axis=1)[kept] / counts[kept]
+    days = days[kept]
+    if len(days) < 2 or np.ptp(days) == 0:
+        return float("nan")
+    return float(np.polyfit(days / YEAR_DAYS, np.log(mean), 1)[0])
 
 
 def sample_like_survey(

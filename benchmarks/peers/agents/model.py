@@ -23,6 +23,7 @@ from segmark.kernels import draws, market
 from segmark.kernels import parameters as M  # the model's constants
 from segmark.kernels.goods import table
 from segmark.kernels.network import Network
+from segmark.kernels.outputs import AVERAGED
 
 
 class Model:
@@ -73,7 +74,9 @@ class Model:
         self.ev_start = [0.0] * len(self.events)
         self.noise_level, self.noise = None, []
         self.first = n_steps - max(1, int(self.p["window_share"] * n_steps + 0.5))
-        self.sums = [0.0] * 12
+        self.sums = [0.0] * len(AVERAGED)
+        self.cash = self.sales = self.sales_mean = 0.0
+        self.won_level = self.won_first = 1.0
         self.series = {name: [] for name in SERIES}
         self.reached = -1.0
         self.dirty = self.routes_dirty = True
@@ -133,7 +136,8 @@ class Model:
             w = c.wealth + p["capital_recovery"] * (1.0 - c.wealth) + gain
             c.wealth = min(max(w, 0.0), M.WEALTH_MAX)
         self.clear()  # 12
-        self.outputs()  # 13
+        self.money()  # 13
+        self.outputs()  # 14
         if (t + 2) % self.sample_every == 0:
             for c in counties:
                 c.prev_log_p = list(c.log_p)
@@ -158,6 +162,8 @@ class Model:
             elif t == week and code == M.EVENT_CAPITAL_LOSS:
                 for c in self.counties:
                     c.wealth *= 1.0 - value
+            elif t == week and code == M.EVENT_REDENOMINATION:
+                self.cash *= (1.0 - value) / M.REDENOMINATION
 
     def flood(self, c: County) -> None:
         self.routes_dirty |= c.flood_left == 0 and self.p["flood_weeks"] > 0  # a flood starts
@@ -305,7 +311,7 @@ class Model:
 
     def clear(self) -> None:
         """12. each market sells turnover x stock at the price that clears its demand."""
-        self.market_value = self.ration_value = 0.0
+        self.market_value = self.ration_value = self.sales = 0.0
         for c in self.counties:
             c.prices_from(c.stock, self)
             market_i = 0.0
@@ -317,13 +323,26 @@ class Model:
                 c.stock[k] -= sold
                 c.consumed[k] = sold + c.rations[k]
                 self.ledger["consumed"] += c.consumed[k]
+                self.sales += sold
             c.market_value = market_i
             self.market_value += market_i
         marginal = [c.inflow_value < M.MARGINAL_INFLOW * c.market_value for c in self.counties]
         self.marginal = sum(marginal) / len(self.counties)
 
+    def money(self) -> None:
+        """13. cash grows; the won level is cash over the won balances the market holds."""
+        won_share = 1.0 - self.p["dollarization"]
+        if self.t == 0:
+            self.sales_mean, self.cash = self.sales, won_share * self.sales
+        else:
+            self.sales_mean += (self.sales - self.sales_mean) / M.MONEY_WEEKS
+            self.cash *= math.exp(self.p["money_growth"] / 52.0)
+        self.won_level = self.cash / (won_share * self.sales_mean)
+        if self.t == self.first:
+            self.won_first = self.won_level
+
     def outputs(self) -> None:
-        """13. the week's outputs, in weeks that are averaged or sampled."""
+        """14. the week's outputs, in weeks that are averaged or sampled."""
         outputs.week_outputs(self)
 
     def finish(self) -> outputs.Result:

@@ -29,7 +29,7 @@ class Result:
 
 
 def week_outputs(m: Model) -> None:
-    """13. the week's outputs, in weeks that are averaged or sampled."""
+    """14. the week's outputs, in weeks that are averaged or sampled."""
     t, p, goods, counties = m.t, m.p, m.goods, m.counties
     for trader in m.traders:
         for k in range(m.n_goods):
@@ -62,6 +62,7 @@ def week_outputs(m: Model) -> None:
     trio = [c.log_p[0] for c in m.trio]
     trio_mean = sum(trio) / 3.0
     trio_sd = math.sqrt(sum((x - trio_mean) ** 2 for x in trio) / 3.0)
+    usd = dollar_rates(m)
     short = 0.0
     for c in counties:
         c.welfare = gap = 0.0
@@ -86,8 +87,10 @@ def week_outputs(m: Model) -> None:
         traded = m.trade_value > 0.0
         crossing = m.crossing_value / m.trade_value if traded else 0.0
         wholesale = m.wholesale_value / m.trade_value if traded else 0.0
+        usd_mean = sum(usd) / 3.0
+        usd_cv = math.sqrt(sum((x - usd_mean) ** 2 for x in usd) / 3.0) / usd_mean
         week = (dispersion, cv, share, compliance, short, premium, trio_sd, income_share,
-                m.marginal, crossing, wholesale, m.passes)  # fmt: skip
+                m.marginal, crossing, wholesale, m.passes, usd_cv)  # fmt: skip
         m.sums = [s + x for s, x in zip(m.sums, week, strict=True)]
         for c in counties:
             c.welfare_sum += c.welfare
@@ -103,9 +106,24 @@ def week_outputs(m: Model) -> None:
         spatial = spatial_correlation(m) if t > 0 else 0.0
         row = (t + 1.0, dispersion, share, compliance, lcc, short, premium, trio_sd,
                gini([c.welfare for c in counties], counties), level,
-               *(M.RICE_KPW * math.exp(c.log_p[0]) for c in m.trio), spatial)  # fmt: skip
+               *(M.RICE_KPW * m.won_level * math.exp(c.log_p[0]) for c in m.trio),
+               m.won_level, *usd, spatial)  # fmt: skip
         for name, value in zip(SERIES, row, strict=True):
             m.series[name].append(value)
+
+
+def dollar_rates(m: Model) -> list[float]:
+    """KPW per USD at the trio: the won level, and each one's price level against the depots'
+    mean within half the remittance cost."""
+    weights = sum(g.weight for g in m.goods)
+    local = {c: sum(g.weight * c.log_p[k] for k, g in enumerate(m.goods)) / weights
+             for c in m.counties if c.depot}  # fmt: skip
+    center = sum(local.values()) / len(local)
+    band = 0.5 * m.p["remittance_cost"]
+    return [
+        M.KPW_PER_USD * m.won_level * math.exp(min(max(local[c] - center, -band), band))
+        for c in m.trio
+    ]
 
 
 def spatial_correlation(m: Model) -> float:
@@ -172,8 +190,10 @@ def finish(m: Model) -> Result:
         hubs_in += sum(h in members[1] for h in m.hubs) / len(m.hubs)
     index /= m.n_goods
     integrated = index >= p["integration_threshold"] - M.THRESHOLD_TOLERANCE
+    span = m.n_steps - 1 - m.first
+    inflation = 52.0 * math.log(m.won_level / m.won_first) / span if span > 0 else 0.0
     values = (*means[:7], gini([c.welfare_sum for c in counties], counties), *means[7:],
-              hubs_in / m.n_goods, m.reached, index, float(integrated))  # fmt: skip
+              inflation, hubs_in / m.n_goods, m.reached, index, float(integrated))  # fmt: skip
     return Result(
         dict(zip(OUTCOMES, values, strict=True)),
         m.series,
