@@ -35,6 +35,7 @@ from .parameters import (
     S,
 )
 from .parameters import OUTCOMES as _OUTCOMES
+from .parameters import PLACES as _PLACES
 from .parameters import SERIES as _SERIES
 from .phases import (
     arrivals,
@@ -53,6 +54,7 @@ from .weeks import n_samples
 PARAMS = tuple(p.name for p in PARAMETERS)
 OUTCOMES = tuple(o.name for o in _OUTCOMES)  # the names, in the order of Simulation.outcomes
 SERIES = tuple(s.name for s in _SERIES)  # of Simulation.series' columns after the step
+PLACES = tuple(p.name for p in _PLACES)  # of Simulation.places' columns
 # the phases of a week, in order (week_flags decides which outputs the week keeps)
 PHASES = (
     "events",
@@ -80,12 +82,14 @@ class Simulation:
     """outcomes: float64 (len(OUTCOMES),); series: float64 (n_samples, 1 + len(SERIES)), the
     first column being the step (1-based) at which the row was sampled; ledger: float64
     (len(LEDGER),), the run's goods balance in units of one week of mean regional demand;
-    prices: float64 (N, K), each unit's log price of each good after the last week."""
+    prices: float64 (N, K), each unit's log price of each good after the last week; places:
+    float64 (N, len(PLACES)), each unit's outputs over the window (``kernels.parameters``)."""
 
     outcomes: np.ndarray
     series: np.ndarray
     ledger: np.ndarray
     prices: np.ndarray
+    places: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,7 @@ def start(
         np.empty((n_samples(n_steps, sample_every), len(S)), dtype=np.float64),
         np.zeros(len(LEDGER)),
         np.zeros((network.n_nodes, n_goods)),
+        np.full((network.n_nodes, len(_PLACES)), np.nan),
     )
     state = new_state(
         network.edge_u,
@@ -187,6 +192,7 @@ def start(
         out.series,
         out.ledger,
         out.prices,
+        out.places,
     )
     return state, out
 
@@ -253,6 +259,7 @@ __all__ = [
     "OUTCOMES",
     "PARAMS",
     "PHASES",
+    "PLACES",
     "SERIES",
     "Simulation",
     "Stopped",

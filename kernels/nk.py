@@ -69,7 +69,7 @@ def north_korea() -> Network:
     pos = np.column_stack(
         [EARTH_KM * np.radians(lon) * np.cos(np.radians(40.0)), EARTH_KM * np.radians(lat)]
     )
-    provinces = sorted({r["province"] for r in counties})
+    provinces = province_names()
     province = np.array([provinces.index(r["province"]) for r in counties])
 
     tier = np.full(n, PERIPHERY)
@@ -99,6 +99,12 @@ def north_korea() -> Network:
         np.concatenate([np.full(len(rail), RAIL), np.full(len(road), ROAD)]),
         np.concatenate([rail_permit, np.ones(len(road))]),
     )
+
+
+@lru_cache(maxsize=1)
+def province_names() -> tuple[str, ...]:
+    """The provinces of the open-admin-data units, in the order of ``Network.province``."""
+    return tuple(sorted({r["province"] for r in _rows("oad_county_centroids.csv")}))
 
 
 def _populations(counties: list[dict[str, str]], index: dict[str, int]) -> np.ndarray:

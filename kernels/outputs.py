@@ -20,13 +20,15 @@ from numba import njit
 
 from .fastmath import exp_into, log_into
 from .goods import G
-from .graphs import component_roots, gini, heaviest, largest_component, mean_component_share
+from .graphs import component_roots, gini, heaviest, mean_component_share
 from .graphs import spatial_correlation as moran
 from .money import dollar_rates
 from .parameters import (
     BAND_SLACK,
     MARGINAL_INFLOW,
     MAX_DELAY,
+    PL,
+    PLACE_SUMS,
     RICE_KPW,
     THRESHOLD_TOLERANCE,
     L,
@@ -94,6 +96,7 @@ def clearing(s, t):
                 used += consumed[i, k]
                 sales += sold
             market_value += market_i
+            s.unit_market[i] = market_i
             if inflow[i] < MARGINAL_INFLOW * market_i:
                 n_marginal += 1
     else:
@@ -180,10 +183,12 @@ def _unit_sums(s):
         s.log_p, s.price, s.consumed, s.demand, s.population
     )  # fmt: skip
     welfare, gap_i, remote_weight, goods = s.welfare, s.gap_i, s.remote_weight, s.goods
+    level_i = s.level_i
     n, k_goods = log_p.shape
     for i in range(n):
         welfare[i] = 0.0
         gap_i[i] = 0.0
+        level_i[i] = 0.0
     for k in range(k_goods):
         s_lp = 0.0
         s_lp2 = 0.0
@@ -204,6 +209,7 @@ def _unit_sums(s):
             ratio = consumed[i, k] / demand[i, k]
             welfare[i] += weight_k * ratio
             gap_i[i] += weight_k * max(1.0 - ratio, 0.0)
+            level_i[i] += weight_k * x
         s.sum_lp[k] = s_lp
         s.sum_lp2[k] = s_lp2
         s.sum_p[k] = s_p
@@ -281,17 +287,38 @@ def _links(s):
 
 @_jit
 def _window_counts(s, t):
-    """Counts of the window: each unit's welfare, each link's trading and price-linked weeks."""
+    """Counts of the window: each unit's welfare and place sums, each link's trading and
+    price-linked weeks."""
     welfare_sum, welfare = s.welfare_sum, s.welfare
+    place_sums, weights = s.place_sums, s.goods[:, G.demand_weight].sum()
+    won = RICE_KPW * s.won_level
     active_steps, linked_steps, traded_week, linked = (
         s.active_steps, s.linked_steps, s.traded_week, s.linked
     )  # fmt: skip
     for i in range(welfare.shape[0]):
         welfare_sum[i] += welfare[i]
+        place_sums[i, PL.price_level] += s.level_i[i] / weights
+        place_sums[i, PL.rice_kpw] += won * s.price[i, 0]
+        place_sums[i, PL.shortage] += s.gap_i[i] / weights
+        place_sums[i, PL.inflow_share] += s.inflow_value[i]
+        place_sums[i, PLACE_SUMS - 1] += s.unit_market[i]
     for e in range(active_steps.shape[0]):
         for k in range(active_steps.shape[1]):
             active_steps[e, k] += traded_week[e, k] == t
             linked_steps[e, k] += linked[e, k]
+
+
+@_jit
+def _places(s, window):
+    """Each unit's window means from its sums (PL.linked is set by the caller)."""
+    sums, places = s.place_sums, s.places
+    for i in range(places.shape[0]):
+        places[i, PL.price_level] = sums[i, PL.price_level] / window
+        places[i, PL.rice_kpw] = sums[i, PL.rice_kpw] / window
+        places[i, PL.shortage] = sums[i, PL.shortage] / window
+        shipped = sums[i, PL.inflow_share]
+        total = shipped + sums[i, PLACE_SUMS - 1]
+        places[i, PL.inflow_share] = shipped / total if total > 0.0 else 0.0
 
 
 @_jit
@@ -332,10 +359,17 @@ def _outcomes(s):
     active = np.empty(edge_u.shape[0], dtype=np.bool_)
     index = 0.0
     hubs_in = 0.0
+    places = s.places
+    for i in range(n):
+        places[i, PL.linked] = 0.0
     for k in range(k_goods):
         for e in range(edge_u.shape[0]):  # prices within transport costs, and the link was used
             active[e] = s.linked_steps[e, k] >= need_linked and s.active_steps[e, k] > 0
-        index += largest_component(n, edge_u, edge_v, active, population)[0]
+        roots = component_roots(n, edge_u, edge_v, active)
+        share, root = heaviest(roots, population)
+        index += share
+        for i in range(n):
+            places[i, PL.linked] += (roots[i] == root) / k_goods
         for e in range(edge_u.shape[0]):
             active[e] = s.active_steps[e, k] >= need_trade
         roots = component_roots(n, edge_u, edge_v, active)
@@ -346,6 +380,7 @@ def _outcomes(s):
                 count += 1
         hubs_in += count / s.n_hubs if s.n_hubs > 0 else 0.0
     index /= k_goods
+    _places(s, window)
     outcomes[O.hub_integration] = hubs_in / k_goods
     outcomes[O.time_to_integration] = s.reached
     outcomes[O.integration_index] = index

@@ -414,6 +414,28 @@ SERIES = (
     ),
 )  # fmt: skip
 
+# each unit's outputs, means over the window (Simulation.places: (N, len(PLACES)))
+PLACES = (
+    Series(
+        "price_level", "spending-weighted mean log price at the unit (real)",
+        unit="log points", label="price level",
+    ),
+    Series("rice_kpw", "rice price in won", unit="KPW / kg", label="rice price"),
+    Series(
+        "shortage", "share of the unit's demand left unconsumed (spending-weighted)",
+        label="unmet demand",
+    ),
+    Series(
+        "inflow_share", "value shipped to the unit / (that + the unit's market sales)",
+        label="share of supply shipped in",
+    ),
+    Series(
+        "linked",
+        "share of goods for which the unit is in the largest price-linked market (the "
+        "component behind integration_index)", label="in the national market (share of goods)",
+    ),
+)  # fmt: skip
+
 # the goods balance of a run, in units of one week of mean regional demand (Simulation.ledger):
 # production + imports = consumption + exports + spoilage + confiscation + flood losses
 # + change in market stocks + goods in transit + change in the state's PDS stock
@@ -435,6 +457,9 @@ O = IntEnum("O", [o.name for o in OUTCOMES], start=0)  # noqa: E741
 # columns of a run's series array: the step (1-based) at which the row was sampled, then SERIES
 S = IntEnum("S", ["step", *(s.name for s in SERIES)], start=0)
 L = IntEnum("L", LEDGER, start=0)
+PL = IntEnum("PL", [p.name for p in PLACES], start=0)
+# the window sums behind PLACES: the first four as PL, then the unit's market sales value
+PLACE_SUMS = 5
 
 # Fixed numbers of the model (docs/MODEL.md says why each is what it is)
 # Won values of the 2013-2019 survey (Daily NK; means over Pyongyang, Sinuiju and Hyesan,

@@ -32,6 +32,8 @@ from .parameters import (
     MAX_PASSES,
     MAX_PROCUREMENT,
     OUTCOMES,
+    PLACE_SUMS,
+    PLACES,
     REDENOMINATION,
     WEALTH_MAX,
     L,
@@ -84,6 +86,8 @@ def start(
     s.outcomes, s.ledger = np.full(len(OUTCOMES), np.nan), np.zeros(len(LEDGER))
     s.series = np.empty((n_samples(n_steps, sample_every), len(S)))
     s.prices = np.zeros(cells)
+    s.places = np.full((n, len(PLACES)), np.nan)
+    s.place_sums, s.unit_market = np.zeros((n, PLACE_SUMS)), np.zeros(n)
     # fixed for the run
     s.demand_total = s.demand.sum(axis=0)
     s.cap_scale = s.demand_total / n
@@ -163,7 +167,7 @@ def simulate(
         for phase in phases:
             phase(s, t)
     finish(s)
-    return Simulation(s.outcomes, s.series, s.ledger, s.prices)
+    return Simulation(s.outcomes, s.series, s.ledger, s.prices, s.places)
 
 
 # 1. events ----------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from .parameters import (
     KPW_PER_USD,
     MARGINAL_INFLOW,
     MONEY_WEEKS,
+    PL,
+    PLACE_SUMS,
     RICE_KPW,
     SPATIAL_FLOOR,
     THRESHOLD_TOLERANCE,
@@ -47,6 +49,7 @@ def clearing(s: SimpleNamespace, t: int) -> None:
         market_i = (sold * s.price).sum(axis=1)
         s.market_value, s.ration_value = market_i.sum(), (s.rations * s.price).sum()
         s.marginal = (s.inflow_value < MARGINAL_INFLOW * market_i).mean()
+        s.unit_market = market_i
         s.consumed = sold + s.rations
     s.stock = s.stock - sold
     s.ledger[L.consumed] += (sold + s.rations).sum()
@@ -117,6 +120,12 @@ def outputs(s: SimpleNamespace, t: int) -> None:
         )  # fmt: skip
         s.sums[list(AVERAGED)] += weekly
         s.welfare_sum += welfare
+        sums = s.place_sums
+        sums[:, PL.price_level] += (log_p * weight_k).sum(axis=1) / weight_k.sum()
+        sums[:, PL.rice_kpw] += RICE_KPW * s.won_level * s.price[:, 0]
+        sums[:, PL.shortage] += short_i / weight_k.sum()
+        sums[:, PL.inflow_share] += s.inflow_value
+        sums[:, PLACE_SUMS - 1] += s.unit_market
         s.active_steps += s.traded_week == t
         s.linked_steps += s.linked
     if s.sampled:
@@ -153,14 +162,24 @@ def finish(s: SimpleNamespace) -> None:
     s.outcomes[O.won_inflation] = 52.0 * growth / span if span > 0 else 0.0
     need_trade = weeks_needed(window, s.params[P.active_trade_share])
     need_linked = weeks_needed(window, s.params[P.linked_share])
-    index, hubs_in = [], []
+    index, hubs_in, linked = [], [], []
     for k in range(s.linked_steps.shape[1]):
         used = s.active_steps[:, k] > 0
-        index.append(largest_component(s, (s.linked_steps[:, k] >= need_linked) & used)[0])
+        share, members = largest_component(s, (s.linked_steps[:, k] >= need_linked) & used)
+        index.append(share)
+        linked.append(members)
         members = largest_component(s, s.active_steps[:, k] >= need_trade)[1]
         hubs_in.append(members[s.hub].mean() if s.hub.any() else 0.0)
     integration = float(np.mean(index))
     threshold = s.params[P.integration_threshold] - THRESHOLD_TOLERANCE
+    sums = s.place_sums
+    s.places[:, PL.price_level] = sums[:, PL.price_level] / window
+    s.places[:, PL.rice_kpw] = sums[:, PL.rice_kpw] / window
+    s.places[:, PL.shortage] = sums[:, PL.shortage] / window
+    total = sums[:, PL.inflow_share] + sums[:, PLACE_SUMS - 1]
+    shipped = np.where(total > 0.0, sums[:, PL.inflow_share], 0.0)
+    s.places[:, PL.inflow_share] = shipped / np.where(total > 0.0, total, 1.0)
+    s.places[:, PL.linked] = np.mean(linked, axis=0)
     s.outcomes[O.hub_integration] = float(np.mean(hubs_in))
     s.outcomes[O.time_to_integration] = s.reached
     s.outcomes[O.integration_index] = integration

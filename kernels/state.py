@@ -15,7 +15,7 @@ from numba.experimental import structref
 
 from .goods import G
 from .network import BORDER, CAPITAL, HUB
-from .parameters import MAX_DELAY, MAX_LAG, OUTCOMES, P
+from .parameters import MAX_DELAY, MAX_LAG, OUTCOMES, PLACE_SUMS, P
 from .weeks import window_start
 
 N_OUTCOMES = len(OUTCOMES)
@@ -64,6 +64,7 @@ FIELDS = (
     ("series", f8_2, "input", "(n_samples, 1 + len(SERIES)) (kernels.parameters.S)"),
     ("ledger", f8_1, "input", "(len(LEDGER),) the goods balance (kernels.parameters.L)"),
     ("prices", f8_2, "input", "(N, K) log prices after the last week"),
+    ("places", f8_2, "input", "(N, len(PLACES)) each unit's outputs (kernels.parameters.PL)"),
     # fixed for the run
     ("demand_total", f8_1, "derived", "(K,) national demand"),
     ("cap_scale", f8_1, "derived", "(K,) mean regional demand: the unit of capital"),
@@ -119,6 +120,7 @@ FIELDS = (
     ("linked", b1_2, "state", "(E, K) price-linked this week"),
     ("linked_steps", i8_2, "state", "(E, K) window weeks a link was price-linked"),
     ("welfare_sum", f8_1, "state", "(N,) consumption ratio summed over the window"),
+    ("place_sums", f8_2, "state", "(N, PLACE_SUMS) window sums of each unit's outputs"),
     ("sums", f8_1, "state", "(len(OUTCOMES),) window sums of weekly outcomes (by O)"),
     ("last_share", f8_1, "state", "(K,) the PDS's last ration share"),
     ("last_pds", f8, "state", "the last pds_level rations were computed for"),
@@ -137,6 +139,7 @@ FIELDS = (
     ("passes", i8, "week", "trading passes this week"),
     ("wholesale_value", f8, "week", "value shipped on wholesale routes"),
     ("inflow_value", f8_1, "week", "(N,) value shipped to each unit"),
+    ("unit_market", f8_1, "week", "(N,) value of each unit's market sales"),
     ("profit", f8_1, "week", "(N,) traders' margins by source unit"),
     ("trade_value", f8, "week", "value shipped between units"),
     ("crossing_value", f8, "week", "of it on permit links"),
@@ -163,6 +166,7 @@ FIELDS = (
     ("done", b1_1, "scratch", "(N,) units settled or flooded (Dijkstra)"),
     ("welfare", f8_1, "scratch", "(N,) consumption ratio this week"),
     ("gap_i", f8_1, "scratch", "(N,) unmet demand this week"),
+    ("level_i", f8_1, "scratch", "(N,) spending-weighted log price sum this week"),
     ("sum_lp", f8_1, "scratch", "(K,) weekly sums over units"),
     ("sum_lp2", f8_1, "scratch", "(K,)"),
     ("sum_p", f8_1, "scratch", "(K,)"),
@@ -220,7 +224,7 @@ STATE = StateType([(name, kind) for name, kind, *_ in FIELDS])
 def new_state(
     edge_u, edge_v, edge_km, edge_mode, edge_permit, indptr, adj_edge, adj_node, population,
     province, tier, import_weight, remote, trio, goods, demand, base, phone_rank, params, events,
-    key, normal_table, stop, n_steps, sample_every, outcomes, series, ledger, prices,
+    key, normal_table, stop, n_steps, sample_every, outcomes, series, ledger, prices, places,
 ):  # fmt: skip
     """The state of a run before its first week (arguments: the "input" fields)."""
     s = structref.new(STATE)
@@ -232,6 +236,7 @@ def new_state(
     s.events, s.key, s.normal_table, s.stop = events, key, normal_table, stop
     s.n_steps, s.sample_every = n_steps, sample_every
     s.outcomes, s.series, s.ledger, s.prices = outcomes, series, ledger, prices
+    s.places = places
     _derive(s)
     _allocate(s)
     return s
@@ -325,6 +330,8 @@ def _allocate(s):
     s.linked = np.empty(links, dtype=np.bool_)
     s.linked_steps = np.zeros(links, dtype=np.int64)
     s.welfare_sum = np.zeros(n)
+    s.place_sums = np.zeros((n, PLACE_SUMS))
+    s.unit_market = np.zeros(n)
     s.sums = np.zeros(N_OUTCOMES)
     s.last_share = np.full(k_goods, np.nan)
     s.last_pds, s.last_capital_level = np.nan, np.nan
@@ -348,7 +355,7 @@ def _allocate(s):
     s.moved_now = np.zeros(n, dtype=np.bool_)
     s.dist, s.pred_edge = np.empty(n), np.empty(n, dtype=np.int64)
     s.done = np.empty(n, dtype=np.bool_)
-    s.welfare, s.gap_i = np.empty(n), np.empty(n)
+    s.welfare, s.gap_i, s.level_i = np.empty(n), np.empty(n), np.empty(n)
     s.sum_lp, s.sum_lp2, s.sum_p = np.empty(k_goods), np.empty(k_goods), np.empty(k_goods)
     s.sum_p2, s.sum_remote = np.empty(k_goods), np.empty(k_goods)
     s.sum_pop_lp = np.empty(k_goods)

@@ -89,8 +89,17 @@ def outcomes(model: Model) -> str:
 
 def series(model: Model) -> str:
     """Every sampled series: column, unit, meaning (float32 in the dataset)."""
+    return _float_columns(model.series)
+
+
+def places(model: Model) -> str:
+    """Every per-unit output: column, unit, meaning (float32 in the dataset)."""
+    return _float_columns(model.places)
+
+
+def _float_columns(declared) -> str:
     rows = ["| column | type | unit | meaning |", "|---|---|---|---|"]
-    for s in model.series:
+    for s in declared:
         rows.append(f"| `{s.name}` | float | {_cell(s.unit)} | {_cell(s.doc)} |")
     return "\n".join(rows) + "\n"
 
@@ -104,7 +113,13 @@ def columns(model: Model) -> str:
     return "\n".join(rows) + "\n"
 
 
-TABLES = {"parameters": parameters, "outcomes": outcomes, "series": series, "columns": columns}
+TABLES = {
+    "parameters": parameters,
+    "outcomes": outcomes,
+    "series": series,
+    "places": places,
+    "columns": columns,
+}
 
 
 def render(text: str, models: dict[str, Model] | None = None) -> str:

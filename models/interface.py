@@ -157,12 +157,18 @@ class Series:
 
 @dataclass(frozen=True)
 class Result:
-    """What ``simulate`` may return: outcomes (by name, or an array in declared order) and the
-    sampled series, float (n_samples, 1 + len(series)): the step, then each declared series.
-    A plain mapping of outcomes (no series) is accepted as well."""
+    """What ``simulate`` may return: outcomes (by name, or an array in declared order), the
+    sampled series, float (n_samples, 1 + len(series)): the step, then each declared series,
+    and for a model with places, float (n_units, len(places)). A plain mapping of outcomes
+    (no series) is accepted as well."""
 
     outcomes: Mapping[str, Any] | np.ndarray
     series: np.ndarray | None = None
+    places: np.ndarray | None = None
+
+
+# the columns of a places row before the model's own: which unit, and where (Model.units)
+PLACE_LABELS = ("name", "province", "x_km", "y_km")
 
 
 @dataclass(frozen=True)
@@ -177,10 +183,13 @@ class Model:
 
     Optional hooks: ``check(params)`` refuses combinations of values (a ValueError whose
     message names the keys), before any run; ``estimate_seconds(params)`` guesses a run's
-    time to size the first batches. ``state`` names the bool outcome whose probability the
-    tipping analyses estimate, ``order`` the continuous outcome behind it; ``headline`` the
-    outcomes a sweep's one-paragraph finding reports. ``config_package`` is an importable
-    package holding the model's Hydra config groups (``sweep/`` and any of its own).
+    time to size the first batches. A model with ``places`` (per-unit outputs over a run)
+    gives ``units(params)``: each unit's PLACE_LABELS (name, province: strings; x_km, y_km:
+    map coordinates), by label, one entry per row of ``Result.places``. ``state`` names the
+    bool outcome whose probability the tipping analyses estimate, ``order`` the continuous
+    outcome behind it; ``headline`` the outcomes a sweep's one-paragraph finding reports.
+    ``config_package`` is an importable package holding the model's Hydra config groups
+    (``sweep/`` and any of its own).
     """
 
     name: str
@@ -189,6 +198,8 @@ class Model:
     outcomes: tuple[Outcome, ...]
     simulate: Callable[..., Any] | None = None
     series: tuple[Series, ...] = ()
+    places: tuple[Series, ...] = ()
+    units: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
     doc: str = ""
     state: str | None = None
     order: str | None = None
@@ -215,6 +226,11 @@ class Model:
         series = [s.name for s in self.series]
         if len(set(series)) != len(series) or {"run_id", "step"} & set(series):
             raise ValueError(f"model {self.name}: series names must be unique, not run_id/step")
+        places = [p.name for p in self.places]
+        if len(set(places)) != len(places) or {"run_id", "unit", *PLACE_LABELS} & set(places):
+            raise ValueError(f"model {self.name}: place names must be unique, not the labels")
+        if places and self.simulate is not None and self.units is None:
+            raise ValueError(f"model {self.name}: a model with places needs units(params)")
         kinds = {o.name: o.dtype for o in self.outcomes}
         if self.state is not None and kinds.get(self.state) is not bool:
             raise ValueError(f"model {self.name}: state {self.state!r} is not a bool outcome")
@@ -286,6 +302,10 @@ class Model:
                 {"name": s.name, "doc": s.doc, "unit": s.unit, "label": s.label}
                 for s in self.series
             ],
+            "places": [
+                {"name": p.name, "doc": p.doc, "unit": p.unit, "label": p.label}
+                for p in self.places
+            ],
         }
 
 
@@ -305,4 +325,5 @@ def from_description(data: Mapping[str, Any]) -> Model:
         ),
         outcomes=tuple(Outcome(**{**o, "dtype": kinds[o["dtype"]]}) for o in data["outcomes"]),
         series=tuple(Series(**s) for s in data.get("series", ())),
+        places=tuple(Series(**p) for p in data.get("places", ())),
     )

@@ -136,7 +136,8 @@ def dry_run(
     started = time.perf_counter()
     result = run_batch(model, pilot)
     per_run = (time.perf_counter() - started) / len(pilot)
-    per_run_bytes = (parquet_bytes(result.summary) + parquet_bytes(result.series)) / len(pilot)
+    tables = [result.summary, result.series, result.places]
+    per_run_bytes = sum(parquet_bytes(t) for t in tables if t is not None) / len(pilot)
     estimate = {
         "runs": float(len(plan)),
         "seconds_per_run": per_run,
@@ -385,7 +386,7 @@ def _runs_to_do(
         )
     orphans = remove_leftovers(directory)
     if orphans:
-        echo(f"removed {orphans} time-series parts whose summary never landed")
+        echo(f"removed {orphans} time-series or places parts whose summary never landed")
     done = stored.run_ids
     if cfg.retry_failed:
         failed = np.unique(plan.run_id[held_in(plan.run_id, stored.failed_ids)])

@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segmark.models.interface import Model, Stopped
+from segmark.models.interface import PLACE_LABELS, Model, Stopped
 from segmark.pipeline.store import STATUS_FAILED, STATUS_OK, Schemas, schemas, write_batch
 from segmark.pipeline.sweep import Shipment
 
@@ -69,6 +69,7 @@ class Receipt:
 class BatchResult:
     summary: pa.Table
     series: pa.Table
+    places: pa.Table | None = None  # a model with places: a row per run and unit
 
     @property
     def n_runs(self) -> int:
@@ -125,6 +126,22 @@ def series_values(model: Model, result: Any) -> np.ndarray:
             f"simulate returned series of shape {values.shape}; the model declares "
             f"{len(model.series)} series: (samples, 1 + {len(model.series)}), the step first"
         )
+    return values
+
+
+def place_values(model: Model, result: Any) -> np.ndarray:
+    """float64 (n_units, len(places)) from what ``simulate`` returned (a model without places:
+    no rows)."""
+    if not model.places:
+        return np.empty((0, 0))
+    values = np.asarray(getattr(result, "places", None), dtype=np.float64)
+    if values.ndim != 2 or values.shape[1] != len(model.places):
+        raise ValueError(
+            f"simulate returned places of shape {values.shape}; the model declares "
+            f"{len(model.places)}: (units, {len(model.places)})"
+        )
+    if not np.isfinite(values).all():
+        raise ValueError("non-finite place value")
     return values
 
 
@@ -199,14 +216,17 @@ def _run_rows(
     elapsed = np.empty(n)
     series: list[np.ndarray] = []
     series_rows = np.zeros(n, dtype=np.int64)
+    places: list[pa.Table] = []
     for i, (point, seed) in enumerate(runs):
         start = time.perf_counter()
         try:
             result = run_point(model, point, seed, watchdog.start_run() if watchdog else None)
             outcomes[i] = outcome_values(model, result)
             rows = series_values(model, result)
+            units = _places_table(model, tables, plan.column("run_id")[i], point, result)
             series.append(rows)
             series_rows[i] = rows.shape[0]
+            places.append(units)
         except Stopped:
             outcomes[i] = np.nan
             status[i] = STATUS_FAILED
@@ -235,6 +255,8 @@ def _run_rows(
     status[nonfinite], message[nonfinite] = STATUS_FAILED, "non-finite outcome or series value"
     outcomes[over] = np.nan  # as for a run stopped on time
     keep = ~over[owner]
+    ok = set(plan.column("run_id").filter(pa.array(status == STATUS_OK)).to_pylist())
+    places = [p for p in places if p.num_rows and p.column("run_id")[0].as_py() in ok]
     return BatchResult(
         _summary_table(model, tables, plan, status, message, elapsed, outcomes),
         _series_table(
@@ -244,6 +266,7 @@ def _run_rows(
             values[keep, 0],
             stored[keep, 1:],
         ),
+        pa.concat_tables(places) if places else None,
     )
 
 
@@ -283,6 +306,29 @@ def _series_table(
     return pa.table(columns, schema=tables.series)
 
 
+def _places_table(
+    model: Model, tables: Schemas, run_id: pa.Scalar, point: dict[str, Any], result: Any
+) -> pa.Table:
+    """One run's places rows: run id, unit, its labels (``model.units``) and its outputs."""
+    values = place_values(model, result)
+    if not values.size:
+        return tables.places.empty_table()
+    labels = model.units({p.name: point[p.column] for p in model.parameters})
+    n = values.shape[0]
+    columns: dict[str, Any] = {
+        "run_id": pa.array([run_id.as_py()] * n, type=pa.string()),
+        "unit": pa.array(np.arange(n, dtype=np.int32)),
+    }
+    for name in PLACE_LABELS:
+        kind = tables.places.field(name).type
+        columns[name] = pa.array(np.asarray(labels[name]).tolist(), type=kind)
+    with np.errstate(over="ignore"):
+        stored = values.astype(np.float32)
+    for j, place in enumerate(model.places):
+        columns[place.name] = pa.array(stored[:, j])
+    return pa.table(columns, schema=tables.places)
+
+
 def run_and_store(
     plan: pa.Table | pd.DataFrame | Shipment,
     directory: str,
@@ -295,7 +341,13 @@ def run_and_store(
     task."""
     result = run_batch(model, plan, time_budget)
     part = write_batch(
-        Path(directory), result.summary, result.series, compression, schemas(model), provenance
+        Path(directory),
+        result.summary,
+        result.series,
+        compression,
+        schemas(model),
+        provenance,
+        result.places,
     )
     seconds = float(pc.sum(result.summary.column("elapsed_s")).as_py() or 0.0)
     return Receipt(part, result.n_runs, result.n_failed, seconds)

@@ -79,7 +79,7 @@ def test_report_on_the_smoke_sweep_by_the_command(smoke_dataset: Path, tmp_path:
     assert done.stdout.strip().endswith(f"report: {out / 'report.md'}")
     text = (out / "report.md").read_text()
     numbers = json.loads((out / "report.json").read_text())
-    assert numbers["figures"] == ["tipping_policy_permit_strictness.png"]
+    assert numbers["figures"] == ["tipping_policy_permit_strictness.png", "places.png"]
     for name in numbers["figures"]:
         assert (out / name).stat().st_size > 10_000
         assert f"({name})" in text
@@ -102,6 +102,7 @@ def test_report_on_a_two_parameter_grid_has_thresholds_per_slice_and_phase_diagr
     numbers = json.loads(report.with_name("report.json").read_text())
     assert set(numbers["figures"]) == {
         "tipping_policy_permit_strictness.png",
+        "places.png",
         "phase_policy_permit_strictness__policy_trader_capital__integrated.png",
         "phase_policy_permit_strictness__policy_trader_capital__integration_index.png",
     }

@@ -45,6 +45,7 @@ def same(peer: agents.Result, twin: market.Simulation) -> None:
         assert_allclose(got, twin.series[:, columns.index(name)], rtol=1e-9, atol=1e-11)
     assert_allclose([peer.ledger[n] for n in market.LEDGER], twin.ledger, rtol=1e-9, atol=1e-8)
     assert_allclose(np.array(peer.prices), twin.prices, rtol=1e-9, atol=1e-11)
+    assert_allclose(np.array(peer.places), twin.places, rtol=1e-9, atol=1e-11)
 
 
 @pytest.mark.parametrize("case", CASES)

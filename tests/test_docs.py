@@ -17,7 +17,7 @@ DOCS = ROOT / "docs"
 README = ROOT / "README.md"
 
 
-@pytest.mark.parametrize("table", ["plan", "summary", "series"])
+@pytest.mark.parametrize("table", ["plan", "summary", "series", "places"])
 def test_output_doc_lists_every_column(table: str) -> None:
     text = (DOCS / "OUTPUT.md").read_text()
     missing = [

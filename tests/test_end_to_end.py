@@ -37,6 +37,7 @@ def test_dataset_layout(smoke_dataset: Path) -> None:
     assert names == [
         "config.yaml",
         "manifest.json",
+        "places",
         "plan.parquet",
         "summary",
         "timeseries",
@@ -82,6 +83,30 @@ def test_timeseries_read_back(smoke_dataset: Path, plan: pd.DataFrame) -> None:
     steps = list(range(4, 105, 4))  # small model: 104 weeks sampled every 4
     assert sorted(per_run.index) == sorted(plan["run_id"])
     assert all(s == steps for s in per_run)
+
+
+def test_places_read_back(smoke_dataset: Path, plan: pd.DataFrame) -> None:
+    """A row per run and unit, the unit's labels from the model's network and the kernel's
+    window means, as float32."""
+    table = ds.dataset(smoke_dataset / "places", format="parquet").to_table()
+    assert table.schema.equals(TABLES.places)
+    places = table.to_pandas()
+    assert len(places) == 6 * 40 and not places.duplicated(["run_id", "unit"]).any()
+    row = plan.to_dict("records")[0]
+    run = places[places.run_id == row["run_id"]].sort_values("unit")
+    expected = run_one(NK, row).places.astype(np.float32)
+    assert np.array_equal(run[list(market.PLACES)].to_numpy(), expected)
+    labels = NK.units({p.name: row[p.column] for p in NK.parameters})
+    assert run["name"].tolist() == list(labels["name"])
+    assert run["province"].tolist() == list(labels["province"])
+    assert places["linked"].between(0, 1).all() and places["shortage"].between(0, 1).all()
+    by_province = duckdb.sql(
+        f"""
+        SELECT province, avg(shortage) AS shortage, count(DISTINCT unit) AS units
+        FROM read_parquet('{smoke_dataset}/places/*.parquet') GROUP BY 1 ORDER BY 1
+        """
+    ).df()
+    assert by_province["units"].sum() == 40 and by_province["shortage"].notna().all()
 
 
 def test_duckdb_reads_the_dataset(smoke_dataset: Path) -> None:

@@ -47,6 +47,7 @@ def same(fast: market.Simulation, slow: market.Simulation) -> None:
     assert_allclose(fast.series, slow.series, rtol=1e-9, atol=1e-11)
     assert_allclose(fast.ledger, slow.ledger, rtol=1e-9, atol=1e-8)
     assert_allclose(fast.prices, slow.prices, rtol=1e-9, atol=1e-11)
+    assert_allclose(fast.places, slow.places, rtol=1e-9, atol=1e-11)
 
 
 @pytest.mark.parametrize("net_name", NETWORKS)
@@ -102,7 +103,7 @@ def test_run_weeks_in_pieces_is_the_whole_run() -> None:
     state, pieces = market.start(net, params, 4, 6, 40, 3, events=EVENTS)
     assert market.run_weeks(state, 0, 10) and market.run_weeks(state, 10, 40)
     whole = market.simulate(net, params, 4, 6, 40, 3, events=EVENTS)
-    for field in ("outcomes", "series", "ledger", "prices"):
+    for field in ("outcomes", "series", "ledger", "prices", "places"):
         assert_array_equal(getattr(pieces, field), getattr(whole, field))
 
 

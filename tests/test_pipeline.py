@@ -92,7 +92,7 @@ def test_resume_runs_only_what_is_missing(tmp_path: Path, reference, client: Cli
     result = run_sweep(cfg, echo=lines.append, client=client)
     assert result.n_skipped == 9 - len(lost)
     assert f"resuming cut: {9 - len(lost)} of 9 runs already stored" in lines
-    assert "removed 1 time-series parts whose summary never landed" in lines
+    assert "removed 2 time-series or places parts whose summary never landed" in lines
     assert_same(frames(directory), reference)
     assert read_manifest(directory)["status"] == "complete"
 
@@ -146,8 +146,8 @@ def test_corrupted_bytes_inside_parts_are_detected_by_page_checksums(
     cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=rot")
     assert run_sweep(cfg, echo=lines.append, client=client).n_skipped == 3
     moved = [line for line in lines if line.startswith("moved aside an unreadable part")]
-    assert len(moved) == 4  # both pairs, summary and series
-    assert f"moved aside an unreadable part: timeseries/.{parts[1].name}.corrupt; " in moved[-1]
+    assert len(moved) == 6  # both batches: summary, series and places
+    assert f"moved aside an unreadable part: timeseries/.{parts[1].name}.corrupt; " in moved[-2]
     assert_same(frames(directory), reference)
 
 

@@ -7,7 +7,7 @@ price-linked markets hold half the population. Its sweeps, the small preset and 
 scenarios are in ``models/nk/conf``.
 """
 
-from segmark.kernels.parameters import OUTCOMES, PARAMETERS, SERIES
+from segmark.kernels.parameters import OUTCOMES, PARAMETERS, PLACES, SERIES
 from segmark.models.interface import Model
 from segmark.models.nk import networks, settings, simulation
 
@@ -22,6 +22,8 @@ MODEL = Model(
     parameters=(*settings.RUN, *PARAMETERS, *settings.RAMP),
     outcomes=OUTCOMES,
     series=SERIES,
+    places=PLACES,
+    units=networks.units,
     simulate=simulation.simulate,
     doc=__doc__.splitlines()[0].partition(": ")[2],
     state="integrated",

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from segmark.kernels import network
-from segmark.kernels.nk import north_korea
+from segmark.kernels.nk import north_korea, province_names
 
 KINDS = ("nk", "geometric", "grid", "ring")
 
@@ -49,6 +49,19 @@ def of(params: Mapping[str, Any]) -> network.Network:
         float(params["extent_km"]),
         int(params["network_seed"]),
     )
+
+
+def units(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Each unit's name, province and map coordinates (km), for the places table; the synthetic
+    networks' provinces are their blocks."""
+    net = of(params)
+    provinces = province_names() if net.kind == "nk" else None
+    return {
+        "name": net.names,
+        "province": [provinces[g] if provinces else f"block {g}" for g in net.province],
+        "x_km": net.pos_km[:, 0],
+        "y_km": net.pos_km[:, 1],
+    }
 
 
 def estimate_seconds(params: Mapping[str, Any]) -> float:

@@ -10,6 +10,8 @@ by what the sweep holds and what its model declares:
     with the estimated boundary);
   * Sobol' indices (saltelli designs) or Morris effects (morris designs), or, for other
     sampled designs, rank correlations;
+  * places, for a model with per-unit outputs: maps of the units and a province table at the
+    lowest and highest value of the first numeric grid parameter;
   * historical scenarios (model.scenario swept): outcomes per scenario and their time paths;
   * hysteresis and early warnings, for ramp runs (model.ramp_parameter set).
 """
@@ -246,6 +248,30 @@ class Report:
                 }
             )
 
+    def places(self) -> None:
+        from segmark.pipeline.analysis import places
+
+        axes = self.numeric_axes()
+        if not axes or not places.has_places(self.ds):
+            return
+        result = places.contrast(self.ds, axes[0])
+        provinces = places.province_table(result)
+        self.add(
+            "## Places",
+            "",
+            f"Each unit's outputs over the window, averaged over the runs at the lowest and "
+            f"highest `{result.axis}` (`places/`; docs/OUTPUT.md). Colour: the share of goods "
+            "for which a unit is in the largest price-linked market; size: unmet demand.",
+            "",
+        )
+        self.figure(places.map_figure, result, "places", f"units along {result.axis}")
+        self.add("Per province (means over its units), dearest first:", "", table(provinces), "")
+        self.numbers["places"] = {
+            "axis": result.axis,
+            "values": list(result.values),
+            "provinces": provinces.to_dict("records"),
+        }
+
     def sampled(self) -> None:
         if self.ds.design not in ("random", "lhs", "sobol"):
             return
@@ -275,6 +301,7 @@ class Report:
             self.outcomes,
             self.tipping,
             self.phase,
+            self.places,
             self.sensitivity,
             self.sampled,
             self.scenarios,

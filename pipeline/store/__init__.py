@@ -18,6 +18,7 @@ from segmark.pipeline.store.dataset import (
     open_dataset,
     read_manifest,
     read_model,
+    read_places,
     read_plan_ids,
     read_series,
     read_summary,
@@ -45,6 +46,7 @@ from segmark.pipeline.store.parts import (
 from segmark.pipeline.store.schemas import (
     CONFIG_FILE,
     MANIFEST_FILE,
+    PLACES_DIR,
     PLAN_FILE,
     SERIES_DIR,
     STATUS_FAILED,
@@ -58,6 +60,7 @@ from segmark.pipeline.store.schemas import (
 __all__ = [
     "CONFIG_FILE",
     "MANIFEST_FILE",
+    "PLACES_DIR",
     "PLAN_FILE",
     "SERIES_DIR",
     "STATUS_FAILED",
@@ -77,6 +80,7 @@ __all__ = [
     "part_key",
     "read_manifest",
     "read_model",
+    "read_places",
     "read_plan_ids",
     "read_provenance",
     "read_series",

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from segmark.pipeline.store.index import release_arrow_memory
 from segmark.pipeline.store.parts import _remove_if_there, part_key, write_table_atomic
-from segmark.pipeline.store.schemas import SERIES_DIR, SUMMARY_DIR, dictionary_columns
+from segmark.pipeline.store.schemas import DETAIL_KEYS, SUMMARY_DIR, dictionary_columns
 
 ROW_GROUP_ROWS = 131_072  # rows per row group of a compacted part (~1,000 runs of series)
 ROW_GROUP_BYTES = 16_000_000  # or fewer rows, as many as fit in this much memory (the driver's)
@@ -35,8 +35,9 @@ def compact(
     groups: list[list[Path]] = [[]]
     size = 0.0
     for part in summaries:
-        series = directory / SERIES_DIR / part.name
-        size += (series.stat().st_size if series.exists() else 0) / 1e6 + part.stat().st_size / 1e6
+        details = [directory / sub / part.name for sub in DETAIL_KEYS]
+        size += sum(p.stat().st_size for p in details if p.exists()) / 1e6
+        size += part.stat().st_size / 1e6
         groups[-1].append(part)
         if size >= target_mb:
             groups.append([])
@@ -52,7 +53,7 @@ def _merge(directory: Path, parts: list[Path], compression: str) -> None:
     key = part_key([part.stem for part in parts])  # parts are named by their runs already
     meta = pq.read_schema(parts[0]).metadata
     jobs = []
-    for sub in (SERIES_DIR, SUMMARY_DIR):
+    for sub in (*DETAIL_KEYS, SUMMARY_DIR):
         sources = [directory / sub / part.name for part in parts]
         sources = [path for path in sources if path.exists()]
         if sources:  # parts of one dataset share a schema: the first one's
@@ -67,10 +68,10 @@ def _merge(directory: Path, parts: list[Path], compression: str) -> None:
         for tmp, _, _, _ in jobs:
             _remove_if_there(tmp)
         raise
-    for sub in (SUMMARY_DIR, SERIES_DIR):  # summary parts first: their runs become "not stored"
+    for sub in (SUMMARY_DIR, *DETAIL_KEYS):  # summary parts first: runs become "not stored"
         for part in parts:
             (directory / sub / part.name).unlink(missing_ok=True)
-    for tmp, final, _, _ in jobs:  # series first, summary last, as when a batch is written
+    for tmp, final, _, _ in jobs:  # details first, summary last, as when a batch is written
         os.replace(tmp, final)
 
 
@@ -102,7 +103,7 @@ def _write_merged(tmp: Path, sources: list[Path], schema: pa.Schema, compression
 
 
 def drop_runs(directory: Path, run_ids: set[str], compression: str) -> int:
-    """Rewrite every part holding any of ``run_ids`` without them (series first, then summary,
+    """Rewrite every part holding any of ``run_ids`` without them (details first, then summary,
     each replaced atomically); returns the number of summary rows dropped."""
     directory = Path(directory)
     dropped = 0
@@ -141,17 +142,18 @@ def drop_duplicates(directory: Path, compression: str) -> int:
     dropped = 0
     for part, keep in rewrites:
         summary = pq.read_table(part)
-        series_part = directory / SERIES_DIR / part.name
-        if series_part.exists():
-            series = pq.read_table(series_part).to_pandas()
-            kept_runs = set(np.array(summary.column("run_id").to_pylist())[keep])
-            series = series[series["run_id"].isin(kept_runs)].drop_duplicates(["run_id", "step"])
-            schema = pq.read_schema(series_part)
-            _replace_or_remove(
-                pa.Table.from_pandas(series, schema=schema, preserve_index=False),
-                series_part,
-                compression,
-            )
+        kept_runs = set(np.array(summary.column("run_id").to_pylist())[keep])
+        for sub, key in DETAIL_KEYS.items():
+            detail_part = directory / sub / part.name
+            if detail_part.exists():
+                rows = pq.read_table(detail_part).to_pandas()
+                rows = rows[rows["run_id"].isin(kept_runs)].drop_duplicates(list(key))
+                schema = pq.read_schema(detail_part)
+                _replace_or_remove(
+                    pa.Table.from_pandas(rows, schema=schema, preserve_index=False),
+                    detail_part,
+                    compression,
+                )
         _replace_or_remove(summary.filter(pa.array(keep)), part, compression)
         dropped += int((~keep).sum())
     return dropped
@@ -176,11 +178,12 @@ def _drop_from_part(directory: Path, part: Path, run_ids: set[str], compression:
     wanted = pa.array(sorted(run_ids), type=pa.string())
     summary = pq.read_table(part)
     keep = pc.invert(pc.is_in(summary.column("run_id"), value_set=wanted))
-    series_part = directory / SERIES_DIR / part.name
-    if series_part.exists():
-        series = pq.read_table(series_part)
-        series_keep = pc.invert(pc.is_in(series.column("run_id"), value_set=wanted))
-        _replace_or_remove(series.filter(series_keep), series_part, compression)
+    for sub in DETAIL_KEYS:
+        detail_part = directory / sub / part.name
+        if detail_part.exists():
+            rows = pq.read_table(detail_part)
+            rows_keep = pc.invert(pc.is_in(rows.column("run_id"), value_set=wanted))
+            _replace_or_remove(rows.filter(rows_keep), detail_part, compression)
     _replace_or_remove(summary.filter(keep), part, compression)
     return summary.num_rows - pc.sum(keep.cast(pa.int64())).as_py()
 

@@ -22,6 +22,7 @@ from segmark.pipeline.store.parts import staged_file
 from segmark.pipeline.store.schemas import (
     CONFIG_FILE,
     MANIFEST_FILE,
+    PLACES_DIR,
     PLAN_FILE,
     SERIES_DIR,
     SUMMARY_DIR,
@@ -176,6 +177,16 @@ def read_series(directory: Path, columns: list[str] | None = None, filter=None) 
     """The time-series table: every column, or ``columns``, of the rows ``filter`` keeps (a
     ``pyarrow.dataset`` expression)."""
     return _dataset(directory, SERIES_DIR, "series").to_table(columns=columns, filter=filter)
+
+
+def read_places(directory: Path, columns: list[str] | None = None, filter=None) -> pa.Table:
+    """The places table (a row per run and unit; empty for a model without places): every
+    column, or ``columns``, of the rows ``filter`` keeps."""
+    if not (Path(directory) / PLACES_DIR).is_dir():
+        model = read_model(directory)
+        schema = schemas(model).places if model is not None else pa.schema([])
+        return schema.empty_table().select(columns) if columns else schema.empty_table()
+    return _dataset(directory, PLACES_DIR, "places").to_table(columns=columns, filter=filter)
 
 
 def read_plan_ids(directory: Path) -> pa.ChunkedArray:

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from segmark.pipeline.store.schemas import SERIES_DIR, STATUS_OK, SUMMARY_DIR
+from segmark.pipeline.store.schemas import DETAIL_KEYS, STATUS_OK, SUMMARY_DIR
 
 SCAN_THREADS = 4  # parts read at once by scan
 
@@ -169,8 +169,8 @@ class PartIndex:
 
     def _set_aside(self, part: Path) -> None:
         self._parts.pop(part.name, None)
-        series = self.directory / SERIES_DIR / part.name
-        for path in (part, series):  # the summary part first: its runs become "not stored"
+        details = [self.directory / sub / part.name for sub in DETAIL_KEYS]
+        for path in (part, *details):  # the summary part first: its runs become "not stored"
             if path.exists():
                 aside = path.with_name(f".{path.name}.corrupt")  # no reader globs *.corrupt
                 os.replace(path, aside)
@@ -189,16 +189,17 @@ def sorted_unique(ids: np.ndarray) -> np.ndarray:
 
 
 def _read_ids(part: Path, verify: bool) -> pa.Table | None:
-    """A summary part's run ids and statuses (after verifying it and its series part page by
-    page if ``verify``), or None if either is truncated or corrupted."""
+    """A summary part's run ids and statuses (after verifying it and its detail parts page by
+    page if ``verify``), or None if any is truncated or corrupted."""
     try:
         if not verify:
             with pq.ParquetFile(part) as summary:
                 return summary.read(columns=["run_id", "status"], use_threads=False)
         table = verify_part(part, keep=("run_id", "status"))
-        series = part.parent.parent / SERIES_DIR / part.name
-        if series.exists():
-            verify_part(series)
+        for sub in DETAIL_KEYS:
+            detail = part.parent.parent / sub / part.name
+            if detail.exists():
+                verify_part(detail)
         return table
     except (OSError, pa.ArrowException):
         return None

@@ -1,8 +1,8 @@
 """Part files: written whole or not at all, named by their runs, and what a crash leaves.
 
-Workers write one summary part and one series part per batch, each under a hidden temporary
-name and renamed when complete, so readers (pyarrow.dataset, pandas, DuckDB) only ever see whole
-files, also while a sweep runs.
+Workers write one summary part per batch and a part of each detail table (series; places for
+a model with places), each under a hidden temporary name and renamed when complete, so readers
+(pyarrow.dataset, pandas, DuckDB) only ever see whole files, also while a sweep runs.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from segmark.pipeline.store.schemas import (
+    DETAIL_KEYS,
+    PLACES_DIR,
     PROVENANCE_KEY,
     SERIES_DIR,
     SUMMARY_DIR,
@@ -77,20 +79,24 @@ def write_batch(
     compression: str,
     schemas: Schemas,
     provenance: dict[str, Any] | None = None,
+    places: pa.Table | None = None,
 ) -> str:
-    """Store one batch as a summary part and its series part; returns the part key.
+    """Store one batch as a summary part and its detail parts (series, places); returns the
+    part key.
 
-    The series part is renamed into place first and the summary part last: a run counts as
-    stored once its summary row is visible, and then its series is there too. ``provenance``
-    goes into each file's key-value metadata under ``segmark``.
+    The detail parts are renamed into place first and the summary part last: a run counts as
+    stored once its summary row is visible, and then its series and places are there too.
+    ``provenance`` goes into each file's key-value metadata under ``segmark``.
     """
     directory = Path(directory)
     key = part_key(summary.column("run_id").to_pylist())
     meta = {PROVENANCE_KEY: json.dumps(provenance or {}, sort_keys=True)}
-    if series.num_rows:
-        path = directory / SERIES_DIR / f"part-{key}.parquet"
-        table = _as_schema(series, schemas.series).replace_schema_metadata(meta)
-        write_table_atomic(table, path, compression)
+    for sub, table in ((SERIES_DIR, series), (PLACES_DIR, places)):
+        if table is not None and table.num_rows:
+            path = directory / sub / f"part-{key}.parquet"
+            table = _as_schema(table, schemas.detail(sub)).replace_schema_metadata(meta)
+            path.parent.mkdir(exist_ok=True)  # places/: made by the first batch that has some
+            write_table_atomic(table, path, compression)
     path = directory / SUMMARY_DIR / f"part-{key}.parquet"
     write_table_atomic(
         _as_schema(summary, schemas.summary).replace_schema_metadata(meta), path, compression
@@ -110,16 +116,19 @@ def read_provenance(part: Path) -> dict[str, Any]:
 
 
 def remove_leftovers(directory: Path) -> int:
-    """Delete what writers cut short left behind: hidden temporary files and series parts whose
-    summary part never landed. Only while no task writes into the dataset. Returns how many
-    series parts were orphans."""
+    """Delete what writers cut short left behind: hidden temporary files and detail parts
+    whose summary part never landed. Only while no task writes into the dataset. Returns how
+    many detail parts were orphans."""
     directory = Path(directory)
-    for sub in (SUMMARY_DIR, SERIES_DIR):
+    for sub in (SUMMARY_DIR, *DETAIL_KEYS):
         for tmp in (directory / sub).glob(".part-*.tmp"):
             tmp.unlink(missing_ok=True)
     summaries = {p.name for p in (directory / SUMMARY_DIR).glob("part-*.parquet")}
     orphans = [
-        p for p in (directory / SERIES_DIR).glob("part-*.parquet") if p.name not in summaries
+        p
+        for sub in DETAIL_KEYS
+        for p in (directory / sub).glob("part-*.parquet")
+        if p.name not in summaries
     ]
     for orphan in orphans:
         orphan.unlink()

@@ -3,7 +3,8 @@
 Every model's runs are stored in the same layout: identity columns, then every parameter as
 ``<group>_<name>`` (its declared type), then status, message and run time, then every outcome
 (float64, bool for bool outcomes); series rows are the run id, the step and every declared
-series as float32. docs/OUTPUT.md describes them.
+series as float32; places rows (models with places) the run id, the unit, its labels and every
+declared place output as float32. docs/OUTPUT.md describes them.
 """
 
 from __future__ import annotations
@@ -13,10 +14,14 @@ from functools import lru_cache
 
 import pyarrow as pa
 
-from segmark.models.interface import Model
+from segmark.models.interface import PLACE_LABELS, Model
 
 SUMMARY_DIR = "summary"
 SERIES_DIR = "timeseries"
+PLACES_DIR = "places"
+# the tables with rows per run and something (a step, a unit): written before the summary part
+# of their batch, under the same part name, and rewritten with it; with the key of a row
+DETAIL_KEYS = {SERIES_DIR: ("run_id", "step"), PLACES_DIR: ("run_id", "unit")}
 PLAN_FILE = "plan.parquet"
 CONFIG_FILE = "config.yaml"
 MANIFEST_FILE = "manifest.json"
@@ -30,12 +35,18 @@ ARROW_TYPES = {int: pa.int64(), float: pa.float64(), str: pa.string(), bool: pa.
 
 @dataclass(frozen=True)
 class Schemas:
-    """A model's three tables: the plan (one row per planned run), the summary (one row per
-    stored run) and the series (one row per run and sampled step)."""
+    """A model's tables: the plan (one row per planned run), the summary (one row per stored
+    run), the series (one row per run and sampled step) and the places (one row per run and
+    unit; no columns for a model without places)."""
 
     plan: pa.Schema
     summary: pa.Schema
     series: pa.Schema
+    places: pa.Schema
+
+    def detail(self, directory: str) -> pa.Schema:
+        """The schema of the detail table stored under ``directory`` (DETAIL_KEYS)."""
+        return self.series if directory == SERIES_DIR else self.places
 
     @property
     def point(self) -> pa.Schema:
@@ -71,7 +82,19 @@ def schemas(model: Model) -> Schemas:
             *(pa.field(s.name, pa.float32()) for s in model.series),
         ]
     )
-    return Schemas(plan, summary, series)
+    labels = [pa.field(name, pa.string()) for name in PLACE_LABELS[:2]]
+    labels += [pa.field(name, pa.float32()) for name in PLACE_LABELS[2:]]
+    places = pa.schema(
+        [
+            pa.field("run_id", pa.string(), nullable=False),
+            pa.field("unit", pa.int32(), nullable=False),
+            *labels,
+            *(pa.field(p.name, pa.float32()) for p in model.places),
+        ]
+        if model.places
+        else []
+    )
+    return Schemas(plan, summary, series, places)
 
 
 def dictionary_columns(schema: pa.Schema) -> list[str]:

@@ -26,6 +26,7 @@ class Result:
     series: dict[str, list[float]]
     ledger: dict[str, float]
     prices: list[list[float]]
+    places: list[list[float]]
 
 
 def week_outputs(m: Model) -> None:
@@ -71,6 +72,7 @@ def week_outputs(m: Model) -> None:
             c.welfare += good.weight * ratio
             gap += good.weight * max(1.0 - ratio, 0.0)
         short += c.population * gap
+        c.gap = gap
     short /= sum(c.population for c in counties) * weights
     within = pairs = 0
     for trader in m.traders:
@@ -94,6 +96,10 @@ def week_outputs(m: Model) -> None:
         m.sums = [s + x for s, x in zip(m.sums, week, strict=True)]
         for c in counties:
             c.welfare_sum += c.welfare
+            level_c = sum(g.weight * c.log_p[k] for k, g in enumerate(goods)) / weights
+            rice = M.RICE_KPW * m.won_level * c.price[0]
+            week_c = (level_c, rice, c.gap / weights, c.inflow_value, c.market_value)
+            c.sums = [s + x for s, x in zip(c.sums, week_c, strict=True)]
         for trader in m.traders:
             for k in range(m.n_goods):
                 trader.active_steps[k] += trader.traded[k]
@@ -181,11 +187,15 @@ def finish(m: Model) -> Result:
     need_trade = math.ceil(p["active_trade_share"] * window - M.THRESHOLD_TOLERANCE)
     need_linked = math.ceil(p["linked_share"] * window - M.THRESHOLD_TOLERANCE)
     index = hubs_in = 0.0
+    linked = dict.fromkeys(counties, 0.0)
     for k in range(m.n_goods):
         used = [
             tr for tr in m.traders if tr.linked_steps[k] >= need_linked and tr.active_steps[k] > 0
         ]
-        index += largest(m, used)[0]
+        share, market_k = largest(m, used)
+        index += share
+        for c in market_k:
+            linked[c] += 1.0 / m.n_goods
         members = largest(m, [tr for tr in m.traders if tr.active_steps[k] >= need_trade])
         hubs_in += sum(h in members[1] for h in m.hubs) / len(m.hubs)
     index /= m.n_goods
@@ -199,7 +209,16 @@ def finish(m: Model) -> Result:
         m.series,
         {name: value / scale for name, value in ledger.items()},
         [list(c.log_p) for c in counties],
+        [place_values(c, window, linked[c]) for c in counties],
     )
+
+
+def place_values(c: County, window: int, linked: float) -> list[float]:
+    """A county's outputs over the window, in the order of the kernel's PLACES."""
+    level, rice, short, shipped, market_value = c.sums
+    total = shipped + market_value
+    return [level / window, rice / window, short / window, shipped / total if total else 0.0,
+            linked]  # fmt: skip
 
 
 def gini(values: list[float], counties: list[County]) -> float:

@@ -90,6 +90,8 @@ class County:
         self.market_value = 0.0
         self.welfare = 0.0
         self.welfare_sum = 0.0
+        self.gap = 0.0  # unmet demand this week (spending-weighted)
+        self.sums = [0.0] * 5  # window sums: level, rice in won, unmet demand, inflow, market
 
     def prices_from(self, amounts: list, model: Model) -> None:
         """log p = (log market demand - log turnover - log amount) / elasticity."""

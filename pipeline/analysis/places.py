@@ -1,0 +1,111 @@
+"""Where things happen: each unit's outputs (``places/``, docs/OUTPUT.md) averaged over a
+sweep's runs at chosen parameter values, per province, and as maps on the units' coordinates.
+
+The report contrasts the lowest and the highest value of the first numeric swept parameter
+(permit strictness in the default sweep): which counties belong to the national market,
+where demand goes unmet, which provinces pay the most.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.dataset as pads
+from matplotlib.figure import Figure
+
+from segmark.pipeline.analysis.data import AnalysisError, Dataset
+from segmark.pipeline.analysis.labels import parameter_label
+from segmark.pipeline.store import PLACES_DIR, read_places
+
+UNIT_COLUMNS = ("unit", "name", "province", "x_km", "y_km")
+MAP_OUTCOME = "linked"  # coloured on the maps: the share of goods in the national market
+PROVINCE_OUTCOMES = ("shortage", "price_level", "linked", "inflow_share")
+
+
+@dataclass(frozen=True)
+class PlaceContrast:
+    """Per-unit means at each value of ``axis`` (``units``: one row per value and unit) and
+    per-province means (``provinces``: one row per value and province)."""
+
+    axis: str
+    column: str
+    values: tuple[float, ...]
+    units: pd.DataFrame
+    provinces: pd.DataFrame
+    label: str
+    runs: dict[float, int]
+
+
+def has_places(ds: Dataset) -> bool:
+    return bool(ds.model.places) and any((ds.path / PLACES_DIR).glob("part-*.parquet"))
+
+
+def unit_means(ds: Dataset, run_ids: list[str]) -> pd.DataFrame:
+    """Each unit's outputs averaged over ``run_ids`` (their network must be the same)."""
+    filt = pads.field("run_id").isin(list(run_ids))
+    frame = read_places(ds.path, filter=filt).to_pandas()
+    if frame.empty:
+        raise AnalysisError(f"{ds.path}: no places rows for these runs.")
+    frame = frame.drop_duplicates(["run_id", "unit"])
+    outputs = [p.name for p in ds.model.places]
+    return frame.groupby(list(UNIT_COLUMNS), as_index=False, sort=True)[outputs].mean()
+
+
+def contrast(ds: Dataset, axis: str) -> PlaceContrast:
+    """Unit and province means at the lowest and highest value of ``axis`` (ok runs only;
+    every other swept parameter pooled)."""
+    column = ds.column(axis)
+    values = sorted(ds.ok[column].unique())
+    chosen = (values[0], values[-1]) if len(values) > 1 else (values[0],)
+    units, runs = [], {}
+    for value in chosen:
+        ids = ds.ok.loc[ds.ok[column] == value, "run_id"].tolist()
+        units.append(unit_means(ds, ids).assign(**{column: value}))
+        runs[value] = len(ids)
+    frame = pd.concat(units, ignore_index=True)
+    outputs = [p.name for p in ds.model.places if p.name in PROVINCE_OUTCOMES]
+    provinces = frame.groupby([column, "province"], as_index=False)[outputs].mean()
+    label = parameter_label(ds.model, axis)
+    return PlaceContrast(axis, column, tuple(chosen), frame, provinces, label, runs)
+
+
+def province_table(result: PlaceContrast) -> pd.DataFrame:
+    """Provinces as rows, each output at each chosen value as columns, dearest first."""
+    wide = result.provinces.pivot(index="province", columns=result.column)
+    wide.columns = [f"{name} at {value:g}" for name, value in wide.columns]
+    first = f"price_level at {result.values[0]:g}"
+    order = wide[first] if first in wide else wide.iloc[:, 0]
+    return wide.loc[order.sort_values(ascending=False).index].reset_index()
+
+
+def map_figure(result: PlaceContrast, path: str | Path | None = None) -> Figure:
+    """One map per chosen value: each unit at its coordinates, coloured by the share of goods
+    for which it is in the largest price-linked market, its size by unmet demand."""
+    panels = len(result.values)
+    fig = Figure(figsize=(5.2 * panels, 5.0), dpi=110, layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, panels, sharex=True, sharey=True))
+    for ax, value in zip(axes, result.values, strict=True):
+        units = result.units[result.units[result.column] == value]
+        dots = ax.scatter(
+            units["x_km"],
+            units["y_km"],
+            c=units[MAP_OUTCOME],
+            s=12 + 400 * units["shortage"].clip(0, 1),
+            cmap="viridis",
+            vmin=0,
+            vmax=1,
+            edgecolors="k",
+            linewidths=0.3,
+        )
+        ax.set_title(f"{result.label} = {value:g} ({result.runs[value]} runs)", fontsize=9)
+        ax.set_aspect("equal")
+        ax.set_xlabel("x (km)")
+    axes[0].set_ylabel("y (km)")
+    fig.colorbar(dots, ax=list(axes), shrink=0.8, label="share of goods in the national market")
+    fig.suptitle("Units in the largest price-linked market (dot size: unmet demand)", fontsize=10)
+    if path is not None:
+        fig.savefig(path)
+    return fig
