@@ -29,6 +29,7 @@ from .parameters import (
     EVENT_CAPITAL_LOSS,
     EVENT_FLOOD,
     EVENT_HARVEST,
+    EVENT_REDENOMINATION,
     LEDGER,
     PARAMETERS,
     P,
@@ -150,6 +151,8 @@ def start(
     if params.shape != (len(PARAMS),):
         raise ValueError(f"params must have shape ({len(PARAMS)},), got {params.shape}")
     events = NO_EVENTS if events is None else np.ascontiguousarray(events, dtype=np.float64)
+    if ((events[:, 0] == 0) & (events[:, 1] == EVENT_REDENOMINATION)).any():
+        raise ValueError("a redenomination needs week >= 1: week 0 sets the won level to 1")
     goods = table(n_goods)
     rng = np.random.default_rng(seed)
     land = draw_landscape(

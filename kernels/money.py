@@ -4,9 +4,9 @@ Goods trade by truck at the costs of ``kernels.routes``; money moves by phone br
 courier for ``remittance_cost`` of it. So prices are regional while the dollar is national:
 
 - the won price level is cash over the won balances the market holds, (1 - dollarization)
-  times its sales (a MONEY_WEEKS moving mean); it is 1 in week 0, grows with cash at
-  ``money_growth`` a year, and jumps with a redenomination (cash / REDENOMINATION, less the
-  share confiscated above the exchange limit);
+  times its sales (an exponential mean with weight 1 / MONEY_WEEKS); it is 1 in week 0,
+  grows with cash at ``money_growth`` a year, and jumps with a redenomination (cash /
+  REDENOMINATION, less the share confiscated above the exchange limit);
 - dollars change hands at the wholesale markets (the depots); a depot's rate is KPW_PER_USD x
   the won level x its local price level relative to the depots' mean, clipped to
   +-remittance_cost / 2: where goods are dearer a dollar buys more won, until moving cash

@@ -26,6 +26,7 @@ PERMIT_RED_LINE = 1.5
 # Express rail freight between hubs moves under wholesale merchants' standing arrangements
 # (state trading-company licences, regular bribes): half the permit cost (assumption).
 PERMIT_EXPRESS = 0.5
+HUB_RULES = ("share", "province")  # how a synthetic network picks its wholesale hubs
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,10 +207,17 @@ def connect(dist: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return edges
 
 
-def _synthetic(kind: str, pos: np.ndarray, population: np.ndarray, edges: np.ndarray) -> Network:
-    """Roles by rule: the most populous region is the capital, the next 3% are hubs, the
-    westernmost region is the single border crossing, provinces are a 3 x 3 grid of blocks,
-    the trio is capital, border and the region farthest from the capital."""
+def _synthetic(
+    kind: str, pos: np.ndarray, population: np.ndarray, edges: np.ndarray, hubs: str = "share"
+) -> Network:
+    """Roles by rule: the most populous region is the capital; provinces are a 3 x 3 grid of
+    blocks; the wholesale hubs are the next 3% of regions by population (``hubs="share"``:
+    a finer cut has more of them) or the most populous region of each other block
+    (``"province"``: the same markets however finely the territory is cut, as North Korea has
+    its eight); the westernmost region is the single border crossing; the trio is capital,
+    border and the region farthest from the capital."""
+    if hubs not in HUB_RULES:
+        raise ValueError(f"hubs must be one of {HUB_RULES}, got {hubs!r}")
     n = len(pos)
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     tier = np.zeros(n, dtype=np.int64)
@@ -218,15 +226,20 @@ def _synthetic(kind: str, pos: np.ndarray, population: np.ndarray, edges: np.nda
     border = int(np.argmin(pos[:, 0] + 1e-9 * np.arange(n)))
     if border == capital:
         border = int(np.argsort(pos[:, 0], kind="stable")[1]) if n > 1 else capital
-    tier[order[1 : 1 + max(1, int(0.03 * n))]] = HUB
-    tier[border] = BORDER
-    tier[capital] = CAPITAL
-    import_weight = np.zeros(n)
-    import_weight[border] = 1.0
     span = np.ptp(pos, axis=0)
     span[span == 0] = 1.0
     block = np.minimum((3 * (pos - pos.min(axis=0)) / span).astype(np.int64), 2)
     province = block[:, 0] * 3 + block[:, 1]
+    if hubs == "share":
+        tier[order[1 : 1 + max(1, int(0.03 * n))]] = HUB
+    else:
+        for g in np.unique(province[province != province[capital]]):
+            members = np.flatnonzero(province == g)
+            tier[members[np.argmax(population[members])]] = HUB
+    tier[border] = BORDER
+    tier[capital] = CAPITAL
+    import_weight = np.zeros(n)
+    import_weight[border] = 1.0
     edge_km = np.linalg.norm(pos[edges[:, 0]] - pos[edges[:, 1]], axis=1)
     km = _path_km(n, edges[:, 0], edges[:, 1], edge_km, capital) if len(edges) else np.zeros(n)
     far = int(np.argmax(np.where(np.isfinite(km), km, -1.0)))
@@ -247,7 +260,11 @@ def _synthetic(kind: str, pos: np.ndarray, population: np.ndarray, edges: np.nda
 
 
 def geometric(
-    n_regions: int, neighbours: int = 4, extent_km: float = 500.0, seed: int = 0
+    n_regions: int,
+    neighbours: int = 4,
+    extent_km: float = 500.0,
+    seed: int = 0,
+    hubs: str = "share",
 ) -> Network:
     """Random regions in a square of side ``extent_km``, each linked to its nearest neighbours.
 
@@ -261,10 +278,10 @@ def geometric(
     k = min(neighbours, n_regions - 1)
     nearest = np.argsort(dist, axis=1, kind="stable")[:, :k]
     edges = np.column_stack([np.repeat(np.arange(n_regions), k), nearest.ravel()])
-    return _synthetic("geometric", pos, population, connect(dist, edges))
+    return _synthetic("geometric", pos, population, connect(dist, edges), hubs)
 
 
-def grid(n_regions: int, extent_km: float = 500.0) -> Network:
+def grid(n_regions: int, extent_km: float = 500.0, hubs: str = "share") -> Network:
     """A square-ish lattice (rows x cols >= n_regions, truncated row-major); the centre region
     is the capital (populations equal but for a 1% bump there)."""
     cols = int(np.ceil(np.sqrt(n_regions)))
@@ -277,10 +294,10 @@ def grid(n_regions: int, extent_km: float = 500.0) -> Network:
     edges = np.vstack([np.column_stack([right, right + 1]), np.column_stack([down, down + cols])])
     population = np.ones(n_regions)
     population[np.argmin(np.linalg.norm(pos - pos.mean(axis=0), axis=1))] = 1.01
-    return _synthetic("grid", pos, population, edges)
+    return _synthetic("grid", pos, population, edges, hubs)
 
 
-def ring(n_regions: int, extent_km: float = 500.0) -> Network:
+def ring(n_regions: int, extent_km: float = 500.0, hubs: str = "share") -> Network:
     """Regions equally spaced on a circle of circumference ``extent_km``, each linked to both
     neighbours (two regions: one edge); region 0 is the capital."""
     angle = 2.0 * np.pi * np.arange(n_regions) / n_regions
@@ -290,4 +307,4 @@ def ring(n_regions: int, extent_km: float = 500.0) -> Network:
     edges = np.column_stack([idx, (idx + 1) % n_regions])
     population = np.ones(n_regions)
     population[0] = 1.01
-    return _synthetic("ring", pos, population, edges)
+    return _synthetic("ring", pos, population, edges, hubs)

@@ -432,7 +432,8 @@ PLACES = (
     Series(
         "linked",
         "share of goods for which the unit is in the largest price-linked market (the "
-        "component behind integration_index)", label="in the national market (share of goods)",
+        "component behind integration_index; with no link price-linked, the most populous "
+        "unit alone)", label="in the national market (share of goods)",
     ),
 )  # fmt: skip
 

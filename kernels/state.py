@@ -128,7 +128,7 @@ FIELDS = (
     ("noise_factor", f8_1, "state", "log-normal production noise table, mean one"),
     ("noise_level", f8, "state", "the production_noise noise_factor was made for"),
     ("cash", f8, "state", "won cash in circulation (units: the won level is 1 in week 0)"),
-    ("sales_mean", f8, "state", "market sales, a MONEY_WEEKS moving mean"),
+    ("sales_mean", f8, "state", "market sales, an exponential mean (weight 1 / MONEY_WEEKS)"),
     ("won_level", f8, "state", "won price level"),
     ("won_first", f8, "state", "won price level in the window's first week"),
     ("reached", f8, "state", "first sampled week integrated (-1: not yet)"),

@@ -324,6 +324,8 @@ def _places_table(
         columns[name] = pa.array(np.asarray(labels[name]).tolist(), type=kind)
     with np.errstate(over="ignore"):
         stored = values.astype(np.float32)
+    if not np.isfinite(stored).all():  # a value too large for float32
+        raise ValueError("place value out of float32 range")
     for j, place in enumerate(model.places):
         columns[place.name] = pa.array(stored[:, j])
     return pa.table(columns, schema=tables.places)

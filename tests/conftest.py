@@ -29,7 +29,7 @@ from segmark.kernels.parameters import (
 from segmark.models.nk import MODEL as NK
 from segmark.pipeline.cli.compose import compose_overrides
 from segmark.pipeline.config import Config
-from segmark.pipeline.store import read_series, read_summary
+from segmark.pipeline.store import read_places, read_series, read_summary
 
 DEFAULTS = {p.name: p.default for p in NK.parameters}
 # every friction off: no permits, crackdowns, self-reliance or rail outages; phones everywhere;
@@ -119,13 +119,16 @@ def client() -> Iterator[Client]:
         yield dask_client
 
 
-def frames(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A dataset's summary (without the timing column) and series, in a canonical row order."""
+def frames(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """A dataset's summary (without the timing column), series and places, in a canonical row
+    order."""
     summary = read_summary(directory).to_pandas().drop(columns="elapsed_s")
     series = read_series(directory).to_pandas()
+    places = read_places(directory).to_pandas()
     return (
         summary.sort_values("run_id", ignore_index=True),
         series.sort_values(["run_id", "step"], ignore_index=True),
+        places.sort_values(["run_id", "unit"], ignore_index=True),
     )
 
 

@@ -60,14 +60,15 @@ def test_shipped_sweeps_have_the_promised_sizes() -> None:
     sizes = make_config("sweep=finite_size")
     design, runs = sweeps.plan(sizes, NK)
     assert sizes.model["network"] == "geometric" and sizes.model["extent_km"] == 500.0
-    assert design.grid["model.n_regions"] == [50, 100, 200, 400, 800] and len(runs) == 275
+    assert design.grid["model.n_regions"] == [200, 400, 800] and len(runs) == 540
+    assert sizes.model["hubs"] == "province"
 
 
 def test_every_kernel_parameter_is_a_parameter_of_the_model() -> None:
     assert all(NK.parameter(p.path) is p for p in PARAMETERS)
     columns = [p.column for p in NK.parameters]
     assert len(columns) == len(set(columns))
-    assert NK.tag == "nk-8"
+    assert NK.tag == "nk-9"
 
 
 def test_ranges_expand_to_lists() -> None:

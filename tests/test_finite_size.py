@@ -7,19 +7,24 @@ the market is integrated; at the defaults it stays segmented; with permits prohi
 cross a permit line. Two simulation seeds on one layout (network seed 0), 260 weeks (the window
 is the last 65). Measured at nk-6: frictionless band compliance 0.93-0.96 and integration index
 0.75-0.96 at every size, against 0.9 and the 0.5 threshold; default index 0.006-0.093 against
-0.2. (In the default informed market the integration threshold does depend on size: the
-finite_size sweep.)
+0.2. In the default informed market, the last test runs the finite_size sweep (slow) and
+compares the tipping thresholds at 200, 400 and 800 regions.
 """
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import numpy as np
 import pytest
-from conftest import FREE, SETTLED, vector
+from conftest import FREE, SEGMARK, SETTLED, vector
 
 from segmark.kernels import market, network
 from segmark.kernels.nk import north_korea
 from segmark.models.nk import networks
+from segmark.pipeline.analysis.data import load
+from segmark.pipeline.analysis.tipping import clustered_thresholds
 
 SIZES = (50, 200, 800)
 SEEDS = (0, 1)
@@ -83,3 +88,26 @@ def test_a_tenth_of_the_tolerance_changes_no_outcome_beyond_replicate_noise(kind
     assert moved == []
     passes = market.OUTCOMES.index("trading_passes")
     assert (fine[:, passes] >= coarse[:, passes]).all()  # finer: at least as many passes
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_thresholds_at_200_400_and_800_regions_agree(tmp_path: Path) -> None:
+    """The same territory cut into 200, 400 and 800 regions, a wholesale hub per province,
+    five layouts each (``sweep=finite_size`` at 2 replicates, 270 runs, about 4 minutes): the
+    permit-strictness thresholds of the sizes, with the layout as the unit of replication,
+    agree: every pair of 95% intervals overlaps. Every size integrates without permits and none
+    at strictness 0.4 in most runs. (With hubs as 3% of regions, 7, 13 and 25 of them, the
+    thresholds were about 0.08, 0.27 and 0.23 on one layout at nk-7: docs/MODEL.md.)"""
+    args = ["sweep=finite_size", "sweep.replicates=2", f"storage.root={tmp_path}"]
+    args += ["storage.dataset=sizes", "progress=false"]
+    done = subprocess.run([SEGMARK, *args], capture_output=True, text=True, timeout=840)
+    assert done.returncode == 0, done.stderr[-3000:]
+    ds = load(tmp_path / "sizes")
+    axis, size, layout = "policy.permit_strictness", "model.n_regions", "model.network_seed"
+    table = clustered_thresholds(ds, axis, size, layout, n_boot=200, seed=0).set_index(size)
+    assert list(table.index) == [200, 400, 800] and (table["clusters"] == 5).all()
+    assert table["ci_low"].max() <= table["ci_high"].min(), table  # one value in all three
+    ok = ds.ok
+    p = ok.groupby([ok.model_n_regions, ok.policy_permit_strictness])["integrated"].mean()
+    assert (p.xs(0.0, level=1) == 1.0).all() and (p.xs(0.4, level=1) < 0.5).all()

@@ -64,9 +64,9 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, p
     return frames(sweep(root, "w1b1", "cluster.n_workers=1", "sweep.batch_size=1"))
 
 
-def assert_same(got: tuple[pd.DataFrame, pd.DataFrame], expected) -> None:
-    assert_frame_equal(got[0], expected[0])
-    assert_frame_equal(got[1], expected[1])
+def assert_same(got: tuple[pd.DataFrame, ...], expected) -> None:
+    for table, want in zip(got, expected, strict=True):  # summary, series, places
+        assert_frame_equal(table, want)
 
 
 def test_results_do_not_depend_on_workers_or_batch_size(tmp_path: Path, reference) -> None:
@@ -206,6 +206,7 @@ def test_failed_run_is_recorded_and_retry_failed_reruns_it(tmp_path: Path) -> No
     assert result.summary.column("price_dispersion").null_count == 1  # null, not NaN
     assert result.n_failed == 1
     assert set(result.series.column("run_id").to_pylist()) == {plan.run_id[0], plan.run_id[2]}
+    assert set(result.places.column("run_id").to_pylist()) == {plan.run_id[0], plan.run_id[2]}
 
 
 def test_non_finite_outcomes_and_series_are_failed_runs_with_their_series_kept(
@@ -236,6 +237,8 @@ def test_non_finite_outcomes_and_series_are_failed_runs_with_their_series_kept(
     assert ids == [run for run in plan.run_id for _ in range(rows)]
     steps = result.series.column("step").to_pylist()
     assert steps == sorted(set(steps)) * 4
+    # places only for the runs that stand (a failed run's places are no data)
+    assert set(result.places.column("run_id").to_pylist()) == {plan.run_id[0], plan.run_id[3]}
 
 
 def test_retry_failed_reruns_failed_runs_with_their_seeds(tmp_path: Path, client: Client) -> None:
@@ -379,6 +382,7 @@ def test_a_run_over_its_time_budget_is_stopped_and_recorded() -> None:
     )
     assert 0.3 <= summary.loc[1, "elapsed_s"] < 1.5
     assert pd.isna(summary.loc[1, "integration_index"])
+    assert set(result.places.column("run_id").to_pylist()) == {plan.run_id[0], plan.run_id[2]}
     # Without a budget the same short runs give the same numbers.
     free = run_batch(NK, plan.iloc[[0, 2]]).summary.to_pandas()
     assert free["price_dispersion"].tolist() == summary.loc[[0, 2], "price_dispersion"].tolist()

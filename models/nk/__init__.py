@@ -13,7 +13,7 @@ from segmark.models.nk import networks, settings, simulation
 
 # Changes whenever the same parameters and seed could give different numbers (the kernel, its
 # data or a packaged scenario): part of every run id, so versions never mix in a dataset.
-VERSION = "8"
+VERSION = "9"
 
 MODEL = Model(
     name="nk",

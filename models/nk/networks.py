@@ -24,30 +24,36 @@ GEOMETRIC_LINKS_PER_NEIGHBOUR = 0.6
 
 @lru_cache(maxsize=16)
 def build(
-    kind: str, n_regions: int, neighbours: int = 4, extent_km: float = 500.0, seed: int = 0
+    kind: str,
+    n_regions: int,
+    neighbours: int = 4,
+    extent_km: float = 500.0,
+    seed: int = 0,
+    hubs: str = "share",
 ) -> network.Network:
     """The network named by ``kind``; cached, so a worker builds each network once. The ``nk``
-    network ignores the size arguments."""
+    network ignores the size arguments and the hub rule."""
     if kind == "nk":
         return north_korea()
     if kind == "geometric":
-        return network.geometric(n_regions, neighbours, extent_km, seed)
+        return network.geometric(n_regions, neighbours, extent_km, seed, hubs)
     if kind == "grid":
-        return network.grid(n_regions, extent_km)
+        return network.grid(n_regions, extent_km, hubs)
     if kind == "ring":
-        return network.ring(n_regions, extent_km)
+        return network.ring(n_regions, extent_km, hubs)
     raise ValueError(f"network kind must be one of {KINDS}, got {kind!r}")
 
 
 def of(params: Mapping[str, Any]) -> network.Network:
     """The network of a run's parameters (``network``, ``n_regions``, ``neighbours``,
-    ``extent_km``, ``network_seed``)."""
+    ``extent_km``, ``network_seed``, ``hubs``)."""
     return build(
         params["network"],
         int(params["n_regions"]),
         int(params["neighbours"]),
         float(params["extent_km"]),
         int(params["network_seed"]),
+        params.get("hubs", "share"),
     )
 
 

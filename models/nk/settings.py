@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from importlib import resources
 
+from segmark.kernels.network import HUB_RULES
 from segmark.kernels.parameters import PARAMETERS as KERNEL
 from segmark.models import ramps
 from segmark.models.interface import Parameter
@@ -45,6 +46,12 @@ RUN = (
     Parameter(
         "network_seed", "model", 0, "seed of a synthetic network's layout", low=0,
         high=2**32 - 1,
+    ),
+    Parameter(
+        "hubs", "model", "share",
+        "wholesale hubs of a synthetic network: share (the most populous 3% of regions, more "
+        "at finer cuts) or province (the most populous region of each province block)",
+        choices=HUB_RULES, source="-",
     ),
     Parameter(
         "n_goods", "model", 6, "goods modelled (the first n of kernels.goods.GOODS)",

@@ -43,15 +43,22 @@ def has_places(ds: Dataset) -> bool:
     return bool(ds.model.places) and any((ds.path / PLACES_DIR).glob("part-*.parquet"))
 
 
-def unit_means(ds: Dataset, run_ids: list[str]) -> pd.DataFrame:
-    """Each unit's outputs averaged over ``run_ids`` (their network must be the same)."""
+def unit_means(ds: Dataset, run_ids: list[str]) -> tuple[pd.DataFrame, int]:
+    """Each unit's outputs averaged over ``run_ids``, and how many runs had places rows.
+    The runs must share one network: a unit at two places is refused."""
     filt = pads.field("run_id").isin(list(run_ids))
     frame = read_places(ds.path, filter=filt).to_pandas()
     if frame.empty:
         raise AnalysisError(f"{ds.path}: no places rows for these runs.")
     frame = frame.drop_duplicates(["run_id", "unit"])
+    if frame.groupby("unit")[["x_km", "y_km"]].nunique().max().max() > 1:
+        raise AnalysisError(
+            f"{ds.path}: these runs are on different networks (a unit has two positions); "
+            "average places over runs of one network (fix model.n_regions, network_seed)."
+        )
     outputs = [p.name for p in ds.model.places]
-    return frame.groupby(list(UNIT_COLUMNS), as_index=False, sort=True)[outputs].mean()
+    means = frame.groupby(list(UNIT_COLUMNS), as_index=False, sort=True)[outputs].mean()
+    return means, frame["run_id"].nunique()
 
 
 def contrast(ds: Dataset, axis: str) -> PlaceContrast:
@@ -63,8 +70,8 @@ def contrast(ds: Dataset, axis: str) -> PlaceContrast:
     units, runs = [], {}
     for value in chosen:
         ids = ds.ok.loc[ds.ok[column] == value, "run_id"].tolist()
-        units.append(unit_means(ds, ids).assign(**{column: value}))
-        runs[value] = len(ids)
+        means, runs[value] = unit_means(ds, ids)
+        units.append(means.assign(**{column: value}))
     frame = pd.concat(units, ignore_index=True)
     outputs = [p.name for p in ds.model.places if p.name in PROVINCE_OUTCOMES]
     provinces = frame.groupby([column, "province"], as_index=False)[outputs].mean()

@@ -254,7 +254,11 @@ class Report:
         axes = self.numeric_axes()
         if not axes or not places.has_places(self.ds):
             return
-        result = places.contrast(self.ds, axes[0])
+        try:
+            result = places.contrast(self.ds, axes[0])
+        except AnalysisError as error:  # e.g. runs on several networks: no one map
+            self.add("## Places", "", f"No map: {error}", "")
+            return
         provinces = places.province_table(result)
         self.add(
             "## Places",

@@ -347,6 +347,48 @@ def tipping_thresholds(
     return out
 
 
+def clustered_thresholds(
+    data: Dataset | pd.DataFrame | str,
+    axis: str,
+    by: str,
+    cluster: str,
+    level: float = 0.95,
+    **options: Any,
+) -> pd.DataFrame:
+    """One threshold along ``axis`` per value of ``by``, with ``cluster`` (e.g. a network's
+    layout seed) as the unit of replication: a threshold per cluster, then their mean and a
+    Student-t interval over clusters. Runs on one layout share it, so pooling them would
+    understate how much the threshold varies from one territory to the next."""
+    ds = as_dataset(data)
+    rows = []
+    for t in tipping_thresholds(ds, axis, by=[by, cluster], **options):
+        rows.append({by: t.where[by], cluster: t.where[cluster], "threshold": t.crossing})
+    if not rows:
+        raise AnalysisError(f"no slice of {by} x {cluster} has 3 values of {axis} in {ds.name}.")
+    per = pd.DataFrame(rows)
+    out = []
+    for value, group in per.groupby(by, sort=True):
+        x = group["threshold"].dropna().to_numpy()  # a layout that never crosses has none
+        half = (
+            stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+            if len(x) > 1
+            else math.nan
+        )
+        mean = float(x.mean()) if len(x) else math.nan
+        out.append(
+            {
+                by: value,
+                "clusters": len(x),
+                "without_threshold": len(group) - len(x),
+                "threshold": mean,
+                "ci_low": mean - half,
+                "ci_high": mean + half,
+                "per_cluster": group.sort_values(cluster)["threshold"].round(4).tolist(),
+            }
+        )
+    return pd.DataFrame(out)
+
+
 def threshold_table(results: list[Threshold]) -> pd.DataFrame:
     """The thresholds of :func:`tipping_thresholds` as one table, one row per slice."""
     return pd.DataFrame([r.as_dict() for r in results])

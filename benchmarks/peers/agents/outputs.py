@@ -94,16 +94,7 @@ def week_outputs(m: Model) -> None:
         week = (dispersion, cv, share, compliance, short, premium, trio_sd, income_share,
                 m.marginal, crossing, wholesale, m.passes, usd_cv)  # fmt: skip
         m.sums = [s + x for s, x in zip(m.sums, week, strict=True)]
-        for c in counties:
-            c.welfare_sum += c.welfare
-            level_c = sum(g.weight * c.log_p[k] for k, g in enumerate(goods)) / weights
-            rice = M.RICE_KPW * m.won_level * c.price[0]
-            week_c = (level_c, rice, c.gap / weights, c.inflow_value, c.market_value)
-            c.sums = [s + x for s, x in zip(c.sums, week_c, strict=True)]
-        for trader in m.traders:
-            for k in range(m.n_goods):
-                trader.active_steps[k] += trader.traded[k]
-                trader.linked_steps[k] += trader.linked[k]
+        window_counts(m, weights)
     if sampled:
         lcc = sum(largest(m, [tr for tr in m.traders if tr.linked[k]])[0] for k in range(m.n_goods))
         lcc /= m.n_goods
@@ -116,6 +107,20 @@ def week_outputs(m: Model) -> None:
                m.won_level, *usd, spatial)  # fmt: skip
         for name, value in zip(SERIES, row, strict=True):
             m.series[name].append(value)
+
+
+def window_counts(m: Model, weights: float) -> None:
+    """Each county's welfare and place sums, each link's trading and price-linked weeks."""
+    for c in m.counties:
+        c.welfare_sum += c.welfare
+        level_c = sum(g.weight * c.log_p[k] for k, g in enumerate(m.goods)) / weights
+        rice = M.RICE_KPW * m.won_level * c.price[0]
+        week_c = (level_c, rice, c.gap / weights, c.inflow_value, c.market_value)
+        c.sums = [s + x for s, x in zip(c.sums, week_c, strict=True)]
+    for trader in m.traders:
+        for k in range(m.n_goods):
+            trader.active_steps[k] += trader.traded[k]
+            trader.linked_steps[k] += trader.linked[k]
 
 
 def dollar_rates(m: Model) -> list[float]:
