@@ -28,6 +28,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from segmark.pipeline.analysis import places
 from segmark.pipeline.analysis.data import load
 from segmark.pipeline.analysis.finding import axis_table, describe
 
@@ -92,3 +93,19 @@ for value, trace in traces.groupby(column):
 ax.set_xlabel("week")
 ax.set_ylabel("sd of log prices")
 ax.legend(fontsize=7)
+
+# %% [markdown]
+# ## Where: each county over the run, and the hubs in won and dollars
+# A model with places (`nk`) stores each unit's window means in `places/`: here the units at
+# the lowest and highest value of the axis, mapped, and per province. The hubs' rice prices
+# (KPW per kg) and market dollar rates (KPW per USD) are series, comparable with the Daily NK
+# survey (docs/OUTPUT.md).
+
+# %%
+ds = load(dataset)
+if places.has_places(ds):
+    contrast = places.contrast(ds, axis)
+    places.map_figure(contrast)
+    print(places.province_table(contrast).round(3).head(5).to_string(index=False))
+hubs = [c for c in series.columns if c.startswith(("rice_", "usd_"))]
+traces.groupby(column)[hubs].mean().round(0)
