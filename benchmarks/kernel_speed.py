@@ -71,7 +71,8 @@ def compile_seconds(cache_dir: str) -> float:
     """Seconds to import and run a 1-step simulation in a fresh process using ``cache_dir``."""
     code = (
         "import time; t = time.perf_counter();"
-        "from segmark.kernels import market, network;"
+        "from segmark.kernels import market;"
+        "from segmark.models.nk import networks;"
         "from benchmarks.common import default_params;"
         "market.simulate(networks.build('nk', 0), default_params(), 0, 6, 1, 1);"
         "print(time.perf_counter() - t)"
