@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from segmark.pipeline.analysis import places
-from segmark.pipeline.analysis.data import load
+from segmark.pipeline.analysis.data import AnalysisError, load
+from segmark.pipeline.analysis.report import write_report
 from segmark.pipeline.store import read_places
 
 AXIS = "policy.permit_strictness"
@@ -59,3 +63,19 @@ def test_the_map_has_a_panel_per_value(contrast: places.PlaceContrast, tmp_path:
     assert len(panels) == 2 and all(len(ax.collections) == 1 for ax in panels)
     offsets = panels[0].collections[0].get_offsets()
     assert len(offsets) == 40 and isinstance(contrast.units, pd.DataFrame)
+
+
+def test_runs_on_different_networks_are_not_averaged(smoke_dataset: Path, tmp_path: Path) -> None:
+    """A unit at two positions (runs on two layouts) is refused, and the report says why
+    instead of drawing one map over both."""
+    data = tmp_path / "two_layouts"
+    shutil.copytree(smoke_dataset, data)
+    part = next((data / "places").glob("part-*.parquet"))
+    table = pq.read_table(part).to_pandas()
+    moved = table["run_id"] == table["run_id"].iloc[0]
+    table.loc[moved, "x_km"] += 1.0  # as if that run's network had another layout
+    pq.write_table(pa.Table.from_pandas(table, schema=pq.read_schema(part)), part)
+    with pytest.raises(AnalysisError, match="different networks"):
+        places.contrast(load(data), AXIS)
+    text = write_report(load(data), n_boot=100).read_text()
+    assert "## Places" in text and "No map:" in text and "places.png" not in text
