@@ -20,14 +20,8 @@ from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from .fastmath import exp_into
-from .parameters import (
-    MAX_LAG,
-    MAX_OUTFLOW_SHARE,
-    MAX_PASSES,
-    WEALTH_MAX,
-    L,
-    P,
-)
+from .parameters import MAX_LAG, MAX_OUTFLOW_SHARE, MAX_PASSES, WEALTH_MAX, P
+from .results import L
 
 _jit = njit(cache=True, nogil=True, error_model="numpy")
 

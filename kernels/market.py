@@ -6,8 +6,9 @@
 NumPy twin in ``reference.py`` has the same phases under the same names and makes the same
 counter-based draws (``kernels.draws``), so the tests hold the two together phase by phase.
 
-What a run reads and writes is declared in ``kernels.parameters``: the parameter vector
-(``PARAMETERS``), outcomes, series and the goods ledger.
+What a run reads is declared in ``kernels.parameters`` (the parameter vector,
+``PARAMETERS``), what it writes in ``kernels.results``: outcomes, series, places and the goods
+ledger.
 """
 
 from __future__ import annotations
@@ -30,14 +31,9 @@ from .parameters import (
     EVENT_FLOOD,
     EVENT_HARVEST,
     EVENT_REDENOMINATION,
-    LEDGER,
     PARAMETERS,
     P,
-    S,
 )
-from .parameters import OUTCOMES as _OUTCOMES
-from .parameters import PLACES as _PLACES
-from .parameters import SERIES as _SERIES
 from .phases import (
     arrivals,
     china_trade,
@@ -49,6 +45,10 @@ from .phases import (
     rations,
     spoilage,
 )
+from .results import LEDGER, S
+from .results import OUTCOMES as _OUTCOMES
+from .results import PLACES as _PLACES
+from .results import SERIES as _SERIES
 from .state import State, new_state
 from .weeks import n_samples
 
@@ -84,7 +84,7 @@ class Simulation:
     first column being the step (1-based) at which the row was sampled; ledger: float64
     (len(LEDGER),), the run's goods balance in units of one week of mean regional demand;
     prices: float64 (N, K), each unit's log price of each good after the last week; places:
-    float64 (N, len(PLACES)), each unit's outputs over the window (``kernels.parameters``)."""
+    float64 (N, len(PLACES)), each unit's outputs over the window (``kernels.results``)."""
 
     outcomes: np.ndarray
     series: np.ndarray

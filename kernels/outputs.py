@@ -23,19 +23,8 @@ from .goods import G
 from .graphs import component_roots, gini, heaviest, mean_component_share
 from .graphs import spatial_correlation as moran
 from .money import dollar_rates
-from .parameters import (
-    BAND_SLACK,
-    MARGINAL_INFLOW,
-    MAX_DELAY,
-    PL,
-    PLACE_SUMS,
-    RICE_KPW,
-    THRESHOLD_TOLERANCE,
-    L,
-    O,
-    P,
-    S,
-)
+from .parameters import BAND_SLACK, MARGINAL_INFLOW, MAX_DELAY, RICE_KPW, THRESHOLD_TOLERANCE, P
+from .results import PL, PLACE_SUMS, L, O, S
 from .weeks import weeks_needed
 
 _jit = njit(cache=True, nogil=True, error_model="numpy")

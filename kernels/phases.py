@@ -40,9 +40,9 @@ from .parameters import (
     MAX_LAG,
     MAX_OUTFLOW_SHARE,
     MAX_PROCUREMENT,
-    L,
     P,
 )
+from .results import L
 from .routes import haulage, route_terms, route_week, trip_terms
 from .weeks import season
 

@@ -25,20 +25,14 @@ from .parameters import (
     EVENT_REDENOMINATION,
     HARVEST_WEEK,
     INITIAL_STATE_WEEKS,
-    LEDGER,
     MAX_DELAY,
     MAX_LAG,
     MAX_OUTFLOW_SHARE,
     MAX_PASSES,
     MAX_PROCUREMENT,
-    OUTCOMES,
-    PLACE_SUMS,
-    PLACES,
     REDENOMINATION,
     WEALTH_MAX,
-    L,
     P,
-    S,
 )
 from .reference_outputs import (
     clearing,
@@ -51,6 +45,7 @@ from .reference_outputs import (
     week_flags,
 )
 from .reference_routes import depots, haulage, route_terms, trip_terms
+from .results import LEDGER, OUTCOMES, PLACE_SUMS, PLACES, L, S
 from .state import FIELDS
 from .weeks import n_samples, season, window_start
 

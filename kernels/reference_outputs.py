@@ -17,16 +17,12 @@ from .parameters import (
     KPW_PER_USD,
     MARGINAL_INFLOW,
     MONEY_WEEKS,
-    PL,
-    PLACE_SUMS,
     RICE_KPW,
     SPATIAL_FLOOR,
     THRESHOLD_TOLERANCE,
-    L,
-    O,
     P,
-    S,
 )
+from .results import PL, PLACE_SUMS, L, O, S
 from .weeks import weeks_needed
 
 

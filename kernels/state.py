@@ -15,7 +15,8 @@ from numba.experimental import structref
 
 from .goods import G
 from .network import BORDER, CAPITAL, HUB
-from .parameters import MAX_DELAY, MAX_LAG, OUTCOMES, PLACE_SUMS, P
+from .parameters import MAX_DELAY, MAX_LAG, P
+from .results import OUTCOMES, PLACE_SUMS
 from .weeks import window_start
 
 N_OUTCOMES = len(OUTCOMES)
@@ -60,11 +61,11 @@ FIELDS = (
     ("stop", types.uint8[::1], "input", "(1,) non-zero: stop at the next week"),
     ("n_steps", i8, "input", "weeks to simulate"),
     ("sample_every", i8, "input", "weeks between series samples"),
-    ("outcomes", f8_1, "input", "(len(OUTCOMES),) filled at the end (kernels.parameters.O)"),
-    ("series", f8_2, "input", "(n_samples, 1 + len(SERIES)) (kernels.parameters.S)"),
-    ("ledger", f8_1, "input", "(len(LEDGER),) the goods balance (kernels.parameters.L)"),
+    ("outcomes", f8_1, "input", "(len(OUTCOMES),) filled at the end (kernels.results.O)"),
+    ("series", f8_2, "input", "(n_samples, 1 + len(SERIES)) (kernels.results.S)"),
+    ("ledger", f8_1, "input", "(len(LEDGER),) the goods balance (kernels.results.L)"),
     ("prices", f8_2, "input", "(N, K) log prices after the last week"),
-    ("places", f8_2, "input", "(N, len(PLACES)) each unit's outputs (kernels.parameters.PL)"),
+    ("places", f8_2, "input", "(N, len(PLACES)) each unit's outputs (kernels.results.PL)"),
     # fixed for the run
     ("demand_total", f8_1, "derived", "(K,) national demand"),
     ("cap_scale", f8_1, "derived", "(K,) mean regional demand: the unit of capital"),

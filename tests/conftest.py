@@ -17,6 +17,7 @@ import pytest
 from distributed import Client, LocalCluster
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
+from pandas.testing import assert_frame_equal
 
 from segmark.kernels import market
 from segmark.kernels.parameters import (
@@ -29,6 +30,7 @@ from segmark.kernels.parameters import (
 from segmark.models.nk import MODEL as NK
 from segmark.pipeline.cli.compose import compose_overrides
 from segmark.pipeline.config import Config
+from segmark.pipeline.driver import run_sweep
 from segmark.pipeline.store import read_places, read_series, read_summary
 
 DEFAULTS = {p.name: p.default for p in NK.parameters}
@@ -147,3 +149,34 @@ def smoke_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     last = done.stdout.strip().splitlines()[-1]
     assert last.startswith("results: "), done.stdout
     return Path(last.removeprefix("results: "))
+
+
+# the small sweep of the pipeline and compaction tests: every way of running it must give
+# the same tables as `reference`
+SWEEP = (
+    "+preset=small",
+    "model.n_steps=60",
+    "sweep.axes.policy.permit_strictness=[0.0,0.4,0.8]",
+    "sweep.replicates=3",
+    "cluster.dashboard_address=127.0.0.1:0",
+    "progress=false",
+    "storage.compact_mb=0",  # these tests look at the part files batches write
+)
+QUIET = {"echo": lambda _: None}
+
+
+def sweep(root: Path, name: str, *overrides: str, client: Client | None = None) -> Path:
+    cfg = make_config(*SWEEP, f"storage.root={root}", f"storage.dataset={name}", *overrides)
+    return run_sweep(cfg, client=client, **QUIET).directory
+
+
+@pytest.fixture(scope="session")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, ...]:
+    """The sweep on one worker, one run per task: what every other way of running must give."""
+    root = tmp_path_factory.mktemp("reference")
+    return frames(sweep(root, "w1b1", "cluster.n_workers=1", "sweep.batch_size=1"))
+
+
+def assert_same(got: tuple[pd.DataFrame, ...], expected) -> None:
+    for table, want in zip(got, expected, strict=True):  # summary, series, places
+        assert_frame_equal(table, want)

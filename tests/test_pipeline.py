@@ -16,9 +16,8 @@ import pandas as pd
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from conftest import frames, make_config
+from conftest import QUIET, SWEEP, assert_same, frames, make_config, sweep
 from distributed import Client
-from pandas.testing import assert_frame_equal
 
 from segmark.models.nk import MODEL as NK
 from segmark.pipeline import driver, store
@@ -31,7 +30,6 @@ from segmark.pipeline.run import run_batch
 from segmark.pipeline.store import (
     drop_duplicates,
     read_manifest,
-    read_provenance,
     read_summary,
     scan,
     schemas,
@@ -39,34 +37,6 @@ from segmark.pipeline.store import (
 )
 
 TABLES = schemas(NK)
-
-SWEEP = (
-    "+preset=small",
-    "model.n_steps=60",
-    "sweep.axes.policy.permit_strictness=[0.0,0.4,0.8]",
-    "sweep.replicates=3",
-    "cluster.dashboard_address=127.0.0.1:0",
-    "progress=false",
-    "storage.compact_mb=0",  # these tests look at the part files batches write
-)
-QUIET = {"echo": lambda _: None}
-
-
-def sweep(root: Path, name: str, *overrides: str, client: Client | None = None) -> Path:
-    cfg = make_config(*SWEEP, f"storage.root={root}", f"storage.dataset={name}", *overrides)
-    return run_sweep(cfg, client=client, **QUIET).directory
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The sweep on one worker, one run per task: what every other way of running must give."""
-    root = tmp_path_factory.mktemp("reference")
-    return frames(sweep(root, "w1b1", "cluster.n_workers=1", "sweep.batch_size=1"))
-
-
-def assert_same(got: tuple[pd.DataFrame, ...], expected) -> None:
-    for table, want in zip(got, expected, strict=True):  # summary, series, places
-        assert_frame_equal(table, want)
 
 
 def test_results_do_not_depend_on_workers_or_batch_size(tmp_path: Path, reference) -> None:
@@ -304,68 +274,6 @@ def test_categorical_axis_is_reported_without_a_curve(
     out = capsys.readouterr().out
     assert "Across 2 values of model.network (grid, ring)" in out
     assert "figure:" not in out and not (result.directory / "tipping.png").exists()
-
-
-def test_small_parts_are_compacted_after_the_sweep(
-    tmp_path: Path, reference, client: Client
-) -> None:
-    lines: list[str] = []
-    cfg = make_config(
-        *SWEEP,
-        "sweep.batch_size=1",
-        "storage.compact_mb=64",
-        "storage.compact_min_parts=9",
-        f"storage.root={tmp_path}",
-        "storage.dataset=compact",
-    )
-    directory = run_sweep(cfg, echo=lines.append, client=client).directory
-    assert "compacted 9 part files into 1" in lines
-    assert len(list((directory / "summary").glob("part-*.parquet"))) == 1
-    assert len(list((directory / "timeseries").glob("part-*.parquet"))) == 1
-    assert not [p for p in directory.rglob(".*")]
-    assert_same(frames(directory), reference)
-    part = next((directory / "summary").glob("part-*.parquet"))
-    assert read_provenance(part)["model_version"]
-    for sub in ("summary", "timeseries"):  # the nine parts' rows in one row group, not nine
-        assert pq.ParquetFile(next((directory / sub).glob("part-*.parquet"))).num_row_groups == 1
-    # A later sweep into the compacted dataset finds every run stored.
-    again = run_sweep(cfg, echo=lines.append, client=client)
-    assert again.n_skipped == 9
-
-
-def test_compaction_waits_for_enough_parts(tmp_path: Path, client: Client) -> None:
-    directory = sweep(tmp_path, "few", "sweep.batch_size=3", client=client)
-    parts = sorted((directory / "summary").glob("part-*.parquet"))
-    assert len(parts) == 3
-    assert store.compact(directory, "zstd", target_mb=64, min_parts=4) == (3, 3)
-    assert sorted((directory / "summary").glob("part-*.parquet")) == parts
-    assert store.compact(directory, "zstd", target_mb=64, min_parts=3) == (3, 1)
-    assert len(scan(directory)) == 9
-
-
-def test_a_compaction_cut_short_loses_runs_to_redo_never_doubles_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, client: Client
-) -> None:
-    directory = sweep(tmp_path, "cut", "sweep.batch_size=3", client=client)
-    assert len(scan(directory)) == 9
-    real_replace = store.compaction.os.replace
-
-    def crash_on_rename(src, dst):
-        if ".tmp" in str(src) and "part-" in str(dst):
-            raise OSError("power cut")
-        return real_replace(src, dst)
-
-    monkeypatch.setattr(store.compaction.os, "replace", crash_on_rename)
-    with pytest.raises(OSError, match="power cut"):
-        store.compact(directory, "zstd", target_mb=64)
-    monkeypatch.undo()
-    stored = scan(directory)
-    assert stored.duplicates == 0 and len(stored) < 9  # runs missing, none doubled
-    cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=cut")
-    run_sweep(cfg, client=client, **QUIET)  # the resume redoes them
-    stored = scan(directory)
-    assert len(stored) == 9 and stored.duplicates == 0
-    assert not [p for p in directory.rglob(".*tmp")]
 
 
 def test_a_run_over_its_time_budget_is_stopped_and_recorded() -> None:

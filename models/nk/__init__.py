@@ -7,7 +7,8 @@ price-linked markets hold half the population. Its sweeps, the small preset and 
 scenarios are in ``models/nk/conf``.
 """
 
-from segmark.kernels.parameters import OUTCOMES, PARAMETERS, PLACES, SERIES
+from segmark.kernels.parameters import PARAMETERS
+from segmark.kernels.results import OUTCOMES, PLACES, SERIES
 from segmark.models.interface import Model
 from segmark.models.nk import networks, settings, simulation
 
