@@ -58,43 +58,69 @@ def trip_terms(params, haul, permit_weight, lines, load_kg):
 
 
 @_jit
-def shortest_paths(s, source, road_only):
-    """Dijkstra from ``source`` over open units (not flooded), edge weight the per-kg wholesale
-    cost after investment plus the line's fine over a wholesale load; O(N^2) with arrays: run
-    only when routes change. Fills s.dist and s.pred_edge (-1: no path)."""
-    params, dist, pred, done = s.params, s.dist, s.pred_edge, s.done
-    indptr, adj_edge, adj_node, edge_km, edge_mode, edge_permit, flood_left = (
-        s.indptr, s.adj_edge, s.adj_node, s.edge_km, s.edge_mode, s.edge_permit, s.flood_left
-    )  # fmt: skip
-    invest = 1.0 - params[P.transport_investment]
-    fine = trip_share(params, 0.0, 1.0, params[P.wholesale_load])
-    share = params[P.truckload_share]
-    n = dist.shape[0]
-    for i in range(n):
+def shortest_paths(s, source, targets):
+    """Dijkstra from ``source`` over open units (not flooded) with the link weights in
+    s.weight (``link_weights``), until every unit in ``targets`` has settled. Fills s.dist
+    and s.pred_edge (-1: no path) for the settled units and the paths to them. The next unit
+    to settle is searched among the frontier (units reached, not settled), a few dozen on
+    these graphs: cheaper than a heap at this size. Ties go to the lower index, as in the
+    twin."""
+    dist, pred, done, flood_left, weight = s.dist, s.pred_edge, s.done, s.flood_left, s.weight
+    indptr, adj_edge, adj_node, frontier = s.indptr, s.adj_edge, s.adj_node, s.frontier
+    for i in range(dist.shape[0]):
         dist[i] = np.inf
         pred[i] = -1
         done[i] = flood_left[i] > 0
     dist[source] = 0.0
-    for _ in range(n):
-        u = -1
-        best = np.inf
-        for i in range(n):
-            if not done[i] and dist[i] < best:
-                best = dist[i]
-                u = i
-        if u < 0:
-            break
+    wanted = s.wanted
+    left = 0
+    for v in targets:
+        left += not wanted[v]
+        wanted[v] = True
+    size = 0
+    if not done[source]:
+        frontier[0] = source
+        size = 1
+    while size > 0:
+        at = 0
+        for j in range(1, size):
+            a, b = frontier[j], frontier[at]
+            if dist[a] < dist[b] or (dist[a] == dist[b] and a < b):
+                at = j
+        u = frontier[at]
+        size -= 1
+        frontier[at] = frontier[size]
+        best = dist[u]
         done[u] = True
+        if wanted[u]:
+            left -= 1
+            if left == 0:
+                break
         for j in range(indptr[u], indptr[u + 1]):
-            e = adj_edge[j]
             v = adj_node[j]
-            if road_only and edge_mode[e] == RAIL:
-                continue
-            w = invest * haulage(params, edge_km, edge_mode, e, share)
-            w += fine * (edge_permit[e] > 0.0)
+            w = weight[adj_edge[j]]
             if not done[v] and best + w < dist[v]:
+                if dist[v] == np.inf:
+                    frontier[size] = v
+                    size += 1
                 dist[v] = best + w
-                pred[v] = e
+                pred[v] = adj_edge[j]
+    for v in targets:
+        wanted[v] = False
+
+
+@_jit
+def link_weights(s, road_only):
+    """s.weight: each link's per-kg wholesale cost after investment plus its line's fine over a
+    wholesale load; infinite for rail links on the road-only routes."""
+    params, edge_km, edge_mode, edge_permit = s.params, s.edge_km, s.edge_mode, s.edge_permit
+    invest = 1.0 - params[P.transport_investment]
+    fine = trip_share(params, 0.0, 1.0, params[P.wholesale_load])
+    share = params[P.truckload_share]
+    for e in range(edge_km.shape[0]):
+        w = invest * haulage(params, edge_km, edge_mode, e, share)
+        w += fine * (edge_permit[e] > 0.0)
+        s.weight[e] = np.inf if road_only and edge_mode[e] == RAIL else w
 
 
 @_jit
@@ -109,8 +135,13 @@ def route_terms(s):
     end = 0
     half = s.route_u.shape[0] // 2
     for r in range(s.route_u.shape[0]):
+        if r == 0 or r == half:
+            link_weights(s, r >= half)
         if r == 0 or r == half or s.route_u[r] != s.route_u[r - 1]:
-            shortest_paths(s, s.route_u[r], r >= half)
+            last = r + 1  # the routes from this depot in this half are r to last - 1
+            while last < (half if r < half else 2 * half) and s.route_u[last] == s.route_u[r]:
+                last += 1
+            shortest_paths(s, s.route_u[r], s.route_v[r:last])
         c = n_edges + r
         s.route_ptr[r] = end
         target = s.route_v[r]

@@ -165,6 +165,9 @@ FIELDS = (
     ("dist", f8_1, "scratch", "(N,) route costs from a depot (Dijkstra)"),
     ("pred_edge", i8_1, "scratch", "(N,) the last link of each unit's path (-1: none)"),
     ("done", b1_1, "scratch", "(N,) units settled or flooded (Dijkstra)"),
+    ("frontier", i8_1, "scratch", "(N,) units reached but not settled (Dijkstra)"),
+    ("weight", f8_1, "scratch", "(E,) link weights of the routes' least-cost paths"),
+    ("wanted", b1_1, "scratch", "(N,) depots a Dijkstra run still has to reach"),
     ("welfare", f8_1, "scratch", "(N,) consumption ratio this week"),
     ("gap_i", f8_1, "scratch", "(N,) unmet demand this week"),
     ("level_i", f8_1, "scratch", "(N,) spending-weighted log price sum this week"),
@@ -356,6 +359,9 @@ def _allocate(s):
     s.moved_now = np.zeros(n, dtype=np.bool_)
     s.dist, s.pred_edge = np.empty(n), np.empty(n, dtype=np.int64)
     s.done = np.empty(n, dtype=np.bool_)
+    s.frontier = np.empty(n, dtype=np.int64)
+    s.weight = np.empty(s.edge_u.shape[0])
+    s.wanted = np.zeros(n, dtype=np.bool_)
     s.welfare, s.gap_i, s.level_i = np.empty(n), np.empty(n), np.empty(n)
     s.sum_lp, s.sum_lp2, s.sum_p = np.empty(k_goods), np.empty(k_goods), np.empty(k_goods)
     s.sum_p2, s.sum_remote = np.empty(k_goods), np.empty(k_goods)
