@@ -171,6 +171,25 @@ class Result:
 PLACE_LABELS = ("name", "province", "x_km", "y_km")
 
 
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: it holds functions
+class Targets:
+    """Observed statistics a calibration can fit, and the estimator that computes the same
+    statistics from one run.
+
+    ``observed()`` gives each statistic's (estimate, lower, upper) from the data (the bounds of
+    its interval, NaN where the data gives none); ``estimate(outcomes, series)`` the run's
+    value of each statistic, from its outcomes by name and its sampled series (float
+    (n_samples, 1 + len(Model.series)), as :class:`Result` holds them); ``settings`` the
+    parameter values (by path) the runs need for it, e.g. a run length and weekly samples."""
+
+    name: str
+    doc: str
+    statistics: tuple[str, ...]
+    observed: Callable[[], Mapping[str, tuple[float, float, float]]]
+    estimate: Callable[[Mapping[str, Any], np.ndarray], Mapping[str, float]]
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Model:
     """A model the engine can sweep.
@@ -181,7 +200,8 @@ class Model:
     With ``stoppable``, it also takes ``stop``, a uint8 (1,) array that a watchdog sets to 1
     when the run's time budget is spent; it then raises :class:`Stopped`.
 
-    Optional hooks: ``check(params)`` refuses combinations of values (a ValueError whose
+    Optional hooks: ``targets``, data a calibration can fit (:class:`Targets`);
+    ``check(params)`` refuses combinations of values (a ValueError whose
     message names the keys), before any run; ``estimate_seconds(params)`` guesses a run's
     time to size the first batches. A model with ``places`` (per-unit outputs over a run)
     gives ``units(params)``: each unit's PLACE_LABELS (name, province: strings; x_km, y_km:
@@ -208,6 +228,7 @@ class Model:
     estimate_seconds: Callable[[Mapping[str, Any]], float] | None = None
     config_package: str | None = None
     stoppable: bool = False
+    targets: tuple[Targets, ...] = ()
     _by_path: dict[str, Parameter] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -240,6 +261,13 @@ class Model:
             if name not in kinds:
                 raise ValueError(f"model {self.name}: headline {name!r} is not an outcome")
         object.__setattr__(self, "_by_path", {p.path: p for p in self.parameters})
+        for target in self.targets:
+            unknown = set(target.settings) - set(self._by_path)
+            if not _NAME.fullmatch(target.name) or unknown:
+                raise ValueError(
+                    f"model {self.name}: targets {target.name!r}: bad name or "
+                    f"settings of unknown parameters {sorted(unknown)}"
+                )
 
     @property
     def tag(self) -> str:

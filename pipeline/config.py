@@ -133,6 +133,23 @@ class StorageConfig:
 
 
 @dataclass
+class CalibrationConfig:
+    """A calibration (``segmark-calibrate``; docs/CALIBRATION.md): priors by parameter path,
+    the statistics to fit (the model's declared ``data``, or observed outcomes in
+    ``targets``) and the ABC-SMC settings."""
+
+    name: str = "calibration"  # its directory under storage.root
+    priors: dict[str, Any] = field(default_factory=dict)  # path -> {dist: ..., ...}
+    data: str = ""  # the model's declared targets (Model.targets) to fit, by name
+    statistics: list[str] = field(default_factory=list)  # some of the data's; empty: all
+    targets: dict[str, float] = field(default_factory=dict)  # without data: outcome -> value
+    particles: int = 1000
+    populations: int = 5
+    quantile: float = 0.5  # epsilon: this quantile of the last population's distances
+    min_acceptance: float = 0.01  # stop when a population would accept fewer proposals
+
+
+@dataclass
 class Config:
     """One invocation: the model's parameter sections (``model`` also names the model), a
     sweep, where it runs and where it is stored."""
@@ -146,6 +163,7 @@ class Config:
     progress: bool = True
     dry_run: bool = False  # print runs, estimated core-hours and output size; run nothing
     retry_failed: bool = False  # with an existing storage.dataset: rerun its failed runs
+    calibration: CalibrationConfig | None = None  # segmark-calibrate's (calibration=<name>)
 
     @property
     def model_name(self) -> str:

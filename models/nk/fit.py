@@ -12,12 +12,14 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from segmark.kernels import market
+from segmark.models.interface import Targets
 from segmark.models.nk import simulation, survey
 
 BURN_IN = 52  # weeks before the survey's day 0: the run forgets its initial stocks
@@ -48,10 +50,45 @@ def run_moments(params: Mapping[str, Any], seed: int, data: survey.Survey) -> di
     """The survey's moments of one run at ``params`` (every parameter by name), sampled weekly
     and read at the survey's dates."""
     sim = simulation.simulate({**params, "n_steps": run_weeks(data), "sample_every": 1}, seed)
+    return series_moments(sim.series, data)
+
+
+def series_moments(series: np.ndarray, data: survey.Survey) -> dict[str, float]:
+    """The survey's moments of a run's weekly series (float (n, 1 + len(SERIES)): the step,
+    then each series), read at the survey's dates after the burn-in."""
     columns = [1 + market.SERIES.index(name) for name in (*HUB_SERIES, *USD_SERIES)]
-    steps = sim.series[:, 0].astype(np.int64)
-    days, rows = survey.sample_like_survey(steps, sim.series[:, columns], data.days, BURN_IN + 1)
+    steps = series[:, 0].astype(np.int64)
+    days, rows = survey.sample_like_survey(steps, series[:, columns], data.days, BURN_IN + 1)
     return survey.moments(days, rows[:, :3], rows[:, 3:])
+
+
+@cache
+def observed(n_boot: int = 2000) -> dict[str, tuple[float, float, float]]:
+    """Each moment of MOMENTS from the survey: (estimate, lower, upper) of its 90% interval."""
+    intervals = survey.bootstrap(survey.load(), n=n_boot)
+    return {m: tuple(map(float, intervals[m])) for m in MOMENTS}
+
+
+def estimate(outcomes: Mapping[str, Any], series: np.ndarray) -> dict[str, float]:
+    """MOMENTS of one run of the survey's length (``SURVEY.settings``)."""
+    moments = series_moments(series, _data())
+    return {m: float(moments[m]) for m in MOMENTS}
+
+
+@cache
+def _data() -> survey.Survey:
+    return survey.load()
+
+
+SURVEY = Targets(
+    name="survey_2013_2019",
+    doc="Daily NK's hub rice prices and market dollar rates, 2013-2019: the moments of "
+    "docs/MODEL.md (Calibration), each with its 90% block-bootstrap interval",
+    statistics=MOMENTS,
+    observed=observed,
+    estimate=estimate,
+    settings={"model.n_steps": run_weeks(_data()), "model.sample_every": 1},
+)
 
 
 def compare(

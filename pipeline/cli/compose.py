@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import fields, is_dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, get_args, get_type_hints
 
 import yaml
 from hydra.core.config_store import ConfigStore
@@ -22,7 +22,7 @@ from segmark.pipeline.designs import example_path
 from segmark.pipeline.validate import installed_model
 
 SCHEMA = "segmark_schema"
-ENGINE_GROUPS = ("model", "sweep", "cluster", "storage")
+ENGINE_GROUPS = ("model", "sweep", "cluster", "storage", "calibration")
 _SECTIONS = get_type_hints(Config)
 
 ConfigStore.instance().store(name=SCHEMA, node=Config)
@@ -62,6 +62,8 @@ def prepare(args: list[str]) -> tuple[Model, list[str]]:
     store.store(group="model", name=model.name, node=node, package="_global_")
     if not _package_has(model, "sweep/default.yaml"):  # a single run at the defaults
         store.store(group="sweep", name="default", node={"name": model.name})
+    else:  # one composed earlier in this process for a model without one must not shadow it
+        store.repo.get("sweep", {}).pop("default.yaml", None)
     keys = {o.key_or_group for o in _parse(args)}
     out = [a for a in args if not a.startswith("hydra.searchpath=")]
     if "model" not in keys:
@@ -104,9 +106,10 @@ def compose_overrides(overrides: list[str]) -> list[str]:
 
 
 def with_axis_additions(args: list[str]) -> list[str]:
-    """Let ``sweep.axes.<group>.<parameter>=...`` (and ``sweep.parameters...``) add a new
-    entry as well as replace one."""
-    adds = ("sweep.axes.", "sweep.parameters.")
+    """Let ``sweep.axes.<group>.<parameter>=...`` (and ``sweep.parameters...``,
+    ``calibration.priors...``, ``calibration.targets...``) add a new entry as well as replace
+    one."""
+    adds = ("sweep.axes.", "sweep.parameters.", "calibration.priors.", "calibration.targets.")
     return [f"++{a}" if a.startswith(adds) and "=" in a else a for a in args]
 
 
@@ -133,6 +136,8 @@ def check_overrides(args: list[str], model: Model) -> None:
         elif section == "sweep" and rest.split(".")[0] in ("axes", "parameters") and "." in rest:
             kind, _, path = rest.partition(".")
             _check_axis_key(key, ".".join(path.split(".")[:2]), kind, model)
+        elif section == "calibration" and rest.partition(".")[0] in ("priors", "targets"):
+            continue  # checked against the model's table once composed (calibration.spec)
         elif not (section == "cluster" and rest.startswith("dask_config.")):
             _check_engine(key, section, rest, override)  # Dask's keys: checked against Dask
 
@@ -157,6 +162,7 @@ def _check_parameter(key: str, override: Override, model: Model) -> None:
 def _check_engine(key: str, section: str, rest: str, override: Override) -> None:
     """A setting of an engine section (or of a nested one, such as ``cluster.jobqueue``)."""
     schema, name, where = _SECTIONS[section], rest, section
+    schema = next((a for a in get_args(schema) if is_dataclass(a)), schema)  # X | None -> X
     head, _, tail = rest.partition(".")
     nested = get_type_hints(schema).get(head) if tail else None
     if nested is not None and is_dataclass(nested):  # e.g. cluster.jobqueue.cores

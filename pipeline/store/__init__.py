@@ -16,6 +16,7 @@ from segmark.pipeline.store.compaction import compact, drop_duplicates, drop_run
 from segmark.pipeline.store.dataset import (
     DatasetBusy,
     open_dataset,
+    read_file,
     read_manifest,
     read_model,
     read_places,
@@ -78,6 +79,7 @@ __all__ = [
     "open_dataset",
     "parquet_bytes",
     "part_key",
+    "read_file",
     "read_manifest",
     "read_model",
     "read_places",

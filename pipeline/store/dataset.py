@@ -168,9 +168,10 @@ def _dataset(directory: Path, sub: str, table: str) -> ds.Dataset:
     return ds.dataset(Path(directory) / sub, schema=schema, format="parquet")
 
 
-def read_summary(directory: Path, columns: list[str] | None = None) -> pa.Table:
-    """The summary table (one row per stored run): every column, or ``columns``."""
-    return _dataset(directory, SUMMARY_DIR, "summary").to_table(columns=columns)
+def read_summary(directory: Path, columns: list[str] | None = None, filter=None) -> pa.Table:
+    """The summary table (one row per stored run): every column, or ``columns``, of the rows
+    ``filter`` keeps (a ``pyarrow.dataset`` expression)."""
+    return _dataset(directory, SUMMARY_DIR, "summary").to_table(columns=columns, filter=filter)
 
 
 def read_series(directory: Path, columns: list[str] | None = None, filter=None) -> pa.Table:
@@ -194,3 +195,8 @@ def read_plan_ids(directory: Path) -> pa.ChunkedArray:
     return (
         pq.read_table(Path(directory) / PLAN_FILE, columns=["run_id"]).column("run_id").to_numpy()
     )
+
+
+def read_file(path: Path) -> pa.Table:
+    """One Parquet file written with ``write_table_atomic`` (e.g. a calibration's posterior)."""
+    return pq.read_table(path)

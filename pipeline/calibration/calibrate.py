@@ -1,0 +1,86 @@
+"""A calibration from its spec: validate, resume what is stored, run the rest through the engine.
+
+``<storage.root>/<name>/`` holds ``runs/`` (every simulation, a segmark dataset) and
+``posterior.parquet`` (every population; :mod:`.posterior`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+import numpy as np
+
+from segmark.models.interface import Model
+from segmark.pipeline.calibration import posterior
+from segmark.pipeline.calibration.engine import EngineSimulator, check_base, with_settings
+from segmark.pipeline.calibration.smc import Population, Simulate, calibrate, weighted_quantile
+from segmark.pipeline.calibration.spec import CalibrationSpec, check, identity
+from segmark.pipeline.config import Config
+from segmark.pipeline.schedule import Client, connect
+
+
+def run(
+    base: Config,
+    spec: CalibrationSpec,
+    model: Model,
+    client: Client | None = None,
+    echo: Callable[[str], None] = print,
+    simulate: Simulate | None = None,
+) -> tuple[Path, tuple[Population, ...]]:
+    """Run (or resume) the calibration ``spec`` of ``model`` over ``base``'s other settings;
+    returns its directory and every population. ``client``: a Dask client to use (default:
+    one on ``base.cluster`` for the whole calibration); ``simulate`` replaces the engine."""
+    checked = check(spec, model, base.sweep.root_seed)
+    base = with_settings(base, checked.targets)
+    check_base(base, model, checked.priors)
+    directory = Path(base.storage.root).expanduser().resolve() / spec.name
+    columns = tuple(model.parameter(p).column for p in checked.priors.paths)
+    ident = identity(spec, checked, model, base.sweep.root_seed)
+    done = posterior.read(directory, columns, checked.statistics, ident)
+    if done:
+        echo(f"resuming {directory.name}: {len(done)} of {spec.populations} populations stored")
+    directory.mkdir(parents=True, exist_ok=True)
+    history = list(done)
+    with ExitStack() as stack:
+        if simulate is None:
+            if client is None and len(done) < spec.populations:
+                client = stack.enter_context(connect(base.cluster))
+                echo(f"dask dashboard: {client.dashboard_link}")
+            simulate = EngineSimulator(
+                base, model, directory, checked.priors.paths, checked.statistics,
+                checked.targets, client,
+            )  # fmt: skip
+        for population in calibrate(
+            checked.settings, checked.priors, checked.observed, simulate, tuple(done)
+        ):
+            history.append(population)
+            posterior.write(directory, history, columns, checked.statistics, ident)
+            echo(_line(population))
+    return directory, tuple(history)
+
+
+def _line(p: Population) -> str:
+    return (
+        f"population {p.number}: epsilon {p.epsilon:.4g}, {len(p.weights)} particles accepted "
+        f"of {p.proposals} proposals ({p.acceptance_rate:.1%}), {p.simulations} simulations"
+    )
+
+
+def posterior_mean(population: Population) -> np.ndarray:
+    return np.average(population.points, axis=0, weights=population.weights)
+
+
+def credible_interval(population: Population, level: float = 0.9) -> np.ndarray:
+    """(d, 2) equal-tailed weighted credible intervals."""
+    tail = (1.0 - level) / 2.0
+    return np.array(
+        [
+            [
+                weighted_quantile(population.points[:, j], population.weights, q)
+                for q in (tail, 1 - tail)
+            ]
+            for j in range(population.points.shape[1])
+        ]
+    )

@@ -1,0 +1,73 @@
+"""``segmark-calibrate``: a calibration (``calibration=<name>`` from the model's config, or
+``calibration.*`` settings) run or resumed through the engine; prints each population, the
+posterior and where it is stored."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from segmark.pipeline.calibration import credible_interval, posterior_mean, run
+from segmark.pipeline.cli.app import _config_error, _refuse
+from segmark.pipeline.cli.compose import check_overrides, check_yaml_files, config_dirs, prepare
+from segmark.pipeline.config import Config, ConfigError
+from segmark.pipeline.driver import model_of
+from segmark.pipeline.schedule import SchedulerLost
+from segmark.pipeline.store import DatasetBusy
+
+
+@hydra.main(version_base="1.3", config_path="pkg://segmark.conf", config_name="calibrate")
+def _app(cfg: DictConfig) -> None:
+    try:
+        config: Config = OmegaConf.to_object(cfg)  # type: ignore[assignment]
+    except OmegaConfBaseException as error:
+        cause = _config_error(error)
+        _refuse(f"{error.full_key}: {cause or error.msg}".replace("\n", " "))
+    try:
+        model = model_of(config)
+        if config.calibration is None:
+            raise ConfigError(
+                "calibration: choose one with calibration=<name> (from the model's config "
+                "package, e.g. calibration=nk_2013_2019) or set calibration.priors and "
+                "calibration.targets."
+            )
+        for noisy in ("distributed.client", "distributed.comm", "distributed.core"):
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
+        directory, populations = run(config, config.calibration, model)
+    except ConfigError as error:
+        _refuse(str(error))
+    except DatasetBusy as error:
+        print(f"segmark-calibrate: {error}", file=sys.stderr)
+        sys.exit(3)
+    except SchedulerLost as error:
+        print(f"segmark-calibrate: {error}; run the same command to resume.", file=sys.stderr)
+        sys.exit(4)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    if populations:
+        last = populations[-1]
+        print(f"\nposterior (population {last.number}, weighted mean and 90% interval):")
+        intervals = credible_interval(last, 0.9)
+        for path, mean, (low, high) in zip(
+            config.calibration.priors, posterior_mean(last), intervals, strict=True
+        ):
+            print(f"  {path:<34} {mean:10.4g}  [{low:.4g}, {high:.4g}]")
+    print(f"results: {directory}")
+
+
+def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    args = sys.argv[1:]
+    try:
+        model, composed = prepare(args)
+        check_overrides(args, model)
+        for directory in config_dirs(args):
+            check_yaml_files(directory)
+    except ConfigError as error:
+        _refuse(str(error))
+    sys.argv[1:] = composed
+    _app()
