@@ -147,6 +147,7 @@ class CalibrationConfig:
     populations: int = 5
     quantile: float = 0.5  # epsilon: this quantile of the last population's distances
     min_acceptance: float = 0.01  # stop when a population would accept fewer proposals
+    predictive: bool = True  # rerun the posterior's particles with fresh noise (the check)
 
 
 @dataclass

@@ -34,6 +34,9 @@ def test_toy_calibration_from_its_config_and_resumed_after_sigkill(tmp_path: Pat
     assert done.returncode == 0, done.stderr[-2000:]
     assert "population 3: epsilon" in done.stdout and "shock.mu_1" in done.stdout
     whole = tmp_path / "whole" / "toy" / "posterior.parquet"
+    report = tmp_path / "whole" / "toy" / "report" / "report.md"
+    assert f"report: {report}" in done.stdout
+    assert "## Posterior predictive check (60 fresh runs)" in report.read_text()
 
     root = tmp_path / "killed"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -56,6 +59,10 @@ def test_toy_calibration_from_its_config_and_resumed_after_sigkill(tmp_path: Pat
     assert again.returncode == 0, again.stderr[-2000:]
     assert f"resuming toy: {stored + 1} of 4 populations stored" in again.stdout
     pd.testing.assert_frame_equal(pd.read_parquet(posterior), pd.read_parquet(whole))
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(posterior.with_name("predictive.parquet")),
+        pd.read_parquet(whole.with_name("predictive.parquet")),
+    )
     per_population = duckdb.sql(
         f"SELECT population, sum(weight) AS w FROM '{posterior}' GROUP BY population"
     ).df()

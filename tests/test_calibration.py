@@ -20,7 +20,9 @@ from segmark.pipeline.calibration import (
     check,
     credible_interval,
     posterior,
+    predictive,
     priors,
+    report,
     run,
     smc,
 )
@@ -84,7 +86,7 @@ def test_populations_close_in_on_the_data_and_weights_are_a_distribution():
         assert (p.distances <= p.epsilon).all() and 0 < p.acceptance_rate <= 1
 
 
-def in_process(base, model):
+def in_process(base, model, statistics=("mean_1", "mean_2")):
     """The engine's numbers without the engine: each point's seed from the engine's own plan,
     the model run in this process."""
 
@@ -92,12 +94,13 @@ def in_process(base, model):
         from segmark.pipeline.calibration.engine import batch_config
 
         cfg = batch_config(base, Path("unused"), ("shock.mu_1", "shock.mu_2"), points, "x")
-        table = plan_runs(cfg, model)[1]
-        rows = table.rows()
+        fresh = population == predictive.POPULATION  # the engine's replicate 1
+        cfg.sweep.replicates = 1 + fresh
+        rows = plan_runs(cfg, model)[1].rows().iloc[1 if fresh else 0 :: 1 + fresh]
         out = [
             model.simulate(params(model, row), int(row["seed"])) for row in rows.to_dict("records")
         ]
-        return pd.DataFrame(out)[["mean_1", "mean_2"]].to_numpy()
+        return pd.DataFrame(out)[list(statistics)].to_numpy()
 
     return simulate
 
@@ -113,7 +116,7 @@ def test_calibration_through_the_engine_matches_in_process_runs_and_resumes(tmp_
     directory, pops = run(base, CalibrationSpec(name="toy", **SPEC), GAUSS, client, **QUIET)
     expected = pq_frame(directory)
     stored = pd.read_parquet(directory / "runs" / "summary")
-    assert len(stored) == sum(p.simulations for p in pops)
+    assert len(stored) == sum(p.simulations for p in pops) + SPEC["particles"]  # + predictive
     assert stored.run_id.is_unique
 
     other = make_config("model=gauss", f"storage.root={tmp_path / 'b'}", "sweep.root_seed=5")
@@ -192,3 +195,24 @@ def test_prior_draws_stay_inside_the_range_and_densities_vanish_outside():
     assert draws.min() >= -1 and draws.max() <= 2
     assert np.isneginf(bounded.logpdf(np.array([[2.5]])))[0]
     assert calibrate is smc.calibrate
+
+
+def test_the_report_names_a_parameter_the_data_does_not_identify(tmp_path):
+    """Fitting mean_1 alone leaves mu_2 at its prior: the report says so; mu_1 is identified,
+    and the fresh predictive runs put the data inside their 90% interval."""
+    base = make_config("model=gauss", f"storage.root={tmp_path}")
+    spec = CalibrationSpec(name="half", priors=PRIORS, targets={"mean_1": 0.4}, particles=150,
+                           populations=4)  # fmt: skip
+    simulate = in_process(base, GAUSS, ("mean_1",))
+    directory, _ = run(base, spec, GAUSS, simulate=simulate, **QUIET)
+    cal = report.read(directory)
+    table = report.parameters(cal, GAUSS).set_index("parameter")
+    assert table.loc["shock.mu_1", "identified"] == "yes"
+    assert table.loc["shock.mu_2", "identified"] == "no", table
+    check = report.predictive_check(cal)
+    assert list(check.statistic) == ["mean_1"] and check.inside.tolist() == ["yes"]
+    path = report.write(directory, GAUSS)
+    text = path.read_text()
+    assert "Not identified by the data" in text and "shock.mu_2." in text
+    for figure in ("marginals", "pairs", "progress", "predictive"):
+        assert (path.parent / f"{figure}.png").stat().st_size > 5_000

@@ -2,7 +2,9 @@
 
 Modules: ``priors`` (scipy.stats priors checked against the parameter table), ``smc`` (the
 algorithm, engine-free), ``engine`` (batches as sweeps), ``posterior`` (Parquet), ``spec``
-(what to estimate, checked), ``calibrate`` (a spec in, a resumable calibration out).
+(what to estimate, checked), ``calibrate`` (a spec in, a resumable calibration out),
+``predictive`` (the posterior rerun with fresh noise), ``report`` (tables, figures and
+report.md; imports matplotlib).
 docs/CALIBRATION.md describes the method.
 """
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from segmark.models.interface import Model
-from segmark.pipeline.calibration import posterior
+from segmark.pipeline.calibration import posterior, predictive
 from segmark.pipeline.calibration.engine import EngineSimulator, check_base, with_settings
 from segmark.pipeline.calibration.smc import Population, Simulate, calibrate, weighted_quantile
 from segmark.pipeline.calibration.spec import CalibrationSpec, check, identity
@@ -45,7 +45,8 @@ def run(
     history = list(done)
     with ExitStack() as stack:
         if simulate is None:
-            if client is None and len(done) < spec.populations:
+            predicted = (directory / predictive.FILE).exists() or not spec.predictive
+            if client is None and (len(done) < spec.populations or not predicted):
                 client = stack.enter_context(connect(base.cluster))
                 echo(f"dask dashboard: {client.dashboard_link}")
             simulate = EngineSimulator(
@@ -57,7 +58,11 @@ def run(
         ):
             history.append(population)
             posterior.write(directory, history, columns, checked.statistics, ident)
+            (directory / predictive.FILE).unlink(missing_ok=True)  # of an earlier posterior
             echo(_line(population))
+        if spec.predictive and history and not (directory / predictive.FILE).exists():
+            predictive.run(history[-1], simulate, directory, columns, checked.statistics)
+            echo(f"posterior predictive: {len(history[-1].weights)} runs with fresh noise")
     return directory, tuple(history)
 
 

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from segmark.models.interface import Model, Targets
+from segmark.pipeline.calibration.predictive import POPULATION as PREDICTIVE
 from segmark.pipeline.calibration.priors import Priors
 from segmark.pipeline.config import Config
 from segmark.pipeline.driver import run_sweep
@@ -86,9 +87,13 @@ class EngineSimulator:
         self.paths, self.statistics, self.targets, self.client = paths, statistics, targets, client
 
     def __call__(self, population: int, batch: int, points: np.ndarray) -> np.ndarray:
-        label = f"calibration-p{population}-b{batch}"
+        """Population ``predictive.POPULATION`` (-1) runs each point's replicate 1: the same
+        parameters with fresh random numbers."""
+        fresh = population == PREDICTIVE
+        label = "calibration-predictive" if fresh else f"calibration-p{population}-b{batch}"
         cfg = batch_config(self.base, self.directory, self.paths, points, label)
-        ids = plan_runs(cfg, self.model)[1].run_id.astype(str)
+        cfg.sweep.replicates = 2 if fresh else 1  # replicate 0 is stored: only 1 runs
+        ids = plan_runs(cfg, self.model)[1].run_id.astype(str)[1 if fresh else 0 :: 1 + fresh]
         run_sweep(cfg, echo=lambda _: None, client=self.client, model=self.model)
         if self.targets is None:
             return read_statistics(self.directory / RUNS, ids, self.statistics)

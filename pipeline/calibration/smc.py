@@ -115,6 +115,9 @@ def _population(settings, priors, observed, simulate, history) -> Population:
         )
         new = priors.sample(rng, size) if last is None else propose(rng, priors, last, size)
         new_stats = np.asarray(simulate(number, batch, new), dtype=np.float64)
+        if new_stats.shape != (size, observed.shape[0]):
+            raise ValueError(f"simulate gave statistics of shape {new_stats.shape}, not "
+                             f"{(size, observed.shape[0])}")  # fmt: skip
         points.append(new)
         stats.append(new_stats)
         proposed += size

@@ -118,9 +118,11 @@ def _check_settings(spec: CalibrationSpec) -> None:
 def identity(spec: CalibrationSpec, checked: Checked, model: Model, root_seed: int) -> dict:
     """What makes two calibrations the same one (a resume checks it): the model version, the
     root seed, the spec and the observed values it fits."""
+    intervals = checked.targets.observed() if checked.targets is not None else {}
     return {
         "model": model.tag,
         "root_seed": root_seed,
         "observed": checked.observed.tolist(),
-        **asdict(spec),
+        "intervals": {n: list(intervals[n]) for n in checked.statistics if n in intervals},
+        **{k: v for k, v in asdict(spec).items() if k != "predictive"},
     }

@@ -56,6 +56,10 @@ def _app(cfg: DictConfig) -> None:
             config.calibration.priors, posterior_mean(last), intervals, strict=True
         ):
             print(f"  {path:<34} {mean:10.4g}  [{low:.4g}, {high:.4g}]")
+    if populations:
+        from segmark.pipeline.calibration import report  # matplotlib once results exist
+
+        print(f"report: {report.write(directory, model)}")
     print(f"results: {directory}")
 
 
