@@ -14,6 +14,11 @@ import duckdb
 import pandas as pd
 import polars as pl
 import pytest
+from hydra import compose, initialize_config_module
+from omegaconf import OmegaConf
+
+from segmark.models.nk import MODEL as NK
+from segmark.pipeline.cli.compose import compose_overrides
 
 CALIBRATE = str(Path(sys.executable).with_name("segmark-calibrate"))
 TOY = ("model=gauss", "calibration=toy", "calibration.particles=60", "cluster.n_workers=2")
@@ -94,3 +99,16 @@ def test_without_a_calibration_the_command_says_how_to_choose_one(tmp_path: Path
     done = calibrate("model=gauss", f"storage.root={tmp_path}", cwd=tmp_path)
     assert done.returncode == 2
     assert "choose one with calibration=<name>" in done.stderr
+
+
+def test_the_runs_use_the_models_defaults_not_a_sweeps() -> None:
+    """nk's default sweep sets phones everywhere and no crackdowns (@package _global_); a
+    calibration composes none of it: every parameter it does not estimate is the default."""
+    with initialize_config_module(config_module="segmark.conf", version_base="1.3"):
+        composed = compose(
+            config_name="calibrate", overrides=compose_overrides(["calibration=nk_2013_2019"])
+        )
+    cfg = OmegaConf.to_object(composed)
+    for parameter in NK.parameters:
+        assert getattr(cfg, parameter.group)[parameter.name] == parameter.default, parameter.path
+    assert cfg.calibration.data == "survey_2013_2019" and len(cfg.calibration.priors) == 9

@@ -22,6 +22,7 @@ from segmark.pipeline.designs import example_path
 from segmark.pipeline.validate import installed_model
 
 SCHEMA = "segmark_schema"
+CALIBRATION_SWEEP = "_calibration"  # conf/calibrate.yaml names it
 ENGINE_GROUPS = ("model", "sweep", "cluster", "storage", "calibration")
 _SECTIONS = get_type_hints(Config)
 
@@ -60,6 +61,8 @@ def prepare(args: list[str]) -> tuple[Model, list[str]]:
     for parameter in model.parameters:
         node[parameter.group][parameter.name] = parameter.default
     store.store(group="model", name=model.name, node=node, package="_global_")
+    # segmark-calibrate's sweep section: the model's defaults, none of a sweep's settings
+    store.store(group="sweep", name=CALIBRATION_SWEEP, node={"name": "calibration"})
     if not _package_has(model, "sweep/default.yaml"):  # a single run at the defaults
         store.store(group="sweep", name="default", node={"name": model.name})
     else:  # one composed earlier in this process for a model without one must not shadow it
