@@ -216,3 +216,16 @@ def test_the_report_names_a_parameter_the_data_does_not_identify(tmp_path):
     assert "Not identified by the data" in text and "shock.mu_2." in text
     for figure in ("marginals", "pairs", "progress", "predictive"):
         assert (path.parent / f"{figure}.png").stat().st_size > 5_000
+
+
+def test_a_calibration_that_cannot_accept_enough_stops_and_says_why(tmp_path):
+    """An observed value the model cannot reach: population 1 would need more than
+    particles / min_acceptance proposals; the calibration keeps population 0 and says so."""
+    base = make_config("model=gauss", f"storage.root={tmp_path}")
+    spec = CalibrationSpec(name="far", priors=PRIORS, targets={"mean_1": 0.0, "mean_2": 0.0},
+                           particles=50, populations=3, quantile=0.01, min_acceptance=0.5,
+                           predictive=False)  # fmt: skip
+    lines = []
+    _, pops = run(base, spec, GAUSS, simulate=in_process(base, GAUSS), echo=lines.append)
+    assert len(pops) == 1
+    assert lines[-1].startswith("stopped before population 1: it would accept fewer than 0.5")

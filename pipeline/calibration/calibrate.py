@@ -60,6 +60,12 @@ def run(
             posterior.write(directory, history, columns, checked.statistics, ident)
             (directory / predictive.FILE).unlink(missing_ok=True)  # of an earlier posterior
             echo(_line(population))
+        if len(history) < spec.populations:
+            echo(
+                f"stopped before population {len(history)}: it would accept fewer than "
+                f"{spec.min_acceptance:g} of its proposals (calibration.min_acceptance)"
+                + (f"; the posterior is population {len(history) - 1}" if history else "")
+            )
         if spec.predictive and history and not (directory / predictive.FILE).exists():
             predictive.run(history[-1], simulate, directory, columns, checked.statistics)
             echo(f"posterior predictive: {len(history[-1].weights)} runs with fresh noise")
