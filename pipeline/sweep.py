@@ -173,11 +173,14 @@ def expand(cfg: Config, model: Model, design: Design) -> RunTable:
     per run one short hash, so a million runs take seconds, not minutes.
     """
     columns = model.columns()
-    base = {p.column: getattr(cfg, p.group)[p.name] for p in columns}
+    base = {p.column: canonical(getattr(cfg, p.group)[p.name]) for p in columns}
     by_path = {p.path: p.column for p in columns}
     replicates = cfg.sweep.replicates
     points = pd.DataFrame(
-        [{**base, **{by_path[path]: v for path, v in values.items()}} for values in design.points]
+        [
+            {**base, **{by_path[path]: canonical(v) for path, v in values.items()}}
+            for values in design.points
+        ]
     )
     points = points[[p.column for p in columns]]
     records = points.to_dict("records")
@@ -205,6 +208,13 @@ def expand(cfg: Config, model: Model, design: Design) -> RunTable:
     ids = _run_ids(digests, repeats, replicates, seed, model.tag)
     arrow = pa.Table.from_pylist(records, schema=schemas(model).point)
     return RunTable(points, arrow, point, replicate, seed, ids)
+
+
+def canonical(value: Any) -> Any:
+    """A parameter value as its run id hashes it: -0.0 as 0.0 (the same simulation; floats
+    are hashed by repr, which keeps the sign). Types were already made the declared ones by
+    validation, so 1 and 1.0 of a float parameter are both 1.0."""
+    return value + 0.0 if isinstance(value, float) else value
 
 
 def _run_ids(

@@ -147,3 +147,31 @@ def test_run_ids_of_the_table_are_run_id_of_each_run() -> None:
         for r in range(2)
     ]
     assert got == expected and len(set(got)) == 6
+
+
+def test_equal_points_written_differently_get_equal_run_ids() -> None:
+    """-0.0 and 0.0, an integer for a float, a float in other spelling: the same simulation,
+    so the same run id and seed (a resume must find it, never store it twice)."""
+    written = [
+        (
+            "sweep.axes.policy.permit_strictness=[0.0,1.0]",
+            "shock.harvest_sd=0.1",
+            "model.n_goods=6",
+        ),
+        (
+            "sweep.axes.policy.permit_strictness=[-0.0,1]",
+            "shock.harvest_sd=1e-1",
+            "model.n_goods=6.0",
+        ),
+        (
+            "sweep.axes.policy.permit_strictness=[0,1.000]",
+            "shock.harvest_sd=0.10",
+            "model.n_goods=6",
+        ),
+    ]
+    tables = [table(*spelling, "sweep.replicates=2", "sweep.common_random_numbers=false")
+              for spelling in written]  # fmt: skip
+    for other in tables[1:]:
+        assert other.run_id.tolist() == tables[0].run_id.tolist()
+        assert other.seed.tolist() == tables[0].seed.tolist()
+    assert not np.signbit(tables[1].policy_permit_strictness).any()
