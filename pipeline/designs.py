@@ -142,6 +142,27 @@ def _product(axes: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(paths, combo, strict=True)) for combo in itertools.product(*axes.values())]
 
 
+def scipy_distribution(where: str, spec: dict[str, Any]) -> Any:
+    """The frozen scipy.stats distribution ``{dist: <name>, <its arguments>}`` names, or a
+    ConfigError naming ``where``."""
+    from scipy import stats  # only distributions and sampled designs need scipy.stats
+
+    args = dict(spec)
+    name = args.pop("dist")
+    family = getattr(stats, str(name), None)
+    if not isinstance(family, stats.rv_continuous):
+        raise ConfigError(
+            f"{where}.dist = {name!r} is not a continuous scipy.stats distribution "
+            "(e.g. norm, uniform, loguniform, truncnorm, lognorm, beta)."
+        )
+    try:
+        frozen = family(**args)
+        frozen.ppf(0.5)  # bad shape arguments surface here
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{where}: bad arguments for {name}: {error}.") from None
+    return frozen
+
+
 class _Marginal:
     """One sampled parameter: maps u in [0, 1) to a checked value."""
 
@@ -167,20 +188,7 @@ class _Marginal:
                 raise ConfigError(f"{where}.values must list distinct values, at least one.")
             self.kind = "values"
         elif "dist" in keys:
-            from scipy import stats  # only distributions and sampled designs need scipy.stats
-
-            name = self.spec.pop("dist")
-            dist = getattr(stats, str(name), None)
-            if not isinstance(dist, stats.rv_continuous):
-                raise ConfigError(
-                    f"{where}.dist = {name!r} is not a continuous scipy.stats distribution "
-                    "(e.g. norm, uniform, truncnorm, lognorm, beta)."
-                )
-            try:
-                self.frozen = dist(**self.spec)
-                self.frozen.ppf(0.5)
-            except (TypeError, ValueError) as error:
-                raise ConfigError(f"{where}: bad arguments for {name}: {error}.") from None
+            self.frozen = scipy_distribution(where, self.spec)
             self.kind = "dist"
         elif keys - {"log"} == {"low", "high"}:
             low = check_value(f"{where}.low", self.spec["low"], self.field)

@@ -215,13 +215,19 @@ def extending(
             nonlocal client
             if client is None:
                 client = stack.enter_context(connect(cfg.cluster))
-            cfg.sweep.design, cfg.sweep.axes, cfg.sweep.parameters = "list", {}, {}
-            cfg.sweep.samples, cfg.sweep.replicates = 0, replicates
-            cfg.sweep.points = [_nested(point) for point in points]
+            as_list_design(cfg, points, replicates)
             result = run_sweep(cfg, echo=lambda _: None, client=client, model=model)
             return result.n_runs - result.n_skipped
 
         yield extend
+
+
+def as_list_design(cfg: Config, points: list[dict[str, Any]], replicates: int) -> None:
+    """Make ``cfg``'s sweep a list design of ``points`` (parameter path -> value) x
+    ``replicates``, in place."""
+    cfg.sweep.design, cfg.sweep.axes, cfg.sweep.parameters = "list", {}, {}
+    cfg.sweep.samples, cfg.sweep.replicates = 0, replicates
+    cfg.sweep.points = [_nested(point) for point in points]
 
 
 def _nested(point: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -18,7 +18,7 @@ from segmark.models.interface import Model, Targets
 from segmark.pipeline.calibration.predictive import POPULATION as PREDICTIVE
 from segmark.pipeline.calibration.priors import Priors
 from segmark.pipeline.config import Config
-from segmark.pipeline.driver import run_sweep
+from segmark.pipeline.driver import as_list_design, run_sweep
 from segmark.pipeline.schedule import Client
 from segmark.pipeline.store import read_series, read_summary
 from segmark.pipeline.store.schemas import STATUS_OK
@@ -33,21 +33,11 @@ def batch_config(
     """``base`` with a list design of ``points`` (columns in ``paths`` order), one replicate
     each with its own random stream, stored in ``directory``/runs."""
     cfg = copy.deepcopy(base)
-    cfg.sweep.name, cfg.sweep.design = label, "list"
-    cfg.sweep.axes, cfg.sweep.parameters, cfg.sweep.samples = {}, {}, 0
-    cfg.sweep.replicates, cfg.sweep.common_random_numbers = 1, False
-    cfg.sweep.points = [_nested(dict(zip(paths, map(float, row), strict=True))) for row in points]
+    cfg.sweep.name, cfg.sweep.common_random_numbers = label, False
+    as_list_design(cfg, [dict(zip(paths, map(float, row), strict=True)) for row in points], 1)
     cfg.storage.root, cfg.storage.dataset = str(directory), RUNS
     cfg.progress = cfg.dry_run = cfg.retry_failed = False
     return cfg
-
-
-def _nested(point: dict[str, float]) -> dict[str, dict[str, float]]:
-    out: dict[str, dict[str, float]] = {}
-    for path, value in point.items():
-        group, name = path.split(".", 1)
-        out.setdefault(group, {})[name] = value
-    return out
 
 
 def check_base(base: Config, model: Model, priors: Priors) -> None:

@@ -23,6 +23,7 @@ from scipy import stats
 
 from segmark.models.interface import GROUPS, Model
 from segmark.pipeline.config import ConfigError
+from segmark.pipeline.designs import scipy_distribution
 
 OUTSIDE = 1e-9  # the prior mass allowed outside a parameter's range
 
@@ -128,17 +129,7 @@ def _distribution(key: str, spec: Mapping[str, Any]) -> Any:
         if name == "uniform":
             return stats.uniform(loc=low, scale=high - low)
         return stats.loguniform(low, high)
-    family = getattr(stats, str(name), None)
-    if not isinstance(family, stats.rv_continuous):
-        raise ConfigError(
-            f"{key}: dist = {name!r} is not a continuous scipy.stats distribution "
-            "(e.g. uniform, loguniform, norm, truncnorm, beta, gamma, lognorm)."
-        )
-    try:
-        dist = family(**spec)
-        dist.cdf(0.0)  # bad shape arguments surface here
-    except (TypeError, ValueError) as error:
-        raise ConfigError(f"{key}: {name}({spec}) is not a valid distribution: {error}") from None
+    dist = scipy_distribution(key, {"dist": name, **spec})
     if not np.isfinite(dist.std()):
         raise ConfigError(f"{key}: {name}({spec}) has no finite spread; choose other arguments.")
     return dist

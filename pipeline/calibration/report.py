@@ -17,7 +17,7 @@ from segmark.models.interface import Model
 from segmark.pipeline.analysis.labels import parameter_label
 from segmark.pipeline.analysis.markdown import table
 from segmark.pipeline.calibration import posterior, predictive
-from segmark.pipeline.calibration.priors import Priors, parse
+from segmark.pipeline.calibration.priors import parse
 from segmark.pipeline.calibration.smc import weighted_quantile
 from segmark.pipeline.store import read_file
 
@@ -59,13 +59,15 @@ def parameters(cal: Calibration, model: Model) -> pd.DataFrame:
     """Per estimated parameter: the prior's and the posterior's mean and 90% interval, the
     posterior contraction and whether the data identifies it."""
     priors = parse(model, cal.identity["priors"], "calibration.priors")
+    # inside each parameter's range (draws outside it are redrawn), so by sampling
+    prior_var = priors.sample(np.random.default_rng(0), 20_000).var(axis=0)
     last, rows = cal.last, []
-    for item in priors.items:
+    for j, item in enumerate(priors.items):
         values = last[model.parameter(item.path).column].to_numpy()
         w = last.weight.to_numpy()
         mean = float(np.average(values, weights=w))
         var = float(np.average((values - mean) ** 2, weights=w))
-        contraction = 1.0 - var / _prior_variance(priors, item.path)
+        contraction = 1.0 - var / prior_var[j]
         rows.append({
             "parameter": item.path,
             "prior mean": float(item.dist.mean()),
@@ -78,13 +80,6 @@ def parameters(cal: Calibration, model: Model) -> pd.DataFrame:
             "identified": "yes" if contraction >= IDENTIFIED else "no",
         })  # fmt: skip
     return pd.DataFrame(rows)
-
-
-def _prior_variance(priors: Priors, path: str) -> float:
-    """The prior's variance inside the parameter's range (draws outside it are redrawn)."""
-    item = next(p for p in priors.items if p.path == path)
-    draws = priors.sample(np.random.default_rng(0), 20_000)[:, priors.paths.index(path)]
-    return float(draws.var()) if item.dist.std() > 0 else 1.0
 
 
 def populations(cal: Calibration) -> pd.DataFrame:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import logging
 import sys
+from collections.abc import Callable
 
 import hydra
 import pandas as pd
@@ -116,7 +117,9 @@ def _refuse(message: str) -> None:
     sys.exit(2)
 
 
-def main() -> None:
+def launch(app: Callable[[], None]) -> None:
+    """Run a Hydra ``app`` on this command line: the model it names prepared, its overrides
+    and config files checked first (exit 2 with one line on a bad one)."""
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     args = sys.argv[1:]
     try:
@@ -127,4 +130,8 @@ def main() -> None:
     except ConfigError as error:
         _refuse(str(error))
     sys.argv[1:] = composed
-    _app()
+    app()
+
+
+def main() -> None:
+    launch(_app)

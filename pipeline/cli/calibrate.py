@@ -12,8 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from segmark.pipeline.calibration import credible_interval, posterior_mean, run
-from segmark.pipeline.cli.app import _config_error, _refuse
-from segmark.pipeline.cli.compose import check_overrides, check_yaml_files, config_dirs, prepare
+from segmark.pipeline.cli.app import _config_error, _refuse, launch
 from segmark.pipeline.config import Config, ConfigError
 from segmark.pipeline.driver import model_of
 from segmark.pipeline.schedule import SchedulerLost
@@ -64,14 +63,4 @@ def _app(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-    args = sys.argv[1:]
-    try:
-        model, composed = prepare(args)
-        check_overrides(args, model)
-        for directory in config_dirs(args):
-            check_yaml_files(directory)
-    except ConfigError as error:
-        _refuse(str(error))
-    sys.argv[1:] = composed
-    _app()
+    launch(_app)
