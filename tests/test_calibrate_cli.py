@@ -111,4 +111,4 @@ def test_the_runs_use_the_models_defaults_not_a_sweeps() -> None:
     cfg = OmegaConf.to_object(composed)
     for parameter in NK.parameters:
         assert getattr(cfg, parameter.group)[parameter.name] == parameter.default, parameter.path
-    assert cfg.calibration.data == "survey_2013_2019" and len(cfg.calibration.priors) == 9
+    assert cfg.calibration.data == "survey_and_facts" and len(cfg.calibration.priors) == 9

@@ -10,7 +10,7 @@ scenarios are in ``models/nk/conf``.
 from segmark.kernels.parameters import PARAMETERS
 from segmark.kernels.results import OUTCOMES, PLACES, SERIES
 from segmark.models.interface import Model
-from segmark.models.nk import fit, networks, settings, simulation
+from segmark.models.nk import facts, fit, networks, settings, simulation
 
 # Changes whenever the same parameters and seed could give different numbers (the kernel, its
 # data or a packaged scenario): part of every run id, so versions never mix in a dataset.
@@ -34,5 +34,5 @@ MODEL = Model(
     estimate_seconds=networks.estimate_seconds,
     config_package="segmark.models.nk.conf",
     stoppable=True,
-    targets=(fit.SURVEY,),
+    targets=(fit.SURVEY, facts.SURVEY_AND_FACTS),
 )
