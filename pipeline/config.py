@@ -14,7 +14,6 @@ import dataclasses
 import functools
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -213,12 +212,6 @@ def _plain_data(value: Any) -> bool:
     if isinstance(value, list):
         return all(_plain_data(v) for v in value)
     return value is None or type(value) in (str, int, float, bool)
-
-
-def load(path: Path) -> Config:
-    """The config a dataset stored (its ``config.yaml``) as a typed :class:`Config`."""
-    merged = OmegaConf.merge(OmegaConf.structured(Config), OmegaConf.load(path))
-    return OmegaConf.to_object(merged)  # type: ignore[return-value]
 
 
 def linspace(start: float, stop: float, num: int) -> list[float]:

@@ -25,13 +25,12 @@ from segmark.models.interface import Model
 from segmark.pipeline import estimates, provenance
 from segmark.pipeline.batching import Batcher
 from segmark.pipeline.config import Config, ConfigError, to_yaml
-from segmark.pipeline.config import load as load_config
 from segmark.pipeline.designs import Design
 from segmark.pipeline.run import run_and_store, run_batch
 from segmark.pipeline.schedule import (
     Client,
-    check_dask_config,
     connect,
+    dashboard_link,
     map_batches,
     total_threads,
 )
@@ -55,7 +54,8 @@ from segmark.pipeline.store import (
 )
 from segmark.pipeline.sweep import RunTable
 from segmark.pipeline.sweep import plan as plan_runs
-from segmark.pipeline.validate import installed_model
+from segmark.pipeline.validate import installed_model, validate_stored
+from segmark.pipeline.yamlfile import load_config
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,7 @@ def model_of(cfg: Config) -> Model:
 
 def plan_sweep(cfg: Config, model: Model) -> tuple[Design, RunTable, Path]:
     """Validate and expand; check that an existing dataset can take this sweep. Writes nothing."""
-    design, plan = plan_runs(cfg, model)
-    check_dask_config(cfg.cluster.dask_config)
+    design, plan = plan_runs(cfg, model)  # validates every setting (Dask's too)
     directory = dataset_directory(cfg)
     if directory.exists():
         if not (directory / MANIFEST_FILE).exists():
@@ -179,7 +178,8 @@ def run_sweep(
     with nullcontext(client) if client else connect(cfg.cluster) as client:
         workers = total_threads(client)
         echo(f"dask: {workers} worker threads")
-        echo(f"dask dashboard: {client.dashboard_link}")
+        dashboard = dashboard_link(client)  # what it bound, printed before the first run
+        echo(f"dask dashboard: {dashboard}")
         existing = directory.exists()
         if not existing:
             directory.parent.mkdir(parents=True, exist_ok=True)
@@ -188,7 +188,6 @@ def run_sweep(
             n_skipped, n_failed_total = _sweep_into(
                 cfg, model, plan, directory, existing, client, workers, echo
             )
-        dashboard = client.dashboard_link
     wall = time.perf_counter() - started
     write_manifest(directory, wall_s=round(wall, 3))
     return SweepResult(directory, design, len(plan), n_failed_total, n_skipped, wall, dashboard)
@@ -196,19 +195,21 @@ def run_sweep(
 
 @contextmanager
 def extending(
-    directory: Path, client: Client | None = None
+    directory: Path, client: Client | None = None, trust_cluster: bool = False
 ) -> Iterator[Callable[[list[dict[str, Any]], int], int]]:
     """Runs added to the dataset at ``directory``, for analyses that refine it: yields
     ``extend(points, replicates)``, which runs each point (parameter path -> value) x
     ``replicates`` as a list design with the dataset's own config (base parameters, root seed,
     common-random-numbers rule, model), skipping what is stored, and returns the runs it
     stored. One Dask client serves every call: ``client``, or the dataset's cluster, started at
-    the first call and closed at the end."""
+    the first call and closed at the end. The stored config is data: nothing in it resolved,
+    all of it validated first (its cluster too, unless ``trust_cluster``: docs/SECURITY.md)."""
     directory = Path(directory)
     cfg = load_config(directory / CONFIG_FILE)
     model = model_of(cfg)
     cfg.storage.root, cfg.storage.dataset = str(directory.parent), directory.name
     cfg.progress = cfg.retry_failed = cfg.dry_run = False
+    validate_stored(cfg, model, directory / CONFIG_FILE, trust_cluster)
     with ExitStack() as stack:
 
         def extend(points: list[dict[str, Any]], replicates: int) -> int:

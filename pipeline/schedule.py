@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shlex
+import socket
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -22,6 +24,9 @@ from distributed.comm.core import CommClosedError
 
 from segmark.pipeline.config import ClusterConfig, ConfigError
 
+LOOPBACK = "127.0.0.1"
+# empty, PORT, :PORT or HOST:PORT (a host name or IPv4 address; Dask's parser takes no IPv6)
+_DASHBOARD = re.compile(r"(?:(?P<host>[A-Za-z0-9][A-Za-z0-9.\-]{0,252})?:)?(?P<port>\d{1,5})|")
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -30,7 +35,9 @@ R = TypeVar("R")
 def connect(cluster: ClusterConfig) -> Iterator[Client]:
     """A Dask client for ``cluster``, with ``cluster.dask_config`` set for it, the scheduler
     and the workers started here; a cluster started here is closed (its jobs cancelled) on
-    exit."""
+    exit. The Dask settings and the dashboard address are checked here too, whoever calls:
+    nothing starts with a setting that loads code."""
+    check_dask_config(cluster.dask_config)
     with dask.config.set(dask_settings(cluster.dask_config)):
         with _connect(cluster) as client:
             yield client
@@ -63,7 +70,7 @@ def _connect(cluster: ClusterConfig) -> Iterator[Client]:
             threads_per_worker=cluster.threads_per_worker,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=cluster.dashboard_address,
+            dashboard_address=dashboard_bind(cluster.dashboard_address),
             memory_limit=cluster.memory_limit,
             # the driver reports every failure itself (runs as data, a task's error as one
             # line); workers' own error logs would repeat it as a traceback dump
@@ -72,6 +79,32 @@ def _connect(cluster: ClusterConfig) -> Iterator[Client]:
         Client(local) as client,
     ):
         yield client
+
+
+def dashboard_bind(address: str) -> str:
+    """``cluster.dashboard_address`` as the address the dashboard binds: HOST:PORT as given; a
+    bare :PORT or PORT, or nothing, on 127.0.0.1 (Dask would listen on every interface: the
+    dashboard shows tasks and lets anyone who reaches it inspect the cluster). A malformed
+    address is refused (ConfigError) before any cluster starts."""
+    match = _DASHBOARD.fullmatch(str(address))
+    if match is None or int(match["port"] or 0) > 65535:
+        raise ConfigError(
+            f"cluster.dashboard_address = {address!r}: give HOST:PORT or :PORT (a bare :PORT "
+            "listens on 127.0.0.1 only; PORT 0 picks a free one), e.g. 127.0.0.1:8787."
+        )
+    return f"{match['host'] or LOOPBACK}:{int(match['port'] or 0)}"
+
+
+def dashboard_link(client: Client) -> str:
+    """The dashboard's address as bound: for a scheduler in this process (local, slurm, pbs),
+    the host and port its HTTP server listens on; for one elsewhere, what Dask reports."""
+    server = getattr(getattr(client.cluster, "scheduler", None), "http_server", None)
+    host, port = getattr(server, "address", None), getattr(server, "port", None)
+    if not port:
+        return str(client.dashboard_link)
+    if host in ("0.0.0.0", "::", ""):
+        return f"http://{socket.gethostname()}:{port}/status (listening on every interface)"
+    return f"http://{host}:{port}/status"
 
 
 def tls_security(cluster: ClusterConfig) -> Security | None:
@@ -107,7 +140,7 @@ def jobqueue_cluster(cluster: ClusterConfig) -> Any:
         "job_extra_directives": list(queue.job_extra_directives),
         "job_script_prologue": prologue,
         "worker_extra_args": worker_args,
-        "scheduler_options": {"dashboard_address": cluster.dashboard_address or ":0"},
+        "scheduler_options": {"dashboard_address": dashboard_bind(cluster.dashboard_address)},
     }
     optional = {
         "queue": queue.queue,
@@ -147,8 +180,73 @@ def dask_settings(nested: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+# The Dask settings a config may change, and nothing else: timings, memory thresholds, log
+# lengths, the scheduler's heuristics; values, never the names of code. A key ending in "." stands
+# for its subtree. Left out on purpose: every preload and preload-argv (run a file or module in
+# the client, scheduler, nanny or workers), http.routes, allowed-imports, active-memory-manager
+# policies and client.security-loader (import what they name), nanny.environ and
+# pre-spawn-environ (LD_PRELOAD for the workers), dashboard.link (formatted with the
+# environment: it would print secrets), TLS files (cluster.tls_*), temporary-directory.
+DASK_ALLOWED = (
+    "distributed.worker.profile.",
+    "distributed.worker.memory.",
+    "distributed.worker.lifetime.",
+    "distributed.worker.connections.",
+    "distributed.worker.transfer.message-bytes-limit",
+    "distributed.admin.tick.",
+    "distributed.admin.system-monitor.",
+    "distributed.admin.low-level-log-length",
+    "distributed.admin.log-length",
+    "distributed.admin.max-error-length",
+    "distributed.admin.large-graph-warning-threshold",
+    "distributed.scheduler.work-stealing",
+    "distributed.scheduler.work-stealing-interval",
+    "distributed.scheduler.worker-saturation",
+    "distributed.scheduler.allowed-failures",
+    "distributed.scheduler.worker-ttl",
+    "distributed.scheduler.bandwidth",
+    "distributed.scheduler.unknown-task-duration",
+    "distributed.scheduler.default-data-size",
+    "distributed.scheduler.idle-timeout",
+    "distributed.scheduler.no-workers-timeout",
+    "distributed.scheduler.events-cleanup-delay",
+    "distributed.scheduler.active-memory-manager.start",
+    "distributed.scheduler.active-memory-manager.interval",
+    "distributed.comm.timeouts.",
+    "distributed.comm.retry.",
+    "distributed.comm.compression",
+    "distributed.comm.shard",
+    "distributed.comm.offload",
+    "distributed.client.heartbeat",
+    "distributed.client.scheduler-info-interval",
+    "distributed.deploy.lost-worker-timeout",
+    "distributed.adaptive.",
+)
+
+
+def dask_allowed(key: str) -> bool:
+    """Whether a config may set the Dask setting ``key`` (DASK_ALLOWED). Compared as Dask reads
+    keys: case-blind (DASK_* variables) and with "_" for "-"."""
+    key = key.lower().replace("_", "-")
+    return any(key.startswith(ok) if ok.endswith(".") else key == ok for ok in DASK_ALLOWED)
+
+
+def _allowed_text() -> str:
+    """DASK_ALLOWED for a message: distributed.worker.{profile.*, memory.*, ...}; ..."""
+    groups: dict[str, list[str]] = {}
+    for ok in DASK_ALLOWED:
+        head = ".".join(ok.split(".")[:2])
+        tail = ok[len(head) + 1 :]
+        groups.setdefault(head, []).append(tail + "*" if ok.endswith(".") else tail)
+    return "; ".join(
+        f"{head}.{tails[0]}" if len(tails) == 1 else f"{head}.{{{', '.join(tails)}}}"
+        for head, tails in groups.items()
+    )
+
+
 def check_dask_config(nested: dict[str, Any]) -> None:
-    """Every key of cluster.dask_config is a Dask setting and every value a plain one."""
+    """Every key of cluster.dask_config is a Dask setting a config may change (DASK_ALLOWED) and
+    every value a plain one."""
     for key, value in dask_settings(nested).items():
         try:
             default = dask.config.get(key)
@@ -162,6 +260,12 @@ def check_dask_config(nested: dict[str, Any]) -> None:
             raise ConfigError(
                 f"cluster.dask_config.{key} is a group of Dask settings ({', '.join(default)}), "
                 "not one: set its settings one by one."
+            )
+        if not dask_allowed(key):
+            raise ConfigError(
+                f"cluster.dask_config.{key} is refused: a config may set only Dask settings that "
+                f"hold values, never ones that load code, files or environment variables "
+                f"(docs/SECURITY.md); allowed are {_allowed_text()}."
             )
         if not isinstance(value, str | int | float | bool | type(None)):
             raise ConfigError(

@@ -1,10 +1,12 @@
 """Validation of a config before any compute: the model's sections against its parameter table,
 the engine's sections against what segmark accepts. Every refusal is a :class:`ConfigError` whose
 message names the key and what is allowed. The sweep's design is checked by
-``pipeline.designs``, Dask's own settings by ``pipeline.schedule``."""
+``pipeline.designs``; Dask's own settings and the dashboard address by ``pipeline.schedule``,
+called from here."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from pathlib import Path
@@ -13,10 +15,13 @@ from typing import Any
 from segmark.models import registry
 from segmark.models.interface import GROUPS, Model, ParameterError
 from segmark.pipeline.config import MAX_RUNS, ClusterConfig, Config, ConfigError
+from segmark.pipeline.schedule import check_dask_config, dashboard_bind
+from segmark.pipeline.yamlfile import interpolation_in
 
 NAME = ("model", "name")  # the model's name, in its section but not a parameter
 CLUSTER_KINDS = ("local", "address", "slurm", "pbs")
 COMPRESSIONS = ("zstd", "snappy", "gzip", "none")
+LOOPBACK = ("127.0.0.1", "localhost")
 
 
 def installed_model(name: str) -> Model:
@@ -28,13 +33,49 @@ def installed_model(name: str) -> Model:
 
 
 def validate_settings(cfg: Config, model: Model) -> None:
-    """Check every value of ``cfg`` except the sweep's design and Dask's settings. Fills each
-    parameter section with the model's defaults for the keys it lacks and converts its values
-    to their declared types, in place."""
+    """Check every value of ``cfg`` except the sweep's design. Fills each parameter section
+    with the model's defaults for the keys it lacks and converts its values to their declared
+    types, in place."""
     check_sections(cfg, model)
     _check_sweep(cfg)
     _check_cluster(cfg.cluster)
     _check_storage(cfg)
+    where = interpolation_in(dataclasses.asdict(cfg))
+    if where is not None:  # config.yaml must read back as these values, not as an interpolation
+        raise ConfigError(
+            f"{where}: a value may not hold '${{' once resolved (the stored config would read "
+            "it as an interpolation); write it without '${'."
+        )
+
+
+def validate_stored(cfg: Config, model: Model, path: Path, trust_cluster: bool = False) -> None:
+    """A dataset's stored config (read from ``path``) checked in full before it is used: every
+    value as :func:`validate_settings` does, and its cluster by :func:`check_stored_cluster`
+    unless ``trust_cluster``."""
+    validate_settings(cfg, model)
+    if not trust_cluster:
+        check_stored_cluster(cfg.cluster, path)
+
+
+def check_stored_cluster(cluster: ClusterConfig, path: Path) -> None:
+    """Refuse the cluster settings of a dataset's stored config (at ``path``) that say where to
+    connect, what to expose or what to run: a cluster other than the local one (a scheduler
+    address; a batch system's job-script lines), a dashboard off loopback, a numba cache
+    (numba loads pickles from it). A dataset may come from someone else: its values are data.
+    ``segmark-refine --trust-cluster`` skips this for a dataset of one's own."""
+    host = dashboard_bind(cluster.dashboard_address).rpartition(":")[0]
+    settings = {
+        "cluster.kind": "" if cluster.kind == "local" else cluster.kind,
+        "cluster.dashboard_address": "" if host in LOOPBACK else cluster.dashboard_address,
+        "cluster.numba_cache_dir": cluster.numba_cache_dir,
+    }
+    for key, value in settings.items():
+        if value:
+            raise ConfigError(
+                f"{path}: {key} = {value!r}: a dataset's stored config is data, and this "
+                "setting says where to connect, what to expose or what to run; if you wrote "
+                "this dataset, pass --trust-cluster to use its cluster settings as stored."
+            )
 
 
 def check_sections(cfg: Config, model: Model) -> None:
@@ -87,6 +128,8 @@ def _check_cluster(cluster: ClusterConfig) -> None:
             "e.g. cluster.address=tcp://127.0.0.1:8786."
         )
     _check_tls(cluster)
+    dashboard_bind(cluster.dashboard_address)
+    check_dask_config(cluster.dask_config)
     check_int("cluster.n_workers", cluster.n_workers, 0, 4096)
     queue = cluster.jobqueue
     check_int("cluster.jobqueue.cores", queue.cores, 1, 4096)

@@ -33,6 +33,7 @@ from segmark.pipeline.store import (
     read_series,
     read_summary,
 )
+from segmark.pipeline.yamlfile import load_config, read_yaml
 
 
 class AnalysisError(ValueError):
@@ -126,7 +127,10 @@ class Dataset:
         """The dataset's resolved ``config.yaml`` as a typed Config (the latest invocation)."""
         if not (self.path / CONFIG_FILE).exists():
             raise AnalysisError(f"{self.path} has no {CONFIG_FILE}: its design cannot be rebuilt.")
-        return config.load(self.path / CONFIG_FILE)
+        try:
+            return load_config(self.path / CONFIG_FILE)
+        except config.ConfigError as error:
+            raise AnalysisError(str(error)) from None
 
     def status_line(self) -> str:
         """One sentence: how many runs are stored, failed and missing, and the dataset status."""
@@ -182,10 +186,11 @@ def load(path: str | Path) -> Dataset:
     if (path / MANIFEST_FILE).exists():
         manifest = json.loads((path / MANIFEST_FILE).read_text())
     stored_config: dict[str, Any] = {}
-    if (path / CONFIG_FILE).exists():
-        from omegaconf import OmegaConf
-
-        stored_config = OmegaConf.to_container(OmegaConf.load(path / CONFIG_FILE)) or {}
+    if (path / CONFIG_FILE).exists():  # as plain data: nothing in it is resolved
+        try:
+            stored_config = read_yaml(path / CONFIG_FILE) or {}
+        except config.ConfigError as error:
+            raise AnalysisError(str(error)) from None
     n_missing = 0
     if (path / PLAN_FILE).exists():
         planned = read_plan_ids(path)

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import errno
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
 
 import hydra
 import pandas as pd
@@ -16,9 +20,8 @@ from omegaconf.errors import OmegaConfBaseException
 from segmark.models.interface import Model
 from segmark.pipeline.analysis.finding import describe, describe_sampled, finding_columns
 from segmark.pipeline.cli.compose import (
+    check_command_line,
     check_overrides,
-    check_yaml_files,
-    config_dirs,
     prepare,
 )
 from segmark.pipeline.config import Config, ConfigError
@@ -65,8 +68,8 @@ def _app(cfg: DictConfig) -> None:
             file=sys.stderr,
         )
         sys.exit(4)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    except KeyboardInterrupt as error:
+        interrupted(error)
     except OSError as error:
         if error.errno not in WRITE_ERRORS:
             raise
@@ -117,20 +120,58 @@ def _refuse(message: str) -> None:
     sys.exit(2)
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (what SLURM, systemd, container runtimes and a closed terminal send),
+    raised in the main thread and handled as Ctrl-C is: the manifest says incomplete, the lock
+    is released, the resume hint printed; the exit code is 128 + the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.exit_code = 128 + signum
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _stop(signum: int, frame: object) -> None:
+    for other in STOP_SIGNALS:  # a second signal must not break the clean-up of the first
+        signal.signal(other, lambda *_: None)
+    raise Stopped(signum)
+
+
+def stop_on_signals() -> None:
+    """Make SIGTERM and SIGHUP raise :class:`Stopped` in the main thread (where Python runs
+    signal handlers; called from another, as an embedding program might, it does nothing)."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, _stop)
+
+
+def interrupted(error: KeyboardInterrupt) -> NoReturn:
+    """Exit after Ctrl-C (130) or a stop signal (128 + its number, with one line)."""
+    if isinstance(error, Stopped):  # segmark, segmark-calibrate or segmark-refine
+        print(f"{Path(sys.argv[0]).name or 'segmark'}: stopped by {error}", file=sys.stderr)
+    sys.exit(getattr(error, "exit_code", 130))
+
+
 def launch(app: Callable[[], None]) -> None:
     """Run a Hydra ``app`` on this command line: the model it names prepared, its overrides
-    and config files checked first (exit 2 with one line on a bad one)."""
+    and config files checked first (exit 2 with one line on a bad one); SIGTERM and SIGHUP
+    stop it as Ctrl-C does (:class:`Stopped`)."""
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    stop_on_signals()
     args = sys.argv[1:]
     try:
         model, composed = prepare(args)
         check_overrides(args, model)
-        for directory in config_dirs(args):
-            check_yaml_files(directory)
+        check_command_line(args)
     except ConfigError as error:
         _refuse(str(error))
     sys.argv[1:] = composed
-    app()
+    try:
+        app()
+    except Stopped as error:  # outside the app's own handling (composing, reporting)
+        interrupted(error)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from segmark.pipeline.calibration import credible_interval, posterior_mean, run
-from segmark.pipeline.cli.app import _config_error, _refuse, launch
+from segmark.pipeline.cli.app import _config_error, _refuse, interrupted, launch
 from segmark.pipeline.config import Config, ConfigError
 from segmark.pipeline.driver import model_of
 from segmark.pipeline.schedule import SchedulerLost
@@ -45,8 +45,8 @@ def _app(cfg: DictConfig) -> None:
     except SchedulerLost as error:
         print(f"segmark-calibrate: {error}; run the same command to resume.", file=sys.stderr)
         sys.exit(4)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    except KeyboardInterrupt as error:
+        interrupted(error)
     if populations:
         last = populations[-1]
         print(f"\nposterior (population {last.number}, weighted mean and 90% interval):")

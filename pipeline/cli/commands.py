@@ -23,6 +23,7 @@ from segmark.pipeline.check import (
     report,
     write_baseline,
 )
+from segmark.pipeline.cli.app import interrupted, stop_on_signals
 from segmark.pipeline.config import ConfigError
 from segmark.pipeline.driver import extending
 
@@ -47,9 +48,16 @@ def refine_main(argv: list[str] | None = None) -> None:
     parser.add_argument("--top-points", type=int, default=2, help="values given replicates (2)")
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (1000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (0)")
+    parser.add_argument(
+        "--trust-cluster",
+        action="store_true",
+        help="use the dataset's stored cluster settings even where they name a scheduler, job "
+        "scripts, a numba cache or a public dashboard (only for a dataset you wrote)",
+    )
     args = parser.parse_args(argv)
+    stop_on_signals()
     try:
-        with extending(args.dataset) as extend:
+        with extending(args.dataset, trust_cluster=args.trust_cluster) as extend:
             result = refine(
                 args.dataset,
                 args.axis,
@@ -68,6 +76,8 @@ def refine_main(argv: list[str] | None = None) -> None:
     except (AnalysisError, ConfigError, FileNotFoundError) as error:
         print(f"segmark-refine: {error}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt as error:
+        interrupted(error)
     sys.exit(0 if result.reached else 1)
 
 

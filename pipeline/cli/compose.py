@@ -7,19 +7,19 @@ from __future__ import annotations
 
 from dataclasses import fields, is_dataclass
 from importlib import resources
-from pathlib import Path
 from typing import Any, get_args, get_type_hints
 
-import yaml
 from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
+from omegaconf import OmegaConf
 
 from segmark.models import registry
 from segmark.models.interface import GROUPS, Model, ParameterError
 from segmark.pipeline.config import DEFAULT_MODEL, Config, ConfigError, register_resolvers
 from segmark.pipeline.designs import example_path
 from segmark.pipeline.validate import installed_model
+from segmark.pipeline.yamlfile import check_config_dir, check_hydra_setting
 
 SCHEMA = "segmark_schema"
 CALIBRATION_SWEEP = "_calibration"  # conf/calibrate.yaml names it
@@ -123,7 +123,10 @@ def check_overrides(args: list[str], model: Model) -> None:
     value."""
     for override in _parse(args):
         key = override.key_or_group
-        if key.startswith("hydra") or override.is_delete():
+        if key == "hydra" or key.startswith("hydra."):
+            check_hydra_setting(key)  # hydra/<group>=<option> picks among installed options
+            continue
+        if key.startswith("hydra/") or override.is_delete():
             continue
         if "." not in key:
             _check_top_level(key, override, model)
@@ -232,29 +235,39 @@ def _check_type(key: str, value: object, annotation: object) -> None:
 
 
 def config_dirs(args: list[str]) -> list[str]:
-    """Directories added with -cd/--config-dir."""
+    """Directories of config files the command line adds: -cd/--config-dir, -cp/--config-path
+    and the file:// entries of hydra.searchpath."""
     found = []
     for i, arg in enumerate(args):
-        if arg in ("-cd", "--config-dir") and i + 1 < len(args):
+        if arg in ("-cd", "--config-dir", "-cp", "--config-path") and i + 1 < len(args):
             found.append(args[i + 1])
-        elif arg.startswith("--config-dir="):
+        elif arg.startswith(("--config-dir=", "--config-path=")):
             found.append(arg.split("=", 1)[1])
+    for entry in _user_searchpath(args):
+        if entry.startswith("file://"):
+            found.append(entry.removeprefix("file://"))
     return found
 
 
-def check_yaml_files(directory: str) -> None:
-    """Read every YAML file under ``directory`` as plain YAML (OmegaConf's safe loader) before
-    Hydra does: a tag that would build a Python object is refused with one clear line."""
-    from omegaconf._utils import get_yaml_loader
+def check_command_line(args: list[str]) -> None:
+    """What the command line makes Hydra read, before Hydra reads it: no pickled config, and
+    every YAML file of a config directory it adds checked (``yamlfile.check_config_dir``)."""
+    if any(arg.split("=", 1)[0] == "--experimental-rerun" for arg in args):
+        raise ConfigError(
+            "--experimental-rerun loads a pickled config, which can run code: segmark reads "
+            "configs as YAML only; give the overrides again instead."
+        )
+    for directory in config_dirs(args):
+        check_config_dir(directory)
 
-    for path in sorted(Path(directory).rglob("*.yaml")):
-        try:
-            yaml.load(path.read_text(encoding="utf-8"), Loader=get_yaml_loader())
-        except yaml.YAMLError as error:
-            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-            mark = getattr(error, "problem_mark", None)
-            line = f", line {mark.line + 1}" if mark else ""
-            raise ConfigError(
-                f"{path}{line}: {problem}. Config files hold plain values; YAML tags that "
-                "would build Python objects are refused."
-            ) from None
+
+def _no_environment(name: str, default: Any = None) -> Any:
+    raise ConfigError(
+        f"${{oc.env:{name}}}: configs do not read environment variables (the value would be "
+        f'recorded in the dataset); give the value itself, e.g. from the shell: key="${name}".'
+    )
+
+
+# ${oc.env:...} is refused wherever a config holds it (command line, sweep files): a sweep file
+# from elsewhere must not copy this machine's secrets into a dataset (docs/SECURITY.md)
+OmegaConf.register_new_resolver("oc.env", _no_environment, replace=True)
