@@ -37,10 +37,11 @@ def default_params(**changes: float) -> np.ndarray:
     return np.array([float(values[p.name]) for p in PARAMETERS])
 
 
-def compose_config(overrides: list[str]) -> Config:
-    """The typed config of the shipped YAML tree plus ``overrides``, composed as the CLI does."""
+def compose_config(overrides: list[str], name: str = "config") -> Config:
+    """The typed config of the shipped YAML tree plus ``overrides``, composed as the CLI does
+    (``name``: the primary config, ``calibrate`` for segmark-calibrate's)."""
     with initialize_config_module(config_module="segmark.conf", version_base="1.3"):
-        cfg = compose(config_name="config", overrides=compose_overrides(overrides))
+        cfg = compose(config_name=name, overrides=compose_overrides(overrides))
     return OmegaConf.to_object(cfg)  # type: ignore[return-value]
 
 

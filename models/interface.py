@@ -208,6 +208,9 @@ class Model:
     map coordinates), by label, one entry per row of ``Result.places``. ``state`` names the
     bool outcome whose probability the tipping analyses estimate, ``order`` the continuous
     outcome behind it; ``headline`` the outcomes a sweep's one-paragraph finding reports.
+    ``real_units`` maps a parameter's path to what one unit of it is worth in real terms,
+    given every parameter by name, and that unit's name (nk: permit strictness as dollars of
+    expected permit costs a trip), so a threshold along it can be told in those terms.
     ``config_package`` is an importable package holding the model's Hydra config groups
     (``sweep/`` and any of its own).
     """
@@ -229,6 +232,9 @@ class Model:
     config_package: str | None = None
     stoppable: bool = False
     targets: tuple[Targets, ...] = ()
+    real_units: Mapping[str, Callable[[Mapping[str, Any]], tuple[float, str]]] = field(
+        default_factory=dict, compare=False
+    )
     _by_path: dict[str, Parameter] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

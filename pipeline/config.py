@@ -132,6 +132,21 @@ class StorageConfig:
 
 
 @dataclass
+class HeadlineConfig:
+    """A calibration's headline under parameter uncertainty (docs/CALIBRATION.md): the tipping
+    threshold along ``axis`` over ``values``, with ``fixed`` parameter values, at ``draws``
+    draws from the posterior x ``replicates``; each of ``scenarios`` (values of
+    model.scenario) at the same draws."""
+
+    axis: str = ""
+    values: list[float] = field(default_factory=list)
+    fixed: dict[str, Any] = field(default_factory=dict)  # path -> value, e.g. a counterfactual
+    draws: int = 100
+    replicates: int = 4
+    scenarios: list[str] = field(default_factory=list)
+
+
+@dataclass
 class CalibrationConfig:
     """A calibration (``segmark-calibrate``; docs/CALIBRATION.md): priors by parameter path,
     the statistics to fit (the model's declared ``data``, or observed outcomes in
@@ -147,6 +162,7 @@ class CalibrationConfig:
     quantile: float = 0.5  # epsilon: this quantile of the last population's distances
     min_acceptance: float = 0.01  # stop when a population would accept fewer proposals
     predictive: bool = True  # rerun the posterior's particles with fresh noise (the check)
+    headline: HeadlineConfig | None = None  # the threshold and scenarios at posterior draws
 
 
 @dataclass

@@ -7,7 +7,10 @@ price-linked markets hold half the population. Its sweeps, the small preset and 
 scenarios are in ``models/nk/conf``.
 """
 
-from segmark.kernels.parameters import PARAMETERS
+from collections.abc import Mapping
+from typing import Any
+
+from segmark.kernels.parameters import KPW_PER_USD, PARAMETERS
 from segmark.kernels.results import OUTCOMES, PLACES, SERIES
 from segmark.models.interface import Model
 from segmark.models.nk import facts, fit, networks, settings, simulation
@@ -15,6 +18,14 @@ from segmark.models.nk import facts, fit, networks, settings, simulation
 # Changes whenever the same parameters and seed could give different numbers (the kernel, its
 # data or a packaged scenario): part of every run id, so versions never mix in a dataset.
 VERSION = "9"
+
+
+def permit_cost_per_trip(params: Mapping[str, Any]) -> tuple[float, str]:
+    """Permit strictness 1 in dollars: a trip's expected permit costs across one province
+    line (the bribe plus the checkpoint fine, kernels.routes.trip_share), at ``params``."""
+    usd = params["permit_bribe"] + params["checkpoint_fine"] / KPW_PER_USD
+    return float(usd), "USD of expected permit costs a trip across a province line"
+
 
 MODEL = Model(
     name="nk",
@@ -35,4 +46,5 @@ MODEL = Model(
     config_package="segmark.models.nk.conf",
     stoppable=True,
     targets=(fit.SURVEY, facts.SURVEY_AND_FACTS),
+    real_units={"policy.permit_strictness": permit_cost_per_trip},
 )

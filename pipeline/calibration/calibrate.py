@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from segmark.models.interface import Model
-from segmark.pipeline.calibration import posterior, predictive
+from segmark.pipeline.calibration import headline, posterior, predictive
 from segmark.pipeline.calibration.engine import EngineSimulator, check_base, with_settings
 from segmark.pipeline.calibration.smc import Population, Simulate, calibrate, weighted_quantile
 from segmark.pipeline.calibration.spec import CalibrationSpec, check, identity
 from segmark.pipeline.config import Config
-from segmark.pipeline.schedule import Client, connect
+from segmark.pipeline.schedule import Client, connect, dashboard_link
 
 
 def run(
@@ -33,8 +33,10 @@ def run(
     returns its directory and every population. ``client``: a Dask client to use (default:
     one on ``base.cluster`` for the whole calibration); ``simulate`` replaces the engine."""
     checked = check(spec, model, base.sweep.root_seed)
-    base = with_settings(base, checked.targets)
+    plain, base = base, with_settings(base, checked.targets)  # the headline runs as configured
     check_base(base, model, checked.priors)
+    if spec.headline is not None:
+        headline.check(spec.headline, plain, model, checked.priors.paths)
     directory = Path(base.storage.root).expanduser().resolve() / spec.name
     columns = tuple(model.parameter(p).column for p in checked.priors.paths)
     ident = identity(spec, checked, model, base.sweep.root_seed)
@@ -46,9 +48,10 @@ def run(
     with ExitStack() as stack:
         if simulate is None:
             predicted = (directory / predictive.FILE).exists() or not spec.predictive
-            if client is None and (len(done) < spec.populations or not predicted):
+            headlined = (directory / headline.FILE).exists() or spec.headline is None
+            if client is None and (len(done) < spec.populations or not predicted or not headlined):
                 client = stack.enter_context(connect(base.cluster))
-                echo(f"dask dashboard: {client.dashboard_link}")
+                echo(f"dask dashboard: {dashboard_link(client)}")
             simulate = EngineSimulator(
                 base, model, directory, checked.priors.paths, checked.statistics,
                 checked.targets, client,
@@ -58,7 +61,8 @@ def run(
         ):
             history.append(population)
             posterior.write(directory, history, columns, checked.statistics, ident)
-            (directory / predictive.FILE).unlink(missing_ok=True)  # of an earlier posterior
+            for stale in (predictive.FILE, headline.FILE):  # of an earlier posterior
+                (directory / stale).unlink(missing_ok=True)
             echo(_line(population))
         if len(history) < spec.populations:
             echo(
@@ -69,6 +73,10 @@ def run(
         if spec.predictive and history and not (directory / predictive.FILE).exists():
             predictive.run(history[-1], simulate, directory, columns, checked.statistics)
             echo(f"posterior predictive: {len(history[-1].weights)} runs with fresh noise")
+        if spec.headline is not None and history and not (directory / headline.FILE).exists():
+            if isinstance(simulate, EngineSimulator):  # the headline's runs need the engine
+                headline.run(spec.headline, plain, model, directory, history[-1],
+                             checked.priors.paths, simulate.client, echo)  # fmt: skip
     return directory, tuple(history)
 
 

@@ -72,6 +72,26 @@ class Priors:
             total += density
         return total
 
+    @property
+    def logs(self) -> np.ndarray:
+        """(d,) bool: the parameters whose ABC kernel moves in log space (log-uniform priors,
+        whose density falls as 1/x: a kernel in x would weight small values up to the range's
+        ratio more than large ones, and leave a few particles carrying the population)."""
+        return np.array([p.spec.get("dist") == "loguniform" for p in self.items])
+
+    def to_kernel(self, points: np.ndarray) -> np.ndarray:
+        """(n, d) points in the kernel's space: log where ``logs``, as they are elsewhere."""
+        return np.where(self.logs, np.log(np.where(self.logs, points, 1.0)), points)
+
+    def from_kernel(self, z: np.ndarray) -> np.ndarray:
+        return np.where(self.logs, np.exp(np.where(self.logs, z, 0.0)), z)
+
+    def kernel_logpdf(self, points: np.ndarray) -> np.ndarray:
+        """(n,) the priors' joint log density in the kernel's space, at (n, d) points given in
+        the parameters' own: with the Jacobian x of each log coordinate."""
+        jacobian = np.log(np.where(self.logs, points, 1.0)).sum(axis=1)
+        return self.logpdf(points) + jacobian
+
     def _inside(self, j: int, column: np.ndarray) -> np.ndarray:
         return (column >= self.items[j].low) & (column <= self.items[j].high)
 

@@ -16,10 +16,10 @@ from matplotlib.figure import Figure
 from segmark.models.interface import Model
 from segmark.pipeline.analysis.labels import parameter_label
 from segmark.pipeline.analysis.markdown import table
-from segmark.pipeline.calibration import posterior, predictive
+from segmark.pipeline.calibration import headline, posterior, predictive
 from segmark.pipeline.calibration.priors import parse
 from segmark.pipeline.calibration.smc import weighted_quantile
-from segmark.pipeline.store import read_file
+from segmark.pipeline.store import read_file, read_summary
 
 # posterior contraction (1 - posterior variance / prior variance; Betancourt 2018) below which
 # the report says the data does not identify a parameter
@@ -59,15 +59,18 @@ def parameters(cal: Calibration, model: Model) -> pd.DataFrame:
     """Per estimated parameter: the prior's and the posterior's mean and 90% interval, the
     posterior contraction and whether the data identifies it."""
     priors = parse(model, cal.identity["priors"], "calibration.priors")
-    # inside each parameter's range (draws outside it are redrawn), so by sampling
-    prior_var = priors.sample(np.random.default_rng(0), 20_000).var(axis=0)
+    # inside each parameter's range (draws outside it are redrawn), so by sampling; variances
+    # in the kernel's space, where a log-uniform prior is flat (log x)
+    prior_z = priors.to_kernel(priors.sample(np.random.default_rng(0), 20_000))
     last, rows = cal.last, []
+    columns = [model.parameter(item.path).column for item in priors.items]
+    z = priors.to_kernel(last[columns].to_numpy())
+    w = last.weight.to_numpy()
     for j, item in enumerate(priors.items):
-        values = last[model.parameter(item.path).column].to_numpy()
-        w = last.weight.to_numpy()
+        values = last[columns[j]].to_numpy()
         mean = float(np.average(values, weights=w))
-        var = float(np.average((values - mean) ** 2, weights=w))
-        contraction = 1.0 - var / prior_var[j]
+        z_mean = np.average(z[:, j], weights=w)
+        contraction = 1.0 - np.average((z[:, j] - z_mean) ** 2, weights=w) / prior_z[:, j].var()
         rows.append({
             "parameter": item.path,
             "prior mean": float(item.dist.mean()),
@@ -192,6 +195,24 @@ def predictive_figure(check: pd.DataFrame, path: Path | None = None) -> Figure:
     return _save(fig, path)
 
 
+def _headline_section(
+    directory: Path, model: Model, out: Path, meta: pd.DataFrame, about: dict
+) -> list[str]:
+    """The threshold and the scenarios at posterior draws (:mod:`.headline`), with a figure."""
+    outcomes = [o for o in (model.state, model.order, *model.headline) if o]
+    columns = ["run_id", "status", *dict.fromkeys(outcomes)]
+    summary = read_summary(directory / headline.DATASET, columns).to_pandas()
+    th = headline.draw_thresholds(meta, summary, model)
+    headline.figure(meta, summary, th, model, about["spec"]["axis"], out / "headline.png")
+    lines = ["", "## The headline under parameter uncertainty", "",
+             *headline.summarise(th, about, model), "", "![headline](headline.png)"]  # fmt: skip
+    scenarios = headline.scenario_table(meta, summary, model)
+    if len(scenarios):
+        lines += ["", "Historical scenarios at the same draws, one run each (median and 90% "
+                  "interval over draws):", "", table(scenarios)]  # fmt: skip
+    return lines
+
+
 def _save(fig: Figure, path: Path | None) -> Figure:
     fig.tight_layout()
     if path is not None:
@@ -200,7 +221,7 @@ def _save(fig: Figure, path: Path | None) -> Figure:
 
 
 def write(directory: Path, model: Model) -> Path:
-    """``<directory>/report/report.md`` with its four figures; returns the Markdown's path."""
+    """``<directory>/report/report.md`` with its figures; returns the Markdown's path."""
     cal = read(directory)
     out = Path(directory) / "report"
     out.mkdir(exist_ok=True)
@@ -248,6 +269,8 @@ def write(directory: Path, model: Model) -> Path:
             "",
             "![predictive](predictive.png)",
         ]
+    if (done := headline.read(directory)) is not None:
+        lines += _headline_section(Path(directory), model, out, *done)
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

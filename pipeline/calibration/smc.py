@@ -5,14 +5,17 @@ Population 0 draws ``particles`` points from the prior and keeps every one whose
 succeeded. Population t >= 1:
 
 1. scales: each statistic's median absolute deviation over every simulation of population
-   t - 1 (an adaptive distance, as pyabc's ``AdaptivePNormDistance``); the distance of a
-   simulation is the Euclidean norm of (statistics - observed) / scales;
+   t - 1 (an adaptive distance, as pyabc's ``AdaptivePNormDistance``), but not below the
+   observed value's standard error where the data gives one (``Settings.scale_floors``); the
+   distance of a simulation is the Euclidean norm of (statistics - observed) / scales;
 2. epsilon: the weighted ``quantile`` of population t - 1's distances under those scales;
 3. proposals in batches: a particle of population t - 1 drawn by weight, moved by a normal
    kernel with twice the weighted covariance of the population (Beaumont et al. 2009), redrawn
    until inside the prior's support; each batch is simulated as a whole; the first
-   ``particles`` proposals within epsilon, in proposal order, are the population;
-4. weights: prior density over the kernel mixture's density, normalised.
+   ``particles`` proposals within epsilon, in proposal order, are the population. The kernel
+   moves log-uniform parameters in log space (``Priors.to_kernel``);
+4. weights: prior density over the kernel mixture's density, both in the kernel's space,
+   normalised.
 
 Everything is deterministic given the root seed: batch b of population t draws from
 ``SeedSequence(root_seed, spawn_key=(t, b))`` and its size depends only on earlier results, so a
@@ -36,6 +39,10 @@ from segmark.pipeline.calibration.priors import Priors
 # (population, batch, points (n, d)) -> statistics (n, s); a row of NaN for a failed run
 Simulate = Callable[[int, int, np.ndarray], np.ndarray]
 
+# the algorithm's version, part of a calibration's identity: a posterior made by another
+# version is not resumed (2: log-uniform parameters move in log space; scale floors)
+VERSION = "2"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -44,6 +51,10 @@ class Settings:
     quantile: float = 0.5  # epsilon: this quantile of the last population's distances
     min_acceptance: float = 0.01  # stop when a population would accept fewer proposals
     root_seed: int = 0
+    # per statistic, the least scale of the distance: the observed value's own standard error
+    # (none: 0), so a statistic the model reproduces more tightly than the data knows it
+    # cannot drown the others
+    scale_floors: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,13 +151,15 @@ def _batch_size(needed: int, rate: float, floor: float) -> int:
 def _accept(settings, priors, observed, history, points, stats, scales, epsilon) -> Population:
     """The first ``particles`` proposals within epsilon, with their importance weights."""
     next_scales = mad_scales(stats)
+    if settings.scale_floors:
+        next_scales = np.maximum(next_scales, settings.scale_floors)
     scales = next_scales if scales is None else scales
     d = distances(stats, observed, scales)
     ok = np.isfinite(d) & (d <= epsilon)
     keep = np.flatnonzero(ok)[: settings.particles]
     chosen = points[keep]
     if history:
-        log_w = priors.logpdf(chosen) - kernel_logpdf(chosen, history[-1])
+        log_w = priors.kernel_logpdf(chosen) - kernel_logpdf(chosen, history[-1], priors)
         weights = np.exp(log_w - logsumexp(log_w))
     else:
         weights = np.full(len(keep), 1.0 / len(keep))
@@ -164,37 +177,44 @@ def _accept(settings, priors, observed, history, points, stats, scales, epsilon)
     )
 
 
-def kernel_cholesky(last: Population) -> np.ndarray:
-    """Cholesky factor of the perturbation kernel: twice the population's weighted covariance
-    (a tiny ridge keeps it positive definite when a parameter has collapsed)."""
-    cov = 2.0 * np.atleast_2d(np.cov(last.points, rowvar=False, aweights=last.weights, ddof=0))
+def kernel_cholesky(z: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Cholesky factor of the perturbation kernel: twice the weighted covariance of a
+    population's points ``z`` in the kernel's space (a tiny ridge keeps it positive definite
+    when a parameter has collapsed)."""
+    cov = 2.0 * np.atleast_2d(np.cov(z, rowvar=False, aweights=weights, ddof=0))
     ridge = 1e-12 * max(float(np.trace(cov)), 1e-300)
     return np.linalg.cholesky(cov + ridge * np.eye(cov.shape[0]))
 
 
 def propose(rng: np.random.Generator, priors: Priors, last: Population, n: int) -> np.ndarray:
-    """``n`` particles of ``last`` drawn by weight and perturbed, each redrawn until its prior
-    density is positive."""
-    chol = kernel_cholesky(last)
+    """``n`` particles of ``last`` drawn by weight and perturbed in the kernel's space
+    (``Priors.to_kernel``), each redrawn until its prior density is positive."""
+    z = priors.to_kernel(last.points)
+    chol = kernel_cholesky(z, last.weights)
     out = np.empty((n, last.points.shape[1]))
     todo = np.arange(n)
     while todo.size:
         parents = rng.choice(len(last.weights), size=todo.size, p=last.weights)
-        moved = last.points[parents] + rng.standard_normal((todo.size, out.shape[1])) @ chol.T
-        out[todo] = moved
-        todo = todo[~np.isfinite(priors.logpdf(moved))]
+        moved = z[parents] + rng.standard_normal((todo.size, out.shape[1])) @ chol.T
+        out[todo] = priors.from_kernel(moved)
+        todo = todo[~np.isfinite(priors.logpdf(out[todo]))]
     return out
 
 
-def kernel_logpdf(points: np.ndarray, last: Population, chunk: int = 512) -> np.ndarray:
-    """(n,) log density of the kernel mixture sum_j W_j N(x; x_j, 2 cov) at each point."""
-    chol = kernel_cholesky(last)
+def kernel_logpdf(
+    points: np.ndarray, last: Population, priors: Priors, chunk: int = 512
+) -> np.ndarray:
+    """(n,) log density, in the kernel's space, of the kernel mixture
+    sum_j W_j N(z; z_j, 2 cov) at each point (given in the parameters' own space)."""
+    z_last = priors.to_kernel(last.points)
+    chol = kernel_cholesky(z_last, last.weights)
+    z_new = priors.to_kernel(points)
     d = points.shape[1]
     log_norm = -0.5 * d * np.log(2 * np.pi) - np.log(np.diag(chol)).sum()
     log_w = np.log(last.weights)
     out = np.empty(points.shape[0])
     for start in range(0, points.shape[0], chunk):
-        diff = points[start : start + chunk, None, :] - last.points[None, :, :]
+        diff = z_new[start : start + chunk, None, :] - z_last[None, :, :]
         z = np.linalg.solve(chol, diff.reshape(-1, d).T).T.reshape(diff.shape)
         out[start : start + chunk] = logsumexp(log_w - 0.5 * (z**2).sum(axis=2), axis=1)
     return out + log_norm

@@ -9,14 +9,16 @@ all by default) or from outcomes observed elsewhere (``targets``: outcome name -
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from segmark.models.interface import Model, Targets
 from segmark.pipeline.calibration.priors import Priors, parse
-from segmark.pipeline.calibration.smc import Settings
+from segmark.pipeline.calibration.smc import VERSION, Settings
 from segmark.pipeline.config import CalibrationConfig, ConfigError
 
 CalibrationSpec = CalibrationConfig  # the config section is the spec
@@ -53,10 +55,26 @@ def check(spec: CalibrationSpec, model: Model, root_seed: int = 0) -> Checked:
         ):
             raise ConfigError(f"calibration.targets.{name} = {value!r}: give a finite number.")
     _check_settings(spec)
+    floors = standard_errors(targets.observed(), names) if targets is not None else ()
     settings = Settings(
-        spec.particles, spec.populations, spec.quantile, spec.min_acceptance, root_seed
+        spec.particles, spec.populations, spec.quantile, spec.min_acceptance, root_seed, floors
     )
     return Checked(priors, names, np.array([float(observed[n]) for n in names]), targets, settings)
+
+
+def standard_errors(
+    intervals: Mapping[str, tuple[float, float, float]], names: tuple[str, ...], level: float = 0.9
+) -> tuple[float, ...]:
+    """Each statistic's standard error read from its (estimate, lower, upper) ``level``
+    interval as a normal one: the mean of its half-widths (one where the other bound is NaN;
+    0 with neither)."""
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    out = []
+    for name in names:
+        estimate, lower, upper = intervals[name]
+        halves = [h for h in (estimate - lower, upper - estimate) if math.isfinite(h) and h > 0]
+        out.append(float(np.mean(halves)) / z if halves else 0.0)
+    return tuple(out)
 
 
 def _data_targets(spec: CalibrationSpec, model: Model) -> Targets:
@@ -117,12 +135,13 @@ def _check_settings(spec: CalibrationSpec) -> None:
 
 def identity(spec: CalibrationSpec, checked: Checked, model: Model, root_seed: int) -> dict:
     """What makes two calibrations the same one (a resume checks it): the model version, the
-    root seed, the spec and the observed values it fits."""
+    root seed, the spec and the observed values it fits (not what is run of the posterior)."""
     intervals = checked.targets.observed() if checked.targets is not None else {}
     return {
         "model": model.tag,
+        "algorithm": f"abc-smc-{VERSION}",
         "root_seed": root_seed,
         "observed": checked.observed.tolist(),
         "intervals": {n: list(intervals[n]) for n in checked.statistics if n in intervals},
-        **{k: v for k, v in asdict(spec).items() if k != "predictive"},
+        **{k: v for k, v in asdict(spec).items() if k not in ("predictive", "headline")},
     }
