@@ -82,6 +82,20 @@ def test_the_imports_the_docs_show_exist(name: str) -> None:
         exec(line, {})  # our own docs' import lines
 
 
+def test_the_analysis_functions_the_readme_names_import_from_the_package() -> None:
+    """README: "The same from Python: `segmark.pipeline.analysis` (`load`, ...)": each name it
+    lists is importable from the package itself (issue 27: it exported nothing)."""
+    import segmark.pipeline.analysis as analysis
+
+    text = " ".join(README.read_text().split())
+    listed = re.search(r"`segmark\.pipeline\.analysis` \(([^)]*)\)", text)[1]
+    names = re.findall(r"`(\w+)`", listed)
+    assert len(names) >= 7
+    for name in names:
+        assert callable(getattr(analysis, name)), name
+    assert set(names) <= set(analysis.__all__)
+
+
 def _layout() -> dict[str, str]:
     """README's layout block: each top-level folder and the text that describes it."""
     block = re.search(r"## Layout\n\n```\n(.*?)```", README.read_text(), re.S)[1]
