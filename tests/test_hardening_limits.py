@@ -193,7 +193,7 @@ def test_report_refuses_an_alias_bomb_in_a_dataset(smoke_dataset: Path, tmp_path
     shared = Path(shutil.copytree(smoke_dataset, tmp_path / "shared"))
     (shared / "config.yaml").write_text(BOMB)
     done = subprocess.run(
-        [str(Path(SEGMARK).with_name("segmark-report")), str(shared), "--n-boot", "10"],
+        [str(Path(SEGMARK).with_name("segmark-report")), str(shared), "--n-boot", "100"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -286,3 +286,28 @@ def test_the_stop_signals_exit_as_the_shell_reports_them() -> None:
         interrupted(KeyboardInterrupt())
     assert stop.value.code == 130
     assert str(Stopped(signal.SIGTERM)) == "SIGTERM"  # the manifest's "Stopped: SIGTERM"
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "message"),
+    [
+        ("segmark-report", ["--n-boot", "0"], "--n-boot: '0': give an integer >= 100"),
+        ("segmark-report", ["--n-boot", "-5"], "--n-boot: '-5': give an integer >= 100"),
+        ("segmark-report", ["--n-boot", "many"], "--n-boot: 'many': give an integer >= 100"),
+        ("segmark-refine", ["--axis", "a", "--width", "0.1", "--max-rounds", "-1"],
+         "--max-rounds: '-1': give an integer >= 1"),
+        ("segmark-refine", ["--axis", "a", "--width", "0.1", "--max-runs", "0"],
+         "--max-runs: '0': give an integer >= 1"),
+        ("segmark-check", ["--show", "-2"], "--show: '-2': give an integer >= 0"),
+    ],
+)  # fmt: skip
+def test_counts_out_of_range_are_refused_by_name(tmp_path: Path, command, args, message) -> None:
+    """Bootstrap resamples, rounds and run limits: one line naming the option, exit 2, before
+    the dataset is even read (issue 27: --n-boot 0 printed a "95% CI" of nothing)."""
+    done = subprocess.run(
+        [str(Path(SEGMARK).with_name(command)), str(tmp_path), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and message in done.stderr, done.stderr

@@ -28,6 +28,28 @@ from segmark.pipeline.config import ConfigError
 from segmark.pipeline.driver import extending
 
 
+def at_least(least: int, why: str = "") -> type:
+    """An argparse type: an integer >= ``least``, else a one-line error (exit 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < least:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: give an integer >= {least}{f' ({why})' if why else ''}"
+            )
+        return value
+
+    parse.__name__ = f"integer >= {least}"
+    return parse  # type: ignore[return-value]
+
+
+N_BOOT = at_least(100, "fewer resamples give no interval worth printing")
+POSITIVE = at_least(1)
+
+
 def refine_main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="segmark-refine",
@@ -38,15 +60,24 @@ def refine_main(argv: list[str] | None = None) -> None:
     parser.add_argument("--axis", required=True, help="e.g. policy.permit_strictness")
     parser.add_argument("--width", type=float, required=True, help="target CI width")
     parser.add_argument("--where", nargs="*", default=[], help="PATH=VALUE fixing other axes")
-    parser.add_argument("--max-rounds", type=int, default=5, help="rounds at most (5)")
-    parser.add_argument("--runs-per-round", type=int, default=None, help="runs per round at most")
-    parser.add_argument("--max-runs", type=int, default=None, help="added runs at most")
-    parser.add_argument("--new-values", type=int, default=3, help="new axis values a round (3)")
+    parser.add_argument("--max-rounds", type=POSITIVE, default=5, help="rounds at most (5)")
     parser.add_argument(
-        "--extra-replicates", type=int, default=None, help="replicates added (default: doubles)"
+        "--runs-per-round", type=POSITIVE, default=None, help="runs per round at most"
     )
-    parser.add_argument("--top-points", type=int, default=2, help="values given replicates (2)")
-    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (1000)")
+    parser.add_argument("--max-runs", type=POSITIVE, default=None, help="added runs at most")
+    parser.add_argument(
+        "--new-values", type=POSITIVE, default=3, help="new axis values a round (3)"
+    )
+    parser.add_argument(
+        "--extra-replicates",
+        type=POSITIVE,
+        default=None,
+        help="replicates added (default: doubles)",
+    )
+    parser.add_argument(
+        "--top-points", type=POSITIVE, default=2, help="values given replicates (2)"
+    )
+    parser.add_argument("--n-boot", type=N_BOOT, default=1000, help="bootstrap resamples (1000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (0)")
     parser.add_argument(
         "--trust-cluster",
@@ -89,7 +120,7 @@ def report_main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("dataset", help="dataset directory (the `results:` line of a sweep)")
     parser.add_argument("--out", help="directory for report.md and figures")
-    parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (2000)")
+    parser.add_argument("--n-boot", type=N_BOOT, default=2000, help="bootstrap resamples (2000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (0)")
     args = parser.parse_args(argv)
     try:
@@ -124,7 +155,7 @@ def check_status(argv: Sequence[str] | None = None) -> int:
         help="write the dataset's summary to --baseline (refresh it on purpose) and stop",
     )
     parser.add_argument("--report", type=Path, help="also write the test results as JSON here")
-    parser.add_argument("--show", type=int, default=8, help="tests listed (default 8)")
+    parser.add_argument("--show", type=at_least(0), default=8, help="tests listed (default 8)")
     args = parser.parse_args(argv)
     try:
         if args.write_baseline:
