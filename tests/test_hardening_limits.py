@@ -311,3 +311,16 @@ def test_counts_out_of_range_are_refused_by_name(tmp_path: Path, command, args, 
         timeout=60,
     )
     assert done.returncode == 2 and message in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("text", ["", "garbage", "[]", '{"pid": 1}'])
+def test_a_lock_file_without_an_owner_says_so(tmp_path: Path, text: str) -> None:
+    """An empty, garbled or partial lock file: not "pid None on None" (issue 27), but what it
+    may mean, and the way out."""
+    from segmark.pipeline.store import DatasetBusy, writer_lock
+
+    (tmp_path / ".lock").write_text(text)
+    with pytest.raises(DatasetBusy) as caught, writer_lock(tmp_path):
+        pass
+    message = str(caught.value)
+    assert "None" not in message and "names no owner" in message and ".lock" in message

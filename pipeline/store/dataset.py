@@ -88,12 +88,18 @@ def writer_lock(directory: Path) -> Iterator[None]:
                 holder = json.loads(path.read_text() or "{}")
             except (OSError, ValueError):
                 holder = {}
+            holder = holder if isinstance(holder, dict) else {}
             if holder.get("host") == me["host"] and not _alive(holder.get("pid")):
                 _take_over_stale(path, holder)  # its sweep died
                 continue
+            who = (
+                f"pid {holder['pid']} on {holder['host']}"
+                if {"pid", "host"} <= holder.keys()
+                else "its lock file names no owner: being written this instant, or left damaged"
+            )
             raise DatasetBusy(
-                f"{directory} is being written by another sweep (pid {holder.get('pid')} on "
-                f"{holder.get('host')}); wait for it, or delete {path} if that sweep is gone."
+                f"{directory} is being written by another sweep ({who}); wait for it, or "
+                f"delete {path} if that sweep is gone."
             ) from None
     try:
         yield
