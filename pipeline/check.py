@@ -38,7 +38,8 @@ from segmark.pipeline.store import STATUS_OK, read_manifest, read_summary
 
 FORMAT = "segmark-check-baseline/1"
 ALPHA = 0.01
-DEFAULT_BASELINE = Path("tests/baselines/check.json")
+# the committed baseline, found from the checkout this package runs from, not the current folder
+DEFAULT_BASELINE = Path(__file__).resolve().parents[1] / "tests" / "baselines" / "check.json"
 MIN_REPLICATES = 10  # per point: below this no single test survives a Holm correction
 FAILED = "failed"  # the share of failed runs, tested like a 0/1 outcome
 

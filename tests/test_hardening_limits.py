@@ -324,3 +324,16 @@ def test_a_lock_file_without_an_owner_says_so(tmp_path: Path, text: str) -> None
         pass
     message = str(caught.value)
     assert "None" not in message and "names no owner" in message and ".lock" in message
+
+
+def test_segmark_check_finds_its_baseline_from_any_folder(tmp_path: Path) -> None:
+    """The default baseline is the checkout's, not tests/ under the current folder (issue 27):
+    run from elsewhere, segmark-check gets as far as the dataset."""
+    from segmark.pipeline.check import DEFAULT_BASELINE
+
+    assert DEFAULT_BASELINE.is_absolute() and DEFAULT_BASELINE.is_file()
+    done = subprocess.run(
+        [str(Path(SEGMARK).with_name("segmark-check")), str(tmp_path / "nothing")],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode != 0 and "no baseline" not in done.stderr + done.stdout

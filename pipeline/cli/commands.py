@@ -144,7 +144,10 @@ def check_status(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("dataset", type=Path, help="a complete dataset directory")
     parser.add_argument(
-        "--baseline", type=Path, default=DEFAULT_BASELINE, help=f"default: {DEFAULT_BASELINE}"
+        "--baseline",
+        type=Path,
+        default=DEFAULT_BASELINE,
+        help="default: the checkout's tests/baselines/check.json",
     )
     parser.add_argument(
         "--alpha", type=float, default=ALPHA, help=f"family-wise false-alarm rate ({ALPHA})"
