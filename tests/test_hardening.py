@@ -324,7 +324,7 @@ def refine_refused(directory: Path, capsys, expected: str, *extra: str) -> None:
     before = {p: p.stat().st_mtime_ns for p in directory.rglob("*")}
     with pytest.raises(SystemExit) as stop:
         refine_main([str(directory), "--axis", "policy.permit_strictness", "--width", "1e-4",
-                     "--max-rounds", "1", "--n-boot", "20", *extra])  # fmt: skip
+                     "--max-rounds", "1", "--n-boot", "100", *extra])  # fmt: skip
     message = capsys.readouterr().err.strip()
     assert stop.value.code == 2, message
     assert message.startswith("segmark-refine: ") and expected in message, message

@@ -26,8 +26,9 @@ from typing import Any
 import pandas as pd
 
 from segmark.models import ramps
-from segmark.pipeline.analysis import early_warnings, figures, hysteresis
+from segmark.pipeline.analysis import figures, hysteresis
 from segmark.pipeline.analysis.data import AnalysisError, Dataset, is_numeric, load
+from segmark.pipeline.analysis.early_warnings import report_section as warnings_section
 from segmark.pipeline.analysis.finding import axis_table, describe_sampled
 from segmark.pipeline.analysis.labels import outcome_label, probability_label
 from segmark.pipeline.analysis.markdown import fmt, json_safe, slug, table
@@ -296,7 +297,7 @@ class Report:
         if hysteresis.ramp_runs(self.ds).empty:
             return
         hysteresis.report_section(self)
-        early_warnings.report_section(self)
+        warnings_section(self)
 
     def write(self) -> Path:
         self.out.mkdir(parents=True, exist_ok=True)

@@ -136,6 +136,11 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 def _stop(signum: int, frame: object) -> None:
     for other in STOP_SIGNALS:  # a second signal must not break the clean-up of the first
         signal.signal(other, lambda *_: None)
+    # the workers get the signal too: the scheduler's complaints about their closed streams
+    # are teardown noise, not news (the user gets one line and the resume hint)
+    for name in list(logging.root.manager.loggerDict):
+        if name.split(".")[0] == "distributed":
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     raise Stopped(signum)
 
 
