@@ -84,9 +84,10 @@ def _calibrate(directory, settings, priors, observed, simulate, columns, stats, 
 
 def _row(k: int, last: smc.Population, truth: np.ndarray, priors) -> dict:
     ci = credible_interval(last, LEVEL)
-    mean = np.average(last.points, axis=0, weights=last.weights)
-    var = np.average((last.points - mean) ** 2, axis=0, weights=last.weights)
-    prior_var = priors.sample(np.random.default_rng(0), 20_000).var(axis=0)
+    z = priors.to_kernel(last.points)  # log x for log-uniform priors, as the report measures
+    mean = np.average(z, axis=0, weights=last.weights)
+    var = np.average((z - mean) ** 2, axis=0, weights=last.weights)
+    prior_var = priors.to_kernel(priors.sample(np.random.default_rng(0), 20_000)).var(axis=0)
     return {"set": k, "inside": (ci[:, 0] <= truth) & (truth <= ci[:, 1]),
             "contraction": 1 - var / prior_var, "population": last.number}  # fmt: skip
 
