@@ -104,14 +104,21 @@ def test_a_dashboard_link_cannot_print_the_environment(tmp_path: Path, monkeypat
     assert SECRET not in message
 
 
+def sweep_file(tmp_path: Path, name: str, text: str) -> None:
+    """``<tmp_path>/conf/sweep/<name>.yaml``, for ``-cd <tmp_path>/conf sweep=<name>``."""
+    path = tmp_path / "conf" / "sweep" / f"{name}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
 def test_a_sweep_file_cannot_preload_code(tmp_path: Path, monkeypatch, capsys) -> None:
     """The same from a -cd sweep file (a shared config): validation, not the file, decides."""
     evil, marker = evil_python(tmp_path)
-    sweep = tmp_path / "conf" / "sweep" / "shared.yaml"
-    sweep.parent.mkdir(parents=True)
-    sweep.write_text(
+    sweep_file(
+        tmp_path,
+        "shared",
         "# @package _global_\nsweep:\n  name: shared\n  axes: {policy: {crackdown: [0.0]}}\n"
-        f"cluster:\n  dask_config:\n    distributed:\n      worker:\n        preload: [{evil}]\n"
+        f"cluster:\n  dask_config:\n    distributed:\n      worker:\n        preload: [{evil}]\n",
     )
     refused(
         ["-cd", str(tmp_path / "conf"), "sweep=shared"],
@@ -216,11 +223,11 @@ def test_a_sweep_file_cannot_reach_hydra_through_its_package(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:
     marker = tmp_path / "ran"
-    sweep = tmp_path / "conf" / "sweep" / "evil.yaml"
-    sweep.parent.mkdir(parents=True)
-    sweep.write_text(
+    sweep_file(
+        tmp_path,
+        "evil",
         "# @package hydra\njob_logging:\n  version: 1\n  handlers:\n    x:\n"
-        f"      (): os.mkdir\n      path: {marker}\n  root:\n    handlers: [x]\n"
+        f"      (): os.mkdir\n      path: {marker}\n  root:\n    handlers: [x]\n",
     )
     refused(
         ["-cd", str(tmp_path / "conf"), "sweep=evil"],

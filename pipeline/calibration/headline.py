@@ -76,7 +76,7 @@ def sweep_config(base: Config, directory: Path, design: list[dict], replicates: 
 
 
 def check(spec: HeadlineConfig, base: Config, model: Model, paths: tuple[str, ...]) -> None:
-    """The headline's settings, and its runs planned at the priors' first draw, refused with a
+    """The headline's settings, and its runs planned at the model's defaults, refused with a
     ConfigError naming the key before any run."""
     key = "calibration.headline"
     if not model.state:
