@@ -8,9 +8,9 @@ send back receipts; at the end every planned run must be stored exactly once.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -26,7 +26,7 @@ from segmark.pipeline import estimates, provenance
 from segmark.pipeline.batching import Batcher
 from segmark.pipeline.config import Config, ConfigError, to_yaml
 from segmark.pipeline.designs import Design
-from segmark.pipeline.run import run_and_store, run_batch
+from segmark.pipeline.run import BatchResult, run_and_store, run_batch
 from segmark.pipeline.schedule import (
     Client,
     connect,
@@ -35,7 +35,6 @@ from segmark.pipeline.schedule import (
     total_threads,
 )
 from segmark.pipeline.store import (
-    CONFIG_FILE,
     MANIFEST_FILE,
     PartIndex,
     StoredRuns,
@@ -54,8 +53,7 @@ from segmark.pipeline.store import (
 )
 from segmark.pipeline.sweep import RunTable
 from segmark.pipeline.sweep import plan as plan_runs
-from segmark.pipeline.validate import installed_model, validate_stored
-from segmark.pipeline.yamlfile import load_config
+from segmark.pipeline.validate import installed_model
 
 
 @dataclass(frozen=True)
@@ -67,6 +65,7 @@ class SweepResult:
     n_skipped: int
     wall_s: float
     dashboard: str
+    derived: tuple[Any, ...] = ()  # each batch's ``derive`` result, of the runs this sweep ran
 
 
 def dataset_directory(cfg: Config, now: datetime | None = None) -> Path:
@@ -162,11 +161,14 @@ def run_sweep(
     echo: Callable[[str], None] = print,
     client: Client | None = None,
     model: Model | None = None,
+    derive: Callable[[BatchResult], Any] | None = None,
 ) -> SweepResult:
     """Run every planned run of ``cfg`` not yet stored and store it; returns where it is.
 
     ``client``: an open Dask client to use instead of the one ``cfg.cluster`` describes;
-    ``model``: a model object instead of the installed model ``cfg`` names. The driver's
+    ``model``: a model object instead of the installed model ``cfg`` names; ``derive``: a
+    reduction of each batch's result made on its worker (``run.run_and_store``), returned in
+    ``SweepResult.derived`` (runs found stored are not run, so not derived). The driver's
     process allocates Arrow memory with the system allocator, which hands freed memory back
     (Arrow's default, mimalloc, keeps it: 542 vs 451 MB peak at 10^6 runs).
     """
@@ -184,60 +186,16 @@ def run_sweep(
         if not existing:
             directory.parent.mkdir(parents=True, exist_ok=True)
             directory.mkdir()  # claims the name: a second sweep picking it at once fails here
+        derived: list[Any] = []
         with writer_lock(directory):
             n_skipped, n_failed_total = _sweep_into(
-                cfg, model, plan, directory, existing, client, workers, echo
+                cfg, model, plan, directory, existing, client, workers, echo, (derive, derived)
             )
     wall = time.perf_counter() - started
     write_manifest(directory, wall_s=round(wall, 3))
-    return SweepResult(directory, design, len(plan), n_failed_total, n_skipped, wall, dashboard)
-
-
-@contextmanager
-def extending(
-    directory: Path, client: Client | None = None, trust_cluster: bool = False
-) -> Iterator[Callable[[list[dict[str, Any]], int], int]]:
-    """Runs added to the dataset at ``directory``, for analyses that refine it: yields
-    ``extend(points, replicates)``, which runs each point (parameter path -> value) x
-    ``replicates`` as a list design with the dataset's own config (base parameters, root seed,
-    common-random-numbers rule, model), skipping what is stored, and returns the runs it
-    stored. One Dask client serves every call: ``client``, or the dataset's cluster, started at
-    the first call and closed at the end. The stored config is data: nothing in it resolved,
-    all of it validated first (its cluster too, unless ``trust_cluster``: docs/SECURITY.md)."""
-    directory = Path(directory)
-    cfg = load_config(directory / CONFIG_FILE)
-    model = model_of(cfg)
-    cfg.storage.root, cfg.storage.dataset = str(directory.parent), directory.name
-    cfg.progress = cfg.retry_failed = cfg.dry_run = False
-    validate_stored(cfg, model, directory / CONFIG_FILE, trust_cluster)
-    with ExitStack() as stack:
-
-        def extend(points: list[dict[str, Any]], replicates: int) -> int:
-            nonlocal client
-            if client is None:
-                client = stack.enter_context(connect(cfg.cluster))
-            as_list_design(cfg, points, replicates)
-            result = run_sweep(cfg, echo=lambda _: None, client=client, model=model)
-            return result.n_runs - result.n_skipped
-
-        yield extend
-
-
-def as_list_design(cfg: Config, points: list[dict[str, Any]], replicates: int) -> None:
-    """Make ``cfg``'s sweep a list design of ``points`` (parameter path -> value) x
-    ``replicates``, in place."""
-    cfg.sweep.design, cfg.sweep.axes, cfg.sweep.parameters = "list", {}, {}
-    cfg.sweep.samples, cfg.sweep.replicates = 0, replicates
-    cfg.sweep.points = [_nested(point) for point in points]
-
-
-def _nested(point: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """``{"policy.x": 1}`` as a list design's point, ``{"policy": {"x": 1}}``."""
-    out: dict[str, dict[str, Any]] = {}
-    for path, value in point.items():
-        group, name = path.split(".", 1)
-        out.setdefault(group, {})[name] = value
-    return out
+    return SweepResult(
+        directory, design, len(plan), n_failed_total, n_skipped, wall, dashboard, tuple(derived)
+    )
 
 
 def _sweep_into(
@@ -249,10 +207,11 @@ def _sweep_into(
     client: Client,
     workers: int,
     echo: Callable[[str], None],
+    deriving: tuple[Callable[[BatchResult], Any] | None, list[Any]] = (None, []),
 ) -> tuple[int, int]:
     """Run what ``directory`` lacks of ``plan``, check it, compact it; the caller holds the
     dataset's lock. Returns (runs skipped as already stored, planned runs that failed)."""
-    parts = PartIndex(directory)  # read once at the start (resume), then as tasks write
+    parts = _part_index(directory, existing)  # read at the start (resume), then as tasks write
     todo = _runs_to_do(cfg, plan, parts, echo) if existing else np.arange(len(plan))
     config_yaml = to_yaml(cfg)
     record = provenance.collect(model, cfg.sweep.root_seed, config_yaml)
@@ -263,7 +222,9 @@ def _sweep_into(
     if n_skipped:
         echo(f"resuming {directory.name}: {n_skipped} of {len(plan)} runs already stored")
     try:
-        _run_batches(cfg, model, plan, todo, directory, client, workers, parts, config_yaml, record)
+        _run_batches(
+            cfg, model, plan, todo, directory, client, workers, parts, config_yaml, record, deriving
+        )
         stored = _check_stored(cfg, plan, directory, parts, echo)
     except BaseException as error:
         _mark_stopped(directory, error, echo)
@@ -290,9 +251,12 @@ def _run_batches(
     parts: PartIndex,
     config_yaml: str,
     record: dict[str, Any],
+    deriving: tuple[Callable[[BatchResult], Any] | None, list[Any]],
 ) -> None:
-    """The runs at ``todo`` in batches on the cluster, each part read as its receipt arrives;
-    the plan and config written while the first tasks run (the workers would wait)."""
+    """The runs at ``todo`` in batches on the cluster, each part read as its receipt arrives
+    (and its ``derive`` result kept: ``deriving`` = (derive, where to)); the plan and config
+    written while the first tasks run (the workers would wait)."""
+    derive, derived = deriving
     prior = estimates.run_seconds(model, plan.points)[plan.point[todo]].mean() if len(todo) else 0
     batcher = Batcher(plan, todo, cfg.sweep.batch_size, cfg.cluster.task_seconds, workers, prior)
     task = partial(
@@ -302,6 +266,7 @@ def _run_batches(
         model=model,
         provenance=record,
         time_budget=cfg.sweep.time_budget_s,
+        derive=derive,
     )
     in_flight = cfg.cluster.max_in_flight or 4 * workers
     n_failed = 0
@@ -330,7 +295,9 @@ def _run_batches(
             n_failed += receipt.n_failed
             bar.update(receipt.n_runs)
             bar.set_postfix(failed=n_failed, batch=batcher.size, refresh=False)
-            parts.add(receipt.part)  # read now, while the workers run
+            parts.add(receipt.part, whole=True)  # read now, while the workers run
+            if derive is not None:
+                derived.append(receipt.derived)
     planned.result()
 
 
@@ -375,6 +342,20 @@ def _mark_stopped(directory: Path, error: BaseException, echo: Callable[[str], N
         f"{directory}. To resume, run the same command with "
         f"storage.root={directory.parent} storage.dataset={directory.name}"
     )
+
+
+# the last dataset swept from this process and its part index: the next sweep into it (a
+# calibration's batch, a refinement's round) reads only the parts that changed since, where
+# a new index would verify every part again (quadratic in a calibration's batches)
+_LAST_INDEX: list[PartIndex] = []
+
+
+def _part_index(directory: Path, existing: bool) -> PartIndex:
+    if existing and _LAST_INDEX and _LAST_INDEX[0].directory == directory:
+        _LAST_INDEX[0].corrupt.clear()  # reported by the sweep that found them
+    else:
+        _LAST_INDEX[:] = [PartIndex(directory)]
+    return _LAST_INDEX[0]
 
 
 def _runs_to_do(

@@ -11,7 +11,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
@@ -63,6 +63,7 @@ class Receipt:
     n_runs: int
     n_failed: int
     run_seconds: float  # kernel wall time summed over the batch's runs
+    derived: Any = None  # what the sweep's ``derive`` made of the batch's result, if any
 
 
 @dataclass(frozen=True)
@@ -338,10 +339,14 @@ def run_and_store(
     model: Model,
     provenance: dict[str, Any] | None = None,
     time_budget: float = 0.0,
+    derive: Callable[[BatchResult], Any] | None = None,
 ) -> Receipt:
     """Run a batch of ``model``'s runs and store it in the dataset at ``directory``; the Dask
-    task."""
+    task. ``derive(result)``, computed here before the batch is stored, travels back in the
+    receipt: a small per-run reduction (a calibration's statistics) made where the tables
+    already are, in parallel, instead of read back by the driver."""
     result = run_batch(model, plan, time_budget)
+    derived = derive(result) if derive is not None else None
     part = write_batch(
         Path(directory),
         result.summary,
@@ -352,4 +357,4 @@ def run_and_store(
         result.places,
     )
     seconds = float(pc.sum(result.summary.column("elapsed_s")).as_py() or 0.0)
-    return Receipt(part, result.n_runs, result.n_failed, seconds)
+    return Receipt(part, result.n_runs, result.n_failed, seconds, derived)

@@ -15,7 +15,8 @@ from segmark.pipeline.analysis.data import load
 from segmark.pipeline.analysis.refine import parse_where, refine
 from segmark.pipeline.cli.commands import refine_main as cli
 from segmark.pipeline.config import ConfigError
-from segmark.pipeline.driver import extending, run_sweep
+from segmark.pipeline.driver import run_sweep
+from segmark.pipeline.extend import extending
 from segmark.pipeline.store import MANIFEST_FILE, scan
 
 AXIS = "policy.permit_strictness"

@@ -11,7 +11,7 @@ Each round (docs/ANALYSIS.md, "Adaptive refinement"):
      replicates at the ``top_points`` existing values with the highest binomial variance
      p(1 - p) (nearest the crossing on ties; values with p = 0 or 1 get none);
   3. hand them to ``extend(points, replicates)``, which runs them into the same dataset through
-     the engine (``pipeline.driver.extending``: ``list`` designs built from the dataset's own
+     the engine (``pipeline.extend.extending``: ``list`` designs built from the dataset's own
      ``config.yaml``, the same base parameters, root seed and common-random-numbers rule, so a
      run's seed is the engine's (root seed, replicate) seed and its id the engine's content
      address; runs already stored are skipped, never repeated). Refinement proposes; it never
@@ -247,7 +247,7 @@ def refine(
     bootstrap CI is at most ``target_width`` wide, or ``max_rounds`` rounds / ``max_runs`` added
     runs are spent. ``runs_per_round`` caps a round (extra replicates are dropped first, then
     new values). Each round's runs go to ``extend(points, replicates)`` (the engine's
-    ``pipeline.driver.extending``). Prints one line per round."""
+    ``pipeline.extend.extending``). Prints one line per round."""
     ds = load(dataset)
     where = _check_start(ds, target_width, where)
     options = {"n_boot": n_boot, "seed": seed}

@@ -26,7 +26,8 @@ from segmark.models.interface import Model
 from segmark.pipeline.analysis.stats import fit_logistic
 from segmark.pipeline.calibration.smc import Population, weighted_quantile
 from segmark.pipeline.config import Config, ConfigError, HeadlineConfig
-from segmark.pipeline.driver import as_list_design, run_sweep
+from segmark.pipeline.driver import run_sweep
+from segmark.pipeline.extend import as_list_design
 from segmark.pipeline.schedule import Client
 from segmark.pipeline.store import read_file, write_table_atomic
 from segmark.pipeline.sweep import plan as plan_runs

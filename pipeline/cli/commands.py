@@ -1,6 +1,6 @@
 """The commands beside ``segmark``: ``segmark-report`` (a report on a dataset), ``segmark-check``
 (a sweep against a committed baseline) and ``segmark-refine`` (a threshold refined: refinement
-in ``pipeline.analysis`` proposes points, the engine's ``pipeline.driver.extending`` runs them
+in ``pipeline.analysis`` proposes points, the engine's ``pipeline.extend.extending`` runs them
 into the dataset on its cluster). Argument parsing and exit codes only."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from segmark.pipeline.check import (
 )
 from segmark.pipeline.cli.app import interrupted, stop_on_signals
 from segmark.pipeline.config import ConfigError
-from segmark.pipeline.driver import extending
+from segmark.pipeline.extend import extending
 
 
 def at_least(least: int, why: str = "") -> type:

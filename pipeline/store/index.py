@@ -106,12 +106,14 @@ class PartIndex:
         # name -> (version, verified, run ids, failed run ids)
         self._parts: dict[str, tuple[tuple[int, ...], bool, np.ndarray, np.ndarray]] = {}
 
-    def add(self, key: str) -> None:
+    def add(self, key: str, whole: bool = False) -> None:
         """Read the part a task wrote (``write_batch``'s key), if it is new or changed; a part
-        that cannot be read now is left for ``update``."""
+        that cannot be read now is left for ``update``. ``whole``: known complete (a task of
+        this sweep wrote it and renamed it into place), so ``update(verify=True)`` of a later
+        sweep into the dataset by the same index does not read it again."""
         named = self.directory / SUMMARY_DIR / f"part-{key}.parquet"
         for part, version in self._changed([named], verify=False):
-            self._keep(part, version, False, _read_ids(part, verify=False))
+            self._keep(part, version, whole, _read_ids(part, verify=False))
 
     def update(self, verify: bool = False) -> None:
         """Read every part on disk that is new or changed (or not yet verified, if ``verify``);
