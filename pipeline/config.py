@@ -157,6 +157,9 @@ class CalibrationConfig:
     data: str = ""  # the model's declared targets (Model.targets) to fit, by name
     statistics: list[str] = field(default_factory=list)  # some of the data's; empty: all
     targets: dict[str, float] = field(default_factory=dict)  # without data: outcome -> value
+    # a CSV of the data's statistics observed elsewhere (statistic, estimate[, lower, upper]:
+    # its 90% interval), fitted instead of the model's packaged data; "": the packaged data
+    observed_file: str = ""
     particles: int = 1000
     populations: int = 5
     quantile: float = 0.5  # epsilon: this quantile of the last population's distances

@@ -29,10 +29,11 @@ def test_worker_statistics_equal_those_read_back(tmp_path: Path, client) -> None
     simulate = EngineSimulator(base, NK, tmp_path / "cal", checked.priors.paths,
                                checked.statistics, checked.targets, client)  # fmt: skip
     read_back, read = [], simulate.read
-    simulate.read = lambda ids: read_back.append(len(ids)) or read(ids)
+    simulate.read = lambda ids: read_back.append(ids) or read(ids)
     made = simulate(0, 0, points)
     assert read_back == []  # every statistic came with its batch's receipt
     again = simulate(0, 0, points)
-    assert read_back == [4]  # nothing ran: every statistic came from the dataset
+    assert [len(ids) for ids in read_back] == [4]  # nothing ran: all read from the dataset
     assert made.shape == (4, len(checked.statistics)) and np.isfinite(made).all()
     np.testing.assert_array_equal(made, again)
+    np.testing.assert_array_equal(read(read_back[0], chunk=3), made)  # two reads of 3 + 1

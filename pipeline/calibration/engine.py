@@ -29,6 +29,7 @@ from segmark.pipeline.store.schemas import STATUS_OK
 from segmark.pipeline.sweep import plan as plan_runs
 
 RUNS = "runs"  # the calibration's run dataset, under its directory
+READ_CHUNK = 1000  # stored runs whose statistics are read back at once (a resume)
 
 
 def batch_config(
@@ -104,16 +105,20 @@ class EngineSimulator:
             out[~known] = self.read(ids[~known])
         return out
 
-    def read(self, ids: np.ndarray) -> np.ndarray:
-        """(len(ids), s) statistics of stored runs, read back from the dataset."""
+    def read(self, ids: np.ndarray, chunk: int = READ_CHUNK) -> np.ndarray:
+        """(len(ids), s) statistics of stored runs, read back from the dataset ``chunk`` runs
+        at a time (the driver's memory stays bounded however large a resumed batch)."""
         directory = self.directory / RUNS
         outcomes = ["run_id", "status", *(o.name for o in self.model.outcomes)]
-        summary = read_summary(directory, outcomes, _of_runs(ids))
-        series = None
-        if self.targets is not None:
-            names = ["run_id", "step", *(s.name for s in self.model.series)]
-            series = read_series(directory, names, _of_runs(ids))
-        return statistics_of(summary, series, ids, self.model, self.targets, self.statistics)
+        names = ["run_id", "step", *(s.name for s in self.model.series)]
+        out = []
+        for start in range(0, len(ids), chunk):
+            some = ids[start : start + chunk]
+            summary = read_summary(directory, outcomes, _of_runs(some))
+            series = read_series(directory, names, _of_runs(some)) if self.targets else None
+            out.append(statistics_of(summary, series, some, self.model, self.targets,
+                                     self.statistics))  # fmt: skip
+        return np.vstack(out) if out else np.empty((0, len(self.statistics)))
 
 
 def _of_runs(ids: np.ndarray) -> pc.Expression:

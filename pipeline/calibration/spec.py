@@ -11,9 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from segmark.models.interface import Model, Targets
@@ -34,17 +36,25 @@ class Checked:
     observed: np.ndarray
     targets: Targets | None
     settings: Settings
+    intervals: Mapping[str, tuple[float, float, float]]  # (estimate, lower, upper) by statistic
 
 
 def check(spec: CalibrationSpec, model: Model, root_seed: int = 0) -> Checked:
     """The spec, validated against ``model`` before any run; ConfigError names the key."""
     priors = parse(model, spec.priors, "calibration.priors")
+    intervals: Mapping[str, tuple[float, float, float]] = {}
     if spec.data:
         targets = _data_targets(spec, model)
         names = tuple(spec.statistics or targets.statistics)
-        values = targets.observed()
-        observed = {n: values[n][0] for n in names}
+        if spec.observed_file:
+            intervals = read_observed(spec.observed_file, targets, names)
+        else:
+            intervals = targets.observed()
+        observed = {n: intervals[n][0] for n in names}
     else:
+        if spec.observed_file:
+            raise ConfigError("calibration.observed_file needs calibration.data: its estimator "
+                              "makes the file's statistics from each run.")  # fmt: skip
         targets, observed = None, _outcome_targets(spec, model)
         names = tuple(observed)
     for name, value in observed.items():
@@ -55,11 +65,12 @@ def check(spec: CalibrationSpec, model: Model, root_seed: int = 0) -> Checked:
         ):
             raise ConfigError(f"calibration.targets.{name} = {value!r}: give a finite number.")
     _check_settings(spec)
-    floors = standard_errors(targets.observed(), names) if targets is not None else ()
+    floors = standard_errors(intervals, names) if targets is not None else ()
     settings = Settings(
         spec.particles, spec.populations, spec.quantile, spec.min_acceptance, root_seed, floors
     )
-    return Checked(priors, names, np.array([float(observed[n]) for n in names]), targets, settings)
+    values = np.array([float(observed[n]) for n in names])
+    return Checked(priors, names, values, targets, settings, intervals)
 
 
 def standard_errors(
@@ -75,6 +86,64 @@ def standard_errors(
         halves = [h for h in (estimate - lower, upper - estimate) if math.isfinite(h) and h > 0]
         out.append(float(np.mean(halves)) / z if halves else 0.0)
     return tuple(out)
+
+
+# what is run of the posterior, and the file that held the observed values (the values
+# themselves are part of a calibration's identity)
+NOT_IDENTITY = ("predictive", "headline", "observed_file")
+OBSERVED_COLUMNS = ("statistic", "estimate")  # and optionally lower, upper
+MAX_OBSERVED_BYTES = 1 << 20  # a few rows of statistics; a larger file is not one
+
+
+def read_observed(
+    path: str, targets: Targets, names: tuple[str, ...]
+) -> dict[str, tuple[float, float, float]]:
+    """``calibration.observed_file``: each statistic's (estimate, lower, upper), NaN bounds
+    where the file gives none; a ConfigError naming the key, the file and what is wrong."""
+    key = f"calibration.observed_file = {path!r}"
+    file = Path(path).expanduser()
+    try:
+        too_large = file.stat().st_size > MAX_OBSERVED_BYTES
+        table = None if too_large else pd.read_csv(file, dtype={"statistic": str})
+    except (OSError, ValueError) as error:  # pandas' parser errors are ValueErrors
+        reason = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"
+        raise ConfigError(f"{key}: cannot read it as CSV ({reason}).") from None
+    if table is None:
+        raise ConfigError(f"{key}: larger than {MAX_OBSERVED_BYTES >> 20} MB; it holds a row "
+                          "per statistic.")  # fmt: skip
+    lacking = [c for c in OBSERVED_COLUMNS if c not in table.columns]
+    if lacking:
+        raise ConfigError(f"{key}: no column {', '.join(lacking)}; it needs statistic, "
+                          "estimate and may give lower, upper (a 90% interval).")  # fmt: skip
+    unknown = sorted(set(table.statistic) - set(targets.statistics))
+    repeated = sorted(set(table.statistic[table.statistic.duplicated()]))
+    if unknown or repeated:
+        bad = unknown or repeated
+        raise ConfigError(f"{key}: {'unknown' if unknown else 'repeated'} statistic(s) "
+                          f"{', '.join(map(str, bad))}; {targets.name} has "
+                          f"{', '.join(targets.statistics)}.")  # fmt: skip
+    rows = table.set_index("statistic")
+    out = {}
+    for name in names:
+        if name not in rows.index:
+            raise ConfigError(f"{key}: no row for statistic {name!r} (calibration.statistics "
+                              "picks fewer).")  # fmt: skip
+        row = rows.loc[name]
+        bounds = [_number(row.get(c, math.nan), f"{key}: {name!r}'s {c}")
+                  for c in ("estimate", "lower", "upper")]  # fmt: skip
+        if not math.isfinite(bounds[0]):
+            raise ConfigError(f"{key}: statistic {name!r} has estimate {bounds[0]}; "
+                              "give a finite number.")  # fmt: skip
+        out[name] = (bounds[0], bounds[1], bounds[2])
+    return out
+
+
+def _number(value: Any, what: str) -> float:
+    """A cell as a float (an empty one: NaN); a ConfigError for text."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what} = {value!r}: give a number (or leave it empty).") from None
 
 
 def _data_targets(spec: CalibrationSpec, model: Model) -> Targets:
@@ -136,12 +205,12 @@ def _check_settings(spec: CalibrationSpec) -> None:
 def identity(spec: CalibrationSpec, checked: Checked, model: Model, root_seed: int) -> dict:
     """What makes two calibrations the same one (a resume checks it): the model version, the
     root seed, the spec and the observed values it fits (not what is run of the posterior)."""
-    intervals = checked.targets.observed() if checked.targets is not None else {}
+    intervals = checked.intervals
     return {
         "model": model.tag,
         "algorithm": f"abc-smc-{VERSION}",
         "root_seed": root_seed,
         "observed": checked.observed.tolist(),
         "intervals": {n: list(intervals[n]) for n in checked.statistics if n in intervals},
-        **{k: v for k, v in asdict(spec).items() if k not in ("predictive", "headline")},
+        **{k: v for k, v in asdict(spec).items() if k not in NOT_IDENTITY},
     }
