@@ -7,6 +7,10 @@ send back receipts; at the end every planned run must be stored exactly once.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import re
+import shlex
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +30,7 @@ from segmark.pipeline import estimates, provenance
 from segmark.pipeline.batching import Batcher
 from segmark.pipeline.config import Config, ConfigError, to_yaml
 from segmark.pipeline.designs import Design
-from segmark.pipeline.run import BatchResult, run_and_store, run_batch
+from segmark.pipeline.run import BatchResult, run_and_store
 from segmark.pipeline.schedule import (
     Client,
     connect,
@@ -36,6 +40,7 @@ from segmark.pipeline.schedule import (
 )
 from segmark.pipeline.store import (
     MANIFEST_FILE,
+    Expected,
     PartIndex,
     StoredRuns,
     compact,
@@ -43,7 +48,6 @@ from segmark.pipeline.store import (
     drop_runs,
     held_in,
     open_dataset,
-    parquet_bytes,
     read_manifest,
     remove_leftovers,
     schemas,
@@ -54,6 +58,11 @@ from segmark.pipeline.store import (
 from segmark.pipeline.sweep import RunTable
 from segmark.pipeline.sweep import plan as plan_runs
 from segmark.pipeline.validate import installed_model
+
+# what a resume says of each part it sets aside (its runs are redone)
+SET_ASIDE = (
+    "moved aside a part that is unreadable or not of this dataset (another model version or schema)"
+)
 
 
 @dataclass(frozen=True)
@@ -121,35 +130,6 @@ def describe_plan(cfg: Config, design: Design) -> str:
     return line
 
 
-def dry_run(
-    cfg: Config, echo: Callable[[str], None] = print, model: Model | None = None
-) -> dict[str, float]:
-    """Time a few runs here and print the sweep's size, core-hours and output size; no cluster,
-    nothing written."""
-    model = model or model_of(cfg)
-    design, plan, directory = plan_sweep(cfg, model)
-    echo(describe_plan(cfg, design))
-    pilot = plan.batch(np.unique([0, len(plan) // 2, len(plan) - 1]))
-    run_batch(model, pilot.slice(0, 1))  # compile or load the kernel
-    started = time.perf_counter()
-    result = run_batch(model, pilot)
-    per_run = (time.perf_counter() - started) / len(pilot)
-    tables = [result.summary, result.series, result.places]
-    per_run_bytes = sum(parquet_bytes(t) for t in tables if t is not None) / len(pilot)
-    estimate = {
-        "runs": float(len(plan)),
-        "seconds_per_run": per_run,
-        "core_hours": per_run * len(plan) / 3600,
-        "output_mb": per_run_bytes * len(plan) / 1e6,
-    }
-    echo(
-        f"dry run: {len(plan)} runs x {per_run * 1000:.1f} ms (timed here on {len(pilot)} runs) = "
-        f"{estimate['core_hours']:.3g} core-hours; about {estimate['output_mb']:.3g} MB of "
-        f"Parquet in {directory}; nothing was run or written"
-    )
-    return estimate
-
-
 def use_system_allocator() -> None:
     """Arrow allocations of this process through malloc (its buffers already made keep theirs)."""
     if pa.default_memory_pool().backend_name != "system":
@@ -211,10 +191,10 @@ def _sweep_into(
 ) -> tuple[int, int]:
     """Run what ``directory`` lacks of ``plan``, check it, compact it; the caller holds the
     dataset's lock. Returns (runs skipped as already stored, planned runs that failed)."""
-    parts = _part_index(directory, existing)  # read at the start (resume), then as tasks write
+    parts = _part_index(directory, existing, Expected(schemas(model), model.tag))
     todo = _runs_to_do(cfg, plan, parts, echo) if existing else np.arange(len(plan))
     config_yaml = to_yaml(cfg)
-    record = provenance.collect(model, cfg.sweep.root_seed, config_yaml)
+    record = provenance.collect(model, cfg.sweep.root_seed, *_recorded_config(cfg, config_yaml))
     open_dataset(
         directory, len(plan), model_version=model.tag, model=model.describe(), provenance=record
     )
@@ -238,6 +218,15 @@ def _sweep_into(
         error=None,
     )
     return n_skipped, n_failed_total
+
+
+def _recorded_config(cfg: Config, config_yaml: str) -> tuple[str, str | None]:
+    """The config a provenance record carries: a list design's points left out (provenance)."""
+    if not cfg.sweep.points:
+        return config_yaml, None
+    short = copy.copy(cfg)
+    short.sweep = dataclasses.replace(cfg.sweep, points=[])
+    return to_yaml(short), config_yaml
 
 
 def _run_batches(
@@ -339,9 +328,22 @@ def _mark_stopped(directory: Path, error: BaseException, echo: Callable[[str], N
         pass
     echo(
         f"stopped ({type(error).__name__}); runs finished so far are stored in "
-        f"{directory}. To resume, run the same command with "
-        f"storage.root={directory.parent} storage.dataset={directory.name}"
+        f"{directory}. To resume, run the same command with {resume_arguments(directory)}"
     )
+
+
+def resume_arguments(directory: Path) -> str:
+    """``storage.root=... storage.dataset=...`` naming ``directory``, each value quoted for
+    Hydra where it needs it (a comma would make a sweep of it) and each argument for a POSIX
+    shell (spaces, quotes), so the line can be pasted as it is printed."""
+
+    def value(text: str) -> str:
+        if re.fullmatch(r"[\w./~:+@%-]+", text):
+            return text
+        return "'" + text.replace("'", "\\'") + "'"
+
+    pairs = (("storage.root", str(directory.parent)), ("storage.dataset", directory.name))
+    return " ".join(shlex.quote(f"{key}={value(text)}") for key, text in pairs)
 
 
 # the last dataset swept from this process and its part index: the next sweep into it (a
@@ -350,11 +352,13 @@ def _mark_stopped(directory: Path, error: BaseException, echo: Callable[[str], N
 _LAST_INDEX: list[PartIndex] = []
 
 
-def _part_index(directory: Path, existing: bool) -> PartIndex:
-    if existing and _LAST_INDEX and _LAST_INDEX[0].directory == directory:
-        _LAST_INDEX[0].corrupt.clear()  # reported by the sweep that found them
+def _part_index(directory: Path, existing: bool, expected: Expected) -> PartIndex:
+    """The parts of ``directory``: read at the start (a resume), then as tasks write them."""
+    last = _LAST_INDEX[0] if _LAST_INDEX else None
+    if existing and last and last.directory == directory and last.expected == expected:
+        last.corrupt.clear()  # reported by the sweep that found them
     else:
-        _LAST_INDEX[:] = [PartIndex(directory)]
+        _LAST_INDEX[:] = [PartIndex(directory, expected)]
     return _LAST_INDEX[0]
 
 
@@ -368,10 +372,7 @@ def _runs_to_do(
     parts.update(verify=True)
     stored = parts.stored()
     for path in stored.corrupt:
-        echo(
-            f"moved aside an unreadable part: {path.parent.name}/{path.name}; "
-            "its runs will be redone"
-        )
+        echo(f"{SET_ASIDE}: {path.parent.name}/{path.name}; its runs will be redone")
     orphans = remove_leftovers(directory)
     if orphans:
         echo(f"removed {orphans} time-series or places parts whose summary never landed")

@@ -2,11 +2,14 @@
 
 Recorded in the manifest and in every Parquet part's key-value metadata (key ``segmark``), so a
 single file copied elsewhere still says what made it. Nothing from the environment (no
-variables, user or host names) is recorded.
+variables, user or host names) is recorded. A list design's points are left out of the record
+(each run's values are in its rows, all of them in the dataset's config.yaml, whose digest is
+recorded): at 19,270 points they made every task ship, and every part hold, 2.5 MB.
 """
 
 from __future__ import annotations
 
+import hashlib
 import platform
 import subprocess
 import sys
@@ -62,12 +65,19 @@ def versions() -> dict[str, str | None]:
     return found
 
 
-def collect(model: Model, root_seed: int, config_yaml: str) -> dict[str, Any]:
-    """The provenance record of one sweep invocation."""
-    return {
+def collect(
+    model: Model, root_seed: int, config_yaml: str, full_config: str | None = None
+) -> dict[str, Any]:
+    """The provenance record of one sweep invocation. ``full_config``: the config as written
+    to the dataset's config.yaml where ``config_yaml`` is a shortened copy (a list design's
+    points left out): its digest is recorded."""
+    record = {
         "model_version": model.tag,
         "root_seed": root_seed,
         "git": git_commit(),
         "versions": versions(),
         "config": config_yaml,
     }
+    if full_config is not None:
+        record["config_sha256"] = hashlib.sha256(full_config.encode()).hexdigest()
+    return record

@@ -26,7 +26,7 @@ from test_faults import read_while_running, wait_for_parts
 from test_pipeline import flip_bytes
 
 from segmark.kernels import market
-from segmark.pipeline.driver import run_sweep
+from segmark.pipeline.driver import SET_ASIDE, run_sweep
 from segmark.pipeline.store import read_manifest, scan
 
 pytestmark = pytest.mark.slow
@@ -129,7 +129,7 @@ def test_driver_killed_three_times_then_parts_corrupted_then_resumed(
 
     done = run_cli(*args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.count("moved aside an unreadable part: summary/") == 2
+    assert done.stdout.count(f"{SET_ASIDE}: summary/") == 2
     check_exactly_once(directory, undisturbed)
 
 

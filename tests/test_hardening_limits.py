@@ -5,6 +5,7 @@ Ctrl-C does (incomplete manifest, lock released, resume hint, exit 128 + the sig
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -337,3 +338,27 @@ def test_segmark_check_finds_its_baseline_from_any_folder(tmp_path: Path) -> Non
         capture_output=True, text=True, timeout=60, cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode != 0 and "no baseline" not in done.stderr + done.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. The resume hint can be pasted as printed
+
+
+@pytest.mark.parametrize(
+    "root", ["/data/plain", "/data/with space", "/data/a,b", "/data/it's here", "/data/[x]=y"]
+)
+def test_the_resume_hint_is_quoted_for_the_shell_and_for_hydra(root: str) -> None:
+    """A root with spaces, commas (a Hydra sweep), quotes or brackets: the printed arguments,
+    split as a shell splits them and parsed as Hydra parses overrides, name the dataset."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from segmark.pipeline.driver import resume_arguments
+
+    directory = Path(root) / "sweep-1"
+    hint = resume_arguments(directory)
+    parsed = OverridesParser.create().parse_overrides(shlex.split(hint))
+    assert {o.key_or_group: o.value() for o in parsed} == {
+        "storage.root": root, "storage.dataset": "sweep-1"
+    }  # fmt: skip
+    if root == "/data/plain":
+        assert hint == "storage.root=/data/plain storage.dataset=sweep-1"

@@ -25,7 +25,7 @@ from segmark.pipeline import run as run_module
 from segmark.pipeline import sweep as sweeps
 from segmark.pipeline.cli.app import report
 from segmark.pipeline.config import ConfigError
-from segmark.pipeline.driver import run_sweep
+from segmark.pipeline.driver import SET_ASIDE, run_sweep
 from segmark.pipeline.run import run_batch
 from segmark.pipeline.store import (
     drop_duplicates,
@@ -82,10 +82,7 @@ def test_corrupt_part_is_moved_aside_and_redone(tmp_path: Path, reference, clien
     lines: list[str] = []
     cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=bad")
     assert run_sweep(cfg, echo=lines.append, client=client).n_skipped == 6
-    assert (
-        f"moved aside an unreadable part: summary/.{victim.name}.corrupt; its runs will be redone"
-        in lines
-    )
+    assert f"{SET_ASIDE}: summary/.{victim.name}.corrupt; its runs will be redone" in lines
     assert_same(frames(directory), reference)
 
 
@@ -115,9 +112,9 @@ def test_corrupted_bytes_inside_parts_are_detected_by_page_checksums(
     lines: list[str] = []
     cfg = make_config(*SWEEP, f"storage.root={tmp_path}", "storage.dataset=rot")
     assert run_sweep(cfg, echo=lines.append, client=client).n_skipped == 3
-    moved = [line for line in lines if line.startswith("moved aside an unreadable part")]
+    moved = [line for line in lines if line.startswith(SET_ASIDE)]
     assert len(moved) == 6  # both batches: summary, series and places
-    assert f"moved aside an unreadable part: timeseries/.{parts[1].name}.corrupt; " in moved[-2]
+    assert f"{SET_ASIDE}: timeseries/.{parts[1].name}.corrupt; " in moved[-2]
     assert_same(frames(directory), reference)
 
 

@@ -25,9 +25,10 @@ from segmark.pipeline.cli.compose import (
     prepare,
 )
 from segmark.pipeline.config import Config, ConfigError
-from segmark.pipeline.driver import SweepResult, dry_run, model_of, run_sweep
+from segmark.pipeline.driver import SweepResult, model_of, run_sweep
+from segmark.pipeline.dryrun import dry_run
 from segmark.pipeline.schedule import SchedulerLost
-from segmark.pipeline.store import STATUS_OK, DatasetBusy, read_summary
+from segmark.pipeline.store import STATUS_OK, DatasetBusy, UnreadableDataset, read_summary
 
 WRITE_ERRORS = {errno.EFBIG, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM}
 
@@ -70,6 +71,10 @@ def _app(cfg: DictConfig) -> None:
         sys.exit(4)
     except KeyboardInterrupt as error:
         interrupted(error)
+    except UnreadableDataset as error:
+        print(f"segmark: {error}. Mount or restore it, then run the same command (same "
+              "storage.root and storage.dataset) to resume.", file=sys.stderr)  # fmt: skip
+        sys.exit(5)
     except OSError as error:
         if error.errno not in WRITE_ERRORS:
             raise

@@ -28,6 +28,7 @@ from segmark.pipeline.store.dataset import (
     writer_lock,
 )
 from segmark.pipeline.store.index import (
+    Expected,
     PartIndex,
     StoredRuns,
     held_in,
@@ -36,6 +37,7 @@ from segmark.pipeline.store.index import (
     verify_part,
 )
 from segmark.pipeline.store.parts import (
+    UnreadableDataset,
     parquet_bytes,
     part_key,
     read_provenance,
@@ -68,9 +70,11 @@ __all__ = [
     "STATUS_OK",
     "SUMMARY_DIR",
     "DatasetBusy",
+    "Expected",
     "PartIndex",
     "Schemas",
     "StoredRuns",
+    "UnreadableDataset",
     "compact",
     "dictionary_columns",
     "drop_duplicates",

@@ -3,6 +3,7 @@ parts set aside so their runs are redone."""
 
 from __future__ import annotations
 
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -14,7 +15,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from segmark.pipeline.store.schemas import DETAIL_KEYS, STATUS_OK, SUMMARY_DIR
+from segmark.pipeline.store.schemas import (
+    DETAIL_KEYS,
+    PROVENANCE_KEY,
+    STATUS_OK,
+    SUMMARY_DIR,
+    Schemas,
+)
 
 SCAN_THREADS = 4  # parts read at once by scan
 
@@ -93,15 +100,41 @@ def scan(directory: Path, verify: bool = True) -> StoredRuns:
     return index.stored()
 
 
+@dataclass(frozen=True)
+class Expected:
+    """What a dataset's every part must be: a table of its model version, in that version's
+    schema. A part of another version, or with a column missing or of another type, is not of
+    the dataset: it is set aside as a corrupt one is."""
+
+    schemas: Schemas
+    model_version: str
+
+    def foreign(self, part: Path, schema: pa.Schema) -> bool:
+        stored = pq.read_schema(part)
+        meta = (stored.metadata or {}).get(PROVENANCE_KEY.encode(), b"{}")
+        try:
+            version = json.loads(meta).get("model_version", self.model_version)
+        except (ValueError, AttributeError):  # not JSON, or not an object
+            return True
+        if version != self.model_version:
+            return True
+        for field in schema:
+            i = stored.get_field_index(field.name)
+            if i < 0 or not stored.field(i).type.equals(field.type):
+                return True
+        return False
+
+
 class PartIndex:
     """The run ids and statuses of a dataset's summary parts, each part read once per version
-    (its inode, size and change time: a part is replaced by renaming a new file onto it). A
-    sweep reads the part each receipt names as it arrives (``add``), so its final ``update``
-    (every part on disk) reads only what changed since instead of every part while the workers
-    wait. ``update`` sets unreadable parts aside as ``scan`` does; ``add`` leaves them to it."""
+    (its and its detail parts' inode, size and change times: a part is replaced by renaming a
+    new file onto it). A sweep reads the part each receipt names as it arrives (``add``), so
+    its final ``update`` (every part on disk) reads only what changed since instead of every
+    part while the workers wait. ``update`` sets unreadable parts aside as ``scan`` does; ``add`` leaves them to it."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, expected: Expected | None = None):
         self.directory = Path(directory)
+        self.expected = expected  # parts verified are also checked against it
         self.corrupt: list[Path] = []
         # name -> (version, verified, run ids, failed run ids)
         self._parts: dict[str, tuple[tuple[int, ...], bool, np.ndarray, np.ndarray]] = {}
@@ -128,7 +161,8 @@ class PartIndex:
         with ThreadPoolExecutor(max_workers=SCAN_THREADS) as pool:
             for first in range(0, len(todo), 4 * SCAN_THREADS):
                 window = todo[first : first + 4 * SCAN_THREADS]
-                tables = pool.map(partial(_read_ids, verify=verify), [part for part, _ in window])
+                read = partial(_read_ids, verify=verify, expected=self.expected)
+                tables = pool.map(read, [part for part, _ in window])
                 for (part, version), table in zip(window, tables, strict=True):
                     if table is None:
                         self._set_aside(part)
@@ -149,11 +183,10 @@ class PartIndex:
         changed = []
         for part in parts:
             try:
-                info = part.stat()  # before the read: a part replaced after it is read again
+                version = _version(part)  # before the read: a part replaced is read again
             except FileNotFoundError:
                 self._parts.pop(part.name, None)
                 continue
-            version = (info.st_ino, info.st_size, info.st_ctime_ns, info.st_mtime_ns)
             known = self._parts.get(part.name)
             if known is None or known[0] != version or (verify and not known[1]):
                 changed.append((part, version))
@@ -182,6 +215,22 @@ class PartIndex:
 _NO_IDS = np.empty(0, dtype="S16")
 
 
+def _version(part: Path) -> tuple[int, ...]:
+    """The summary part's and its detail parts' inode, size and change times: any of the
+    files replaced or rewritten makes the pair a new version, verified again."""
+    version = []
+    for path in (part, *(part.parent.parent / sub / part.name for sub in DETAIL_KEYS)):
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            if path is part:
+                raise
+            version.append(-1)
+            continue
+        version += [info.st_ino, info.st_size, info.st_ctime_ns, info.st_mtime_ns]
+    return tuple(version)
+
+
 def sorted_unique(ids: np.ndarray) -> np.ndarray:
     """``np.unique`` of run ids (S16) by a sort and a neighbour comparison: half its time."""
     ordered = np.sort(ids)
@@ -190,18 +239,23 @@ def sorted_unique(ids: np.ndarray) -> np.ndarray:
     return ordered[keep]
 
 
-def _read_ids(part: Path, verify: bool) -> pa.Table | None:
+def _read_ids(part: Path, verify: bool, expected: Expected | None = None) -> pa.Table | None:
     """A summary part's run ids and statuses (after verifying it and its detail parts page by
-    page if ``verify``), or None if any is truncated or corrupted."""
+    page if ``verify``, and that they are of the ``expected`` tables), or None if any is
+    truncated, corrupted or foreign."""
     try:
         if not verify:
             with pq.ParquetFile(part) as summary:
                 return summary.read(columns=["run_id", "status"], use_threads=False)
+        if expected is not None and expected.foreign(part, expected.schemas.summary):
+            return None
         table = verify_part(part, keep=("run_id", "status"))
         for sub in DETAIL_KEYS:
             detail = part.parent.parent / sub / part.name
             if detail.exists():
+                if expected is not None and expected.foreign(detail, expected.schemas.detail(sub)):
+                    return None
                 verify_part(detail)
         return table
-    except (OSError, pa.ArrowException):
+    except (OSError, KeyError, pa.ArrowException):  # KeyError: no run_id or status column
         return None

@@ -115,21 +115,33 @@ def read_provenance(part: Path) -> dict[str, Any]:
     return json.loads(meta.get(PROVENANCE_KEY.encode(), b"{}"))
 
 
+class UnreadableDataset(RuntimeError):
+    """A dataset's summary parts cannot be listed (a dangling link, an unmounted disk, no
+    permission) while it holds detail parts: none of them can be proven orphaned."""
+
+
 def remove_leftovers(directory: Path) -> int:
     """Delete what writers cut short left behind: hidden temporary files and detail parts
     whose summary part never landed. Only while no task writes into the dataset. Returns how
-    many detail parts were orphans."""
+    many detail parts were orphans. Deletes nothing, and raises UnreadableDataset, when the
+    summary parts cannot be listed: an unreadable summary is not an empty one."""
     directory = Path(directory)
     for sub in (SUMMARY_DIR, *DETAIL_KEYS):
         for tmp in (directory / sub).glob(".part-*.tmp"):
             tmp.unlink(missing_ok=True)
-    summaries = {p.name for p in (directory / SUMMARY_DIR).glob("part-*.parquet")}
-    orphans = [
-        p
-        for sub in DETAIL_KEYS
-        for p in (directory / sub).glob("part-*.parquet")
-        if p.name not in summaries
-    ]
+    details = [p for sub in DETAIL_KEYS for p in (directory / sub).glob("part-*.parquet")]
+    if not details:
+        return 0
+    summary = directory / SUMMARY_DIR
+    try:
+        with os.scandir(summary) as entries:
+            summaries = {e.name for e in entries if e.name.endswith(".parquet")}
+    except OSError as error:
+        raise UnreadableDataset(
+            f"cannot read the dataset's summary parts at {summary} ({error.strerror or error}) "
+            f"while it holds {len(details)} time-series or places parts; nothing was deleted"
+        ) from None
+    orphans = [p for p in details if p.name not in summaries]
     for orphan in orphans:
         orphan.unlink()
     return len(orphans)
