@@ -30,7 +30,7 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	@touch $(BENCH_STAMP)
 
-# all benchmarks side by side (35-40 minutes on 2 cores): a table, benchmarks/results.json
+# all benchmarks side by side (about 85 minutes on 2 cores): a table, benchmarks/results.json
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
 

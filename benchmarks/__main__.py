@@ -1,11 +1,12 @@
 """Every benchmark in one command, each part in its own process: ``python -m benchmarks``.
 
-Runs the kernel, sweep-overhead (default and trivial model), scale and storage benchmarks,
-each writing its JSON next to this file, then prints one summary table against the targets of
-issue 7 and writes results.json (machine, versions, settings, every part, the summary).
-``--quick`` runs everything small (a few minutes) into a scratch directory, to check the suite.
+Runs the kernel, sweep-overhead (default and trivial model), scale, storage and calibration
+throughput benchmarks, each writing its JSON next to this file, then prints one summary table
+against the targets of issues 7 and 24 and writes results.json (machine, versions, settings,
+every part, the summary). ``--quick`` runs everything small (a few minutes) into a scratch
+directory, to check the suite.
 
-    .venv/bin/python -m benchmarks                 # make bench: 35-40 minutes on 2 cores
+    .venv/bin/python -m benchmarks                 # make bench: about 85 minutes on 2 cores
     .venv/bin/python -m benchmarks --runs 10000    # the issue's 10,000 default runs (+15 min)
     .venv/bin/python -m benchmarks --runs 10000 --repeats 3   # medians of 3 (about 2.5 hours)
     .venv/bin/python -m benchmarks --quick
@@ -36,6 +37,7 @@ PACKAGES = (
     "duckdb",
     "hydra-core",
     "ema_workbench",
+    "pyabc",
 )
 FULL = {
     "runs": 5000,
@@ -46,6 +48,7 @@ FULL = {
     "hydra_trivial_runs": 500,
     "scale": [1000, 10_000, 100_000, 1_000_000],
     "storage_runs": 10_000,
+    "calibration": ["--particles", "1000", "200", "--populations", "5"],
 }
 QUICK_KERNEL = ["--peer-steps", "26", "--repeats", "3"]
 QUICK = {
@@ -57,6 +60,7 @@ QUICK = {
     "hydra_trivial_runs": 50,
     "scale": [1000, 10_000],
     "storage_runs": 1000,
+    "calibration": ["--particles", "60", "30", "--populations", "2", "--toy-particles", "100"],
 }
 
 
@@ -72,6 +76,7 @@ def parts(s: dict, quick: bool) -> dict[str, list[str]]:
         "sweep_overhead_trivial": ["benchmarks.sweep_overhead", "--trivial", *trivial],
         "sweep_scale": ["benchmarks.sweep_scale", "--trivial", "--runs", *map(str, s["scale"])],
         "storage": ["benchmarks.storage", "--runs", str(s["storage_runs"])],
+        "calibration_throughput": ["benchmarks.calibration_throughput", *s["calibration"]],
     }
 
 
@@ -160,6 +165,30 @@ def summary(results: dict) -> list[tuple]:
                 f"{label}, ms: pyarrow / DuckDB",
                 f"{read[f'pyarrow {query}'] * 1e3:.3g} / {read[f'DuckDB {query}'] * 1e3:.3g}",
             )
+    if calibration := results.get("calibration_throughput"):
+        rows.extend(_calibration_rows(calibration))
+    return rows
+
+
+def _calibration_rows(result: dict) -> list[tuple]:
+    nk, toy = result["nk"], result["toy"]
+    cal, flat = nk["calibration"], nk["flat"]
+    size = f"nk calibration, {nk['particles']:,} x {nk['populations']}"
+    memory = [nk, *result["memory"]]
+    rows = [
+        (f"{size}: workers busy (flat sweep of its {cal['runs']:,} runs: {flat['busy']:.3f})",
+         cal["busy"], "≥ 0.9", "yes" if cal["busy"] >= 0.9 else "no"),
+        (f"{size}: throughput ÷ the flat sweep's", nk["throughput_vs_flat"], None, None),
+        ("nk calibration driver peak MB at " + " / ".join(f"{m['particles']}" for m in memory)
+         + " particles", " / ".join(f"{m['calibration']['driver_peak_rss_mb']:.0f}"
+                                    for m in memory), None, None),
+    ]  # fmt: skip
+    peer = toy["pyabc"]
+    if "ms_per_simulation" in peer:
+        rows.append((f"toy calibration, {toy['particles']:,} x {toy['populations']}: ms a "
+                     "simulation, segmark / pyabc (multicore)",
+                     f"{toy['segmark']['ms_per_simulation']:.2f} / "
+                     f"{peer['ms_per_simulation']:.2f}", None, None))  # fmt: skip
     return rows
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -202,7 +202,10 @@ class Model:
 
     Optional hooks: ``targets``, data a calibration can fit (:class:`Targets`);
     ``check(params)`` refuses combinations of values (a ValueError whose
-    message names the keys), before any run; ``estimate_seconds(params)`` guesses a run's
+    message names the keys), before any run; ``overrides(params)`` names the parameter paths
+    a run at these values sets itself from its first step, whatever their own values (nk: a
+    scenario's week-0 events), so a sweep whose every swept value is overridden (identical
+    runs) is refused; ``estimate_seconds(params)`` guesses a run's
     time to size the first batches. A model with ``places`` (per-unit outputs over a run)
     gives ``units(params)``: each unit's PLACE_LABELS (name, province: strings; x_km, y_km:
     map coordinates), by label, one entry per row of ``Result.places``. ``state`` names the
@@ -228,6 +231,7 @@ class Model:
     order: str | None = None
     headline: tuple[str, ...] = ()
     check: Callable[[Mapping[str, Any]], None] | None = None
+    overrides: Callable[[Mapping[str, Any]], Iterable[str]] | None = None
     estimate_seconds: Callable[[Mapping[str, Any]], float] | None = None
     config_package: str | None = None
     stoppable: bool = False

@@ -245,14 +245,21 @@ def _run_ids(
 
 
 def _check_point(model: Model, row: dict[str, Any], swept: dict[str, Any]) -> None:
-    """The model's own check of a point (a ConfigError naming the point's swept values)."""
-    if model.check is None:
-        return
-    try:
-        model.check(params(model, row))
-    except ValueError as error:
-        where = f" (at the design point {swept})" if swept else ""
-        raise ConfigError(f"{str(error).rstrip('.')}{where}.") from None
+    """The model's own check of a point, and that its swept values act: not all of them
+    overridden by the model (a ConfigError naming the point's swept values)."""
+    if model.check is not None:
+        try:
+            model.check(params(model, row))
+        except ValueError as error:
+            where = f" (at the design point {swept})" if swept else ""
+            raise ConfigError(f"{str(error).rstrip('.')}{where}.") from None
+    inert = set(model.overrides(params(model, row))) if model.overrides else set()
+    if swept and inert.issuperset(swept):
+        raise ConfigError(
+            f"sweep: at the design point {swept} the model sets {', '.join(sorted(swept))} "
+            "itself from the first week (nk: the scenario's opening events), so every point "
+            "would be the same run; sweep other parameters, or change what sets these."
+        )
 
 
 def params(model: Model, row: dict[str, Any]) -> dict[str, Any]:

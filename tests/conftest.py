@@ -71,10 +71,11 @@ EVENTS = np.array(
 SEGMARK = str(Path(sys.executable).with_name("segmark"))
 
 
-def make_config(*overrides: str) -> Config:
-    """A typed Config from the shipped YAML tree plus overrides, composed as the CLI does."""
+def make_config(*overrides: str, config_name: str = "config") -> Config:
+    """A typed Config from the shipped YAML tree plus overrides, composed as the CLI does
+    (``config_name="calibrate"``: as segmark-calibrate does)."""
     with initialize_config_module(config_module="segmark.conf", version_base="1.3"):
-        cfg = compose(config_name="config", overrides=compose_overrides(list(overrides)))
+        cfg = compose(config_name=config_name, overrides=compose_overrides(list(overrides)))
     return OmegaConf.to_object(cfg)  # type: ignore[return-value]
 
 

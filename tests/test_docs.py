@@ -4,13 +4,19 @@ unit and source (tables generated from the models' declarations, checked to be c
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
+from conftest import make_config
 
 from segmark.models import docs, registry
 from segmark.models.interface import Model, Outcome, Parameter
+from segmark.pipeline.calibration.engine import check_base, with_settings
+from segmark.pipeline.calibration.spec import check
 from segmark.pipeline.store import schemas
+from segmark.pipeline.sweep import plan
+from segmark.pipeline.validate import installed_model
 
 ROOT = Path(__file__).parents[1]
 DOCS = ROOT / "docs"
@@ -124,3 +130,32 @@ def test_readme_layout_matches_the_tree() -> None:
         for path in (ROOT / folder).rglob("*.py"):
             if path.name != "__init__.py" and "conf" not in path.parts:
                 assert path.name in text, f"README layout leaves out {path.relative_to(ROOT)}"
+
+
+def readme_commands(program: str) -> list[list[str]]:
+    """The arguments of every ``.venv/bin/<program>`` line in README's bash blocks."""
+    blocks = re.findall(r"```bash\n(.*?)```", README.read_text(), re.S)
+    lines = [shlex.split(line, comments=True) for line in "\n".join(blocks).splitlines()]
+    return [words[1:] for words in lines if words and words[0] == f".venv/bin/{program}"]
+
+
+@pytest.mark.parametrize("args", readme_commands("segmark"), ids=" ".join)
+def test_the_readmes_sweep_commands_are_valid_configs(args: list[str]) -> None:
+    """Each `segmark` line of README composes, validates and expands (no run): a README
+    example that a change of config broke fails here, not in a user's shell."""
+    overrides = args[2:] if args[:1] == ["--cfg"] else args  # --cfg job prints the config
+    cfg = make_config(*overrides)
+    design, runs = plan(cfg, installed_model(cfg.model_name))
+    assert len(runs) >= 1 and len(design.points) >= 1
+
+
+@pytest.mark.parametrize("args", readme_commands("segmark-calibrate"), ids=" ".join)
+def test_the_readmes_calibration_commands_are_valid(args: list[str]) -> None:
+    cfg = make_config(*args, config_name="calibrate")
+    model = installed_model(cfg.model_name)
+    checked = check(cfg.calibration, model, cfg.sweep.root_seed)
+    check_base(with_settings(cfg, checked.targets), model, checked.priors)
+
+
+def test_the_readme_shows_commands_of_every_program() -> None:
+    assert len(readme_commands("segmark")) >= 15 and readme_commands("segmark-calibrate")

@@ -42,6 +42,7 @@ MODEL = Model(
     order="integration_index",
     headline=("price_dispersion", "trade_share"),
     check=simulation.check,
+    overrides=simulation.overrides,
     estimate_seconds=networks.estimate_seconds,
     config_package="segmark.models.nk.conf",
     stoppable=True,

@@ -46,6 +46,7 @@ ONE_OFF = {
     "redenomination": (EVENT_REDENOMINATION, 0.99),
 }
 KERNEL = {p.path: p for p in PARAMETERS}
+MAX_WEEK = 100_000  # model.n_steps' highest value
 
 
 @dataclass(frozen=True)
@@ -67,17 +68,35 @@ def load(name: str) -> Scenario:
             f"{', '.join(scenario_names())} (files in models/nk/conf/scenario)."
         )
     path = resources.files(SCENARIO_PACKAGE).joinpath("scenario", f"{name}.yaml")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    events = tuple(raw.get("events") or ())
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        reason = str(error).replace("\n", " ")
+        raise ValueError(f"scenario {name!r}: {path.name} is not valid YAML ({reason}).") from None
+    events = raw.get("events") if isinstance(raw, dict) else None
+    year = raw.get("start_year", 0) if isinstance(raw, dict) else None
+    if not isinstance(events, list | None) or not _whole(year, 0, 9999):
+        raise ValueError(
+            f"scenario {name!r}: {path.name} must be a mapping with `events` (a list), "
+            "`description` and `start_year` (a year)."
+        )
+    events = tuple(events or ())
     for j, event in enumerate(events):
         _check_event(name, j, event)
-    return Scenario(name, str(raw.get("description", "")), int(raw.get("start_year", 0)), events)
+    return Scenario(name, str(raw.get("description", "")), year, events)
+
+
+def _whole(value: Any, low: int, high: int) -> bool:
+    """An int (not a bool) in [low, high]."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def _check_event(name: str, j: int, event: Any) -> None:
     where = f"scenario {name!r}, event {j}"
-    if not isinstance(event, dict) or not isinstance(event.get("week"), int) or event["week"] < 0:
-        raise ValueError(f"{where}: each event needs a whole week >= 0, got {event!r}.")
+    if not isinstance(event, dict) or not _whole(event.get("week"), 0, MAX_WEEK):
+        raise ValueError(
+            f"{where}: each event needs a whole week in [0, {MAX_WEEK}], got {event!r}."
+        )
     kinds = [k for k in KINDS if k in event]
     extra = set(event) - {"week", "over", *KINDS}
     if len(kinds) != 1 or extra:
@@ -86,6 +105,9 @@ def _check_event(name: str, j: int, event: Any) -> None:
             f"(plus `over` for set), got keys {sorted(event)}."
         )
     if kinds[0] == "set":
+        if not isinstance(event["set"], dict) or not event["set"]:
+            raise ValueError(f"{where}: set takes parameter path: value pairs, got "
+                             f"{event['set']!r}.")  # fmt: skip
         for path, value in event["set"].items():
             if path not in KERNEL:
                 raise ValueError(
@@ -94,7 +116,7 @@ def _check_event(name: str, j: int, event: Any) -> None:
                 )
             KERNEL[path].check(value, f"{where}: {path}")
         over = event.get("over", 1)
-        if not isinstance(over, int) or over < 1:
+        if not _whole(over, 1, MAX_WEEK):
             raise ValueError(f"{where}: over = {over!r}; give a whole number of weeks >= 1.")
     elif kinds[0] in ONE_OFF:
         value = event[kinds[0]]
@@ -103,6 +125,11 @@ def _check_event(name: str, j: int, event: Any) -> None:
             raise ValueError(f"{where}: {kinds[0]} = {value!r}; allowed is [0, {high:g}].")
         if kinds[0] == "redenomination" and event["week"] == 0:
             raise ValueError(f"{where}: a redenomination needs week >= 1 (week 0 sets the won).")
+    else:
+        units = event["flood"] if isinstance(event["flood"], list) else [event["flood"]]
+        if not units or not all(isinstance(u, str) for u in units):
+            raise ValueError(f"{where}: flood takes a unit's name or a list of names, got "
+                             f"{event['flood']!r}.")  # fmt: skip
 
 
 @lru_cache(maxsize=64)
@@ -135,6 +162,17 @@ def events(name: str, network: Network) -> np.ndarray:
 def sets_parameter(name: str, path: str) -> bool:
     """Whether scenario ``name`` has an event that sets ``path``."""
     return any(path in (event.get("set") or {}) for event in load(name).events)
+
+
+def set_from_start(name: str) -> frozenset[str]:
+    """The parameter paths scenario ``name`` sets at once in week 0: a run's own values of
+    them never act."""
+    return frozenset(
+        path
+        for event in load(name).events
+        if event["week"] == 0 and event.get("over", 1) == 1
+        for path in event.get("set") or {}
+    )
 
 
 def ramp_events(ramp: ramps.Ramp) -> np.ndarray:

@@ -44,6 +44,12 @@ def events(params: Mapping[str, Any], net: Network) -> np.ndarray:
     return np.ascontiguousarray(both[np.argsort(both[:, 0], kind="stable")])
 
 
+def overrides(params: Mapping[str, Any]) -> frozenset[str]:
+    """The parameters the run's scenario sets at once in week 0: their own values never act."""
+    scenario = params["scenario"]
+    return frozenset() if scenario == ramps.NONE else scenarios.set_from_start(scenario)
+
+
 def check(params: Mapping[str, Any]) -> None:
     """Refuse, naming the keys: a sampling interval longer than the run, rail outages too short
     to fill their share of weeks, a scenario whose flood
