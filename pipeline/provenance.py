@@ -4,7 +4,7 @@ Recorded in the manifest and in every Parquet part's key-value metadata (key ``s
 single file copied elsewhere still says what made it. Nothing from the environment (no
 variables, user or host names) is recorded. A list design's points are left out of the record
 (each run's values are in its rows, all of them in the dataset's config.yaml, whose digest is
-recorded): at 19,270 points they made every task ship, and every part hold, 2.5 MB.
+recorded): at 19,270 points they made every task ship, and every part hold, about 8 MB.
 """
 
 from __future__ import annotations

@@ -130,7 +130,8 @@ class PartIndex:
     (its and its detail parts' inode, size and change times: a part is replaced by renaming a
     new file onto it). A sweep reads the part each receipt names as it arrives (``add``), so
     its final ``update`` (every part on disk) reads only what changed since instead of every
-    part while the workers wait. ``update`` sets unreadable parts aside as ``scan`` does; ``add`` leaves them to it."""
+    part while the workers wait. ``update`` sets unreadable parts aside as ``scan`` does;
+    ``add`` leaves them to it."""
 
     def __init__(self, directory: Path, expected: Expected | None = None):
         self.directory = Path(directory)
