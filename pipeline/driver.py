@@ -166,10 +166,9 @@ def run_sweep(
         if not existing:
             directory.parent.mkdir(parents=True, exist_ok=True)
             directory.mkdir()  # claims the name: a second sweep picking it at once fails here
-        derived: list[Any] = []
         with writer_lock(directory):
-            n_skipped, n_failed_total = _sweep_into(
-                cfg, model, plan, directory, existing, client, workers, echo, (derive, derived)
+            n_skipped, n_failed_total, derived = _sweep_into(
+                cfg, model, plan, directory, existing, client, workers, echo, derive
             )
     wall = time.perf_counter() - started
     write_manifest(directory, wall_s=round(wall, 3))
@@ -187,10 +186,11 @@ def _sweep_into(
     client: Client,
     workers: int,
     echo: Callable[[str], None],
-    deriving: tuple[Callable[[BatchResult], Any] | None, list[Any]] = (None, []),
-) -> tuple[int, int]:
+    derive: Callable[[BatchResult], Any] | None = None,
+) -> tuple[int, int, list[Any]]:
     """Run what ``directory`` lacks of ``plan``, check it, compact it; the caller holds the
-    dataset's lock. Returns (runs skipped as already stored, planned runs that failed)."""
+    dataset's lock. Returns (runs skipped as already stored, planned runs that failed, each
+    batch's ``derive`` result)."""
     parts = _part_index(directory, existing, Expected(schemas(model), model.tag))
     todo = _runs_to_do(cfg, plan, parts, echo) if existing else np.arange(len(plan))
     config_yaml = to_yaml(cfg)
@@ -202,8 +202,8 @@ def _sweep_into(
     if n_skipped:
         echo(f"resuming {directory.name}: {n_skipped} of {len(plan)} runs already stored")
     try:
-        _run_batches(
-            cfg, model, plan, todo, directory, client, workers, parts, config_yaml, record, deriving
+        derived = _run_batches(
+            cfg, model, plan, todo, directory, client, workers, parts, config_yaml, record, derive
         )
         stored = _check_stored(cfg, plan, directory, parts, echo)
     except BaseException as error:
@@ -217,7 +217,7 @@ def _sweep_into(
         runs_failed=n_failed_total,
         error=None,
     )
-    return n_skipped, n_failed_total
+    return n_skipped, n_failed_total, derived
 
 
 def _recorded_config(cfg: Config, config_yaml: str) -> tuple[str, str | None]:
@@ -240,12 +240,12 @@ def _run_batches(
     parts: PartIndex,
     config_yaml: str,
     record: dict[str, Any],
-    deriving: tuple[Callable[[BatchResult], Any] | None, list[Any]],
-) -> None:
-    """The runs at ``todo`` in batches on the cluster, each part read as its receipt arrives
-    (and its ``derive`` result kept: ``deriving`` = (derive, where to)); the plan and config
-    written while the first tasks run (the workers would wait)."""
-    derive, derived = deriving
+    derive: Callable[[BatchResult], Any] | None,
+) -> list[Any]:
+    """The runs at ``todo`` in batches on the cluster, each part read as its receipt arrives;
+    the plan and config written while the first tasks run (the workers would wait). Returns
+    each batch's ``derive`` result (none without ``derive``)."""
+    derived: list[Any] = []
     prior = estimates.run_seconds(model, plan.points)[plan.point[todo]].mean() if len(todo) else 0
     batcher = Batcher(plan, todo, cfg.sweep.batch_size, cfg.cluster.task_seconds, workers, prior)
     task = partial(
@@ -288,6 +288,7 @@ def _run_batches(
             if derive is not None:
                 derived.append(receipt.derived)
     planned.result()
+    return derived
 
 
 def _check_stored(
@@ -308,16 +309,20 @@ def _check_stored(
         raise RuntimeError(
             f"{directory}: {missing} planned runs missing, {stored.duplicates} stored twice"
         )
-    if cfg.storage.compact_mb:
+    compact_parts(cfg, directory, echo)
+    return stored
+
+
+def compact_parts(cfg: Config, directory: Path, echo: Callable[[str], None]) -> None:
+    """Merge ``directory``'s small parts as ``cfg.storage`` says (compact_mb 0: never); only
+    while no task writes into it."""
+    storage = cfg.storage
+    if storage.compact_mb:
         before, after = compact(
-            directory,
-            cfg.storage.compression,
-            cfg.storage.compact_mb,
-            cfg.storage.compact_min_parts,
+            directory, storage.compression, storage.compact_mb, storage.compact_min_parts
         )
         if after < before:
             echo(f"compacted {before} part files into {after}")
-    return stored
 
 
 def _mark_stopped(directory: Path, error: BaseException, echo: Callable[[str], None]) -> None:

@@ -247,13 +247,14 @@ def _run_ids(
 def _check_point(model: Model, row: dict[str, Any], swept: dict[str, Any]) -> None:
     """The model's own check of a point, and that its swept values act: not all of them
     overridden by the model (a ConfigError naming the point's swept values)."""
+    values = params(model, row)
     if model.check is not None:
         try:
-            model.check(params(model, row))
+            model.check(values)
         except ValueError as error:
             where = f" (at the design point {swept})" if swept else ""
             raise ConfigError(f"{str(error).rstrip('.')}{where}.") from None
-    inert = set(model.overrides(params(model, row))) if model.overrides else set()
+    inert = set(model.overrides(values)) if model.overrides else set()
     if swept and inert.issuperset(swept):
         raise ConfigError(
             f"sweep: at the design point {swept} the model sets {', '.join(sorted(swept))} "

@@ -18,8 +18,8 @@ from segmark.pipeline.calibration.engine import RUNS, EngineSimulator, check_bas
 from segmark.pipeline.calibration.smc import Population, Simulate, calibrate, weighted_quantile
 from segmark.pipeline.calibration.spec import CalibrationSpec, check, identity
 from segmark.pipeline.config import Config
+from segmark.pipeline.driver import compact_parts
 from segmark.pipeline.schedule import Client, connect, dashboard_link
-from segmark.pipeline.store import compact
 
 
 def run(
@@ -75,23 +75,12 @@ def run(
             predictive.run(history[-1], simulate, directory, columns, checked.statistics)
             echo(f"posterior predictive: {len(history[-1].weights)} runs with fresh noise")
         if isinstance(simulate, EngineSimulator) and (directory / RUNS).is_dir():
-            _compact(base, directory / RUNS, echo)
+            compact_parts(base, directory / RUNS, echo)  # its batches leave theirs
         if spec.headline is not None and history and not (directory / headline.FILE).exists():
             if isinstance(simulate, EngineSimulator):  # the headline's runs need the engine
                 headline.run(spec.headline, plain, model, directory, history[-1],
                              checked.priors.paths, simulate.client, echo)  # fmt: skip
     return directory, tuple(history)
-
-
-def _compact(base: Config, runs: Path, echo: Callable[[str], None]) -> None:
-    """The calibration's small parts merged as a sweep's are, once after its last batch (its
-    batches leave theirs: ``engine.batch_config``)."""
-    storage = base.storage
-    if storage.compact_mb:
-        before, after = compact(runs, storage.compression, storage.compact_mb,
-                                storage.compact_min_parts)  # fmt: skip
-        if after < before:
-            echo(f"compacted {before} part files of the calibration's runs into {after}")
 
 
 def _line(p: Population) -> str:

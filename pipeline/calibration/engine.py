@@ -115,7 +115,7 @@ class EngineSimulator:
         for start in range(0, len(ids), chunk):
             some = ids[start : start + chunk]
             summary = read_summary(directory, outcomes, _of_runs(some))
-            series = read_series(directory, names, _of_runs(some)) if self.targets else None
+            series = None if self.targets is None else read_series(directory, names, _of_runs(some))
             out.append(statistics_of(summary, series, some, self.model, self.targets,
                                      self.statistics))  # fmt: skip
         return np.vstack(out) if out else np.empty((0, len(self.statistics)))
