@@ -215,7 +215,11 @@ class Model:
     given every parameter by name, and that unit's name (nk: permit strictness as dollars of
     expected permit costs a trip), so a threshold along it can be told in those terms.
     ``config_package`` is an importable package holding the model's Hydra config groups
-    (``sweep/`` and any of its own).
+    (``sweep/`` and any of its own). ``sources`` names what determines the numbers: modules
+    and packages (``package/folder`` for a data folder inside one), by default the module
+    defining ``simulate``; a dataset records their files' digests, and resuming it with other
+    code is refused (docs/OUTPUT.md). Files under ``config_package`` count only where a
+    source names them: configs set parameter values, which each run records anyway.
     """
 
     name: str
@@ -234,6 +238,7 @@ class Model:
     overrides: Callable[[Mapping[str, Any]], Iterable[str]] | None = None
     estimate_seconds: Callable[[Mapping[str, Any]], float] | None = None
     config_package: str | None = None
+    sources: tuple[str, ...] = ()
     stoppable: bool = False
     targets: tuple[Targets, ...] = ()
     real_units: Mapping[str, Callable[[Mapping[str, Any]], tuple[float, str]]] = field(

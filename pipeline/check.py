@@ -34,7 +34,7 @@ from scipy import stats
 
 from segmark.models.interface import Model
 from segmark.pipeline.analysis.data import AnalysisError, model_of
-from segmark.pipeline.store import STATUS_OK, read_manifest, read_summary
+from segmark.pipeline.store import MANIFEST_FILE, STATUS_OK, read_manifest, read_summary
 
 FORMAT = "segmark-check-baseline/1"
 ALPHA = 0.01
@@ -59,9 +59,9 @@ def _key(value: Any) -> Any:
 
 def _load(directory: Path) -> tuple[pd.DataFrame, dict[str, Any], Model]:
     directory = Path(directory)
-    if not (directory / "manifest.json").is_file():
-        raise CheckError(f"{directory} is not a segmark dataset (no manifest.json)")
-    manifest = read_manifest(directory)
+    if not (directory / MANIFEST_FILE).is_file():
+        raise CheckError(f"{directory} is not a segmark dataset (no {MANIFEST_FILE})")
+    manifest = read_manifest(directory)  # a damaged one: UnreadableDataset, naming it
     if manifest.get("status") != "complete":
         raise CheckError(
             f"{directory}: the sweep is {manifest.get('status')!r}, not complete: finish it "
@@ -147,20 +147,33 @@ def write_baseline(directory: Path, path: Path) -> dict[str, Any]:
             f"{_where(thin[0]['at'])}: {thin[0]['runs']}); a baseline needs at least "
             f"{MIN_REPLICATES} replicates per point for its tests to have any power"
         )
-    path = Path(path)
+    write_json(Path(path), baseline)
+    return baseline
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """``data`` as JSON at ``path``, written whole (a hidden name, then renamed): a failed write
+    (a full disk, a read-only folder) leaves neither a half-written file nor its temporary."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(baseline, indent=1) + "\n")
-    tmp.replace(path)
-    return baseline
+    try:
+        tmp.write_text(json.dumps(data, indent=1) + "\n")
+        tmp.replace(path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def read_baseline(path: Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise CheckError(f"no baseline at {path}: write one with --write-baseline (docs/CHECKS.md)")
-    baseline = json.loads(path.read_text())
-    if baseline.get("format") != FORMAT:
+    try:
+        baseline = json.loads(path.read_bytes())
+    except (ValueError, RecursionError) as error:  # not JSON, not UTF-8, nested too deep
+        cause = error.msg if isinstance(error, json.JSONDecodeError) else type(error).__name__
+        raise CheckError(f"{path}: not a {FORMAT} file (not JSON: {cause})") from None
+    if not isinstance(baseline, dict) or baseline.get("format") != FORMAT:
         raise CheckError(f"{path}: not a {FORMAT} file")
     return baseline
 

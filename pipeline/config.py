@@ -21,6 +21,10 @@ from omegaconf import OmegaConf
 
 DEFAULT_MODEL = "nk"  # the model of `segmark` without model=<name>
 MAX_RUNS = 10_000_000
+# The driver plans each design point's full parameter row (every column, a digest, the
+# model's check): ~3.5 KB and 60 us at peak (nk: 63 columns) where a run costs 40 bytes, so
+# 10^5 points plan in 0.35 GB and 6 s, and 10^5 x 100 replicates = MAX_RUNS in 0.7 GB and 9 s.
+MAX_POINTS = 100_000
 # Dask's periodic work, made rarer: its statistical profiler (every 10 ms in each worker) and
 # event-loop ticks (every 20 ms in each process) took ~9% of a 2-core machine's CPU and made
 # runs ~15% slower (docs/CLUSTERS.md); the dashboard still works, without its profile page.
@@ -129,6 +133,9 @@ class StorageConfig:
     compact_mb: float = 64.0  # after a sweep, merge small parts into files of about this size
     # ... once the dataset holds at least this many parts (fewer are no burden to readers)
     compact_min_parts: int = 50
+    # resume a dataset made by other code of the model (its sources' files, numpy or numba):
+    # only where the change cannot alter the numbers (docs/OUTPUT.md)
+    allow_code_change: bool = False
 
 
 @dataclass
@@ -261,8 +268,9 @@ def _range_args(name: str, start: Any, stop: Any, num: Any) -> tuple[float, floa
             or not math.isfinite(value)
         ):
             raise ConfigError(f"{call}: start and stop must be finite numbers.")
-    if isinstance(num, bool) or not isinstance(num, int) or num < 1:
-        raise ConfigError(f"{call}: num must be an integer >= 1.")
+    if isinstance(num, bool) or not isinstance(num, int) or not 1 <= num <= MAX_POINTS:
+        raise ConfigError(f"{call}: num must be an integer in [1, {MAX_POINTS:,}] (a sweep's "
+                          "most design points).")  # fmt: skip
     if stop < start:
         raise ConfigError(f"{call}: the range runs downwards; it needs start <= stop.")
     return float(start), float(stop), num

@@ -27,13 +27,14 @@ import fnmatch
 import itertools
 import math
 import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from segmark.models.interface import GROUPS, Model, Parameter, ParameterError
-from segmark.pipeline.config import MAX_RUNS, Config, ConfigError, SweepConfig
+from segmark.pipeline.config import MAX_POINTS, MAX_RUNS, Config, ConfigError, SweepConfig
 
 DESIGNS = ("grid", "list", "random", "lhs", "sobol", "saltelli", "morris")
 SAMPLED = ("random", "lhs", "sobol", "saltelli", "morris")
@@ -48,16 +49,20 @@ class Design:
 
     kind: str
     paths: tuple[str, ...]
-    points: tuple[dict[str, Any], ...]
+    points: Sequence[dict[str, Any]]  # a grid's: GridPoints, made on demand
     policy_points: int
     other_points: int
     grid: dict[str, list[Any]] | None  # the axes of a grid design
+
+    def n_runs(self, replicates: int) -> int:
+        """Points x replicates, counted without making a grid's points."""
+        return len(self.points) * replicates
 
     def describe(self, replicates: int) -> str:
         """ "N policy points x M shock/model points x R replicates = K runs" for a crossed
         design, "P points (N policy x M shock/model combinations, joint) x R ..." otherwise."""
         n = len(self.points)
-        runs = f"{replicates} replicates = {n * replicates} runs ({self.kind} design)"
+        runs = f"{replicates} replicates = {self.n_runs(replicates)} runs ({self.kind} design)"
         if self.policy_points * self.other_points == n:
             return (
                 f"{self.policy_points} policy points x {self.other_points} shock/model points x "
@@ -67,6 +72,27 @@ class Design:
             f"{n} points sampled jointly ({self.policy_points} distinct policy and "
             f"{self.other_points} distinct shock/model settings) x {runs}"
         )
+
+
+@dataclass(frozen=True)
+class GridPoints(Sequence[dict[str, Any]]):
+    """A grid's points in order (first axis slowest), each made when asked for: the grid
+    holds its axes, not a dict per point, and a dry run makes only the points it times."""
+
+    axes: tuple[tuple[str, tuple[Any, ...]], ...]
+
+    def __len__(self) -> int:
+        return math.prod(len(values) for _, values in self.axes)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        paths = [path for path, _ in self.axes]
+        for combo in itertools.product(*(values for _, values in self.axes)):
+            yield dict(zip(paths, combo, strict=True))
+
+    def __getitem__(self, index: int) -> dict[str, Any]:  # type: ignore[override]
+        shape = [len(values) for _, values in self.axes]  # the last axis varies fastest
+        at = np.unravel_index(range(len(self))[index], shape)  # range: negatives, IndexError
+        return {path: values[int(i)] for (path, values), i in zip(self.axes, at, strict=True)}
 
 
 def check_value(path: str, value: Any, parameter: Parameter) -> Any:
@@ -118,8 +144,10 @@ def _is_pattern(name: str) -> bool:
     return any(c in name for c in "*?[")
 
 
-def _grid(model: Model, sweep: SweepConfig) -> dict[str, list[Any]]:
-    axes: dict[str, list[Any]] = {}
+def _grid(cfg: Config, model: Model) -> dict[str, list[Any]]:
+    """The validated axes; their sizes are checked against the limits before their values."""
+    sweep = cfg.sweep
+    specs: dict[str, Any] = {}
     items = _nested_items(model, sweep.axes, "sweep.axes") if sweep.axes else []
     for group, name, spec in items:
         path = f"{group}.{name}"
@@ -130,16 +158,16 @@ def _grid(model: Model, sweep: SweepConfig) -> dict[str, list[Any]]:
             )
         if not spec:
             raise ConfigError(f"sweep.axes.{path} is empty: an axis needs at least one value.")
+        specs[path] = spec
+    sizes = " x ".join(f"{path} ({len(spec)})" for path, spec in specs.items())
+    _check_size(cfg, math.prod(len(spec) for spec in specs.values()), f"sweep.axes: {sizes}")
+    axes: dict[str, list[Any]] = {}
+    for path, spec in specs.items():
         values = [check_value(path, v, model.parameter(path)) for v in spec]
         if len(set(values)) != len(values):
             raise ConfigError(f"sweep.axes.{path} repeats a value: {values}.")
         axes[path] = values
     return axes
-
-
-def _product(axes: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    paths = list(axes)
-    return [dict(zip(paths, combo, strict=True)) for combo in itertools.product(*axes.values())]
 
 
 def scipy_distribution(where: str, spec: dict[str, Any]) -> Any:
@@ -279,13 +307,23 @@ def _split(points: list[dict[str, Any]]) -> tuple[int, int]:
     return len(policy), len(other)
 
 
-def _check_size(cfg: Config, n_points: int) -> None:
-    n_runs = n_points * cfg.sweep.replicates
-    if n_runs > MAX_RUNS:
+def _check_size(cfg: Config, n_points: int, source: str) -> None:
+    """Refuse, before any point is made, a sweep whose plan would not fit a modest driver:
+    over MAX_RUNS runs or MAX_POINTS design points (``source`` names where they come from)."""
+    name, replicates = cfg.sweep.name, cfg.sweep.replicates
+    if n_points * replicates > MAX_RUNS:
         raise ConfigError(
-            f"sweep {cfg.sweep.name!r} would make {n_runs:,} runs ({n_points:,} points x "
-            f"{cfg.sweep.replicates} sweep.replicates); at most {MAX_RUNS:,} are allowed in one "
-            "sweep."
+            f"sweep {name!r} would make {n_points * replicates:,} runs ({n_points:,} points "
+            f"x {replicates} sweep.replicates; {source}); at most {MAX_RUNS:,} runs are "
+            "allowed in one sweep (the driver plans 40 bytes per run: 0.4 GB at the limit): "
+            "lower sweep.replicates or the design's size."
+        )
+    if n_points > MAX_POINTS:
+        raise ConfigError(
+            f"sweep {name!r} has {n_points:,} design points ({source}); at most "
+            f"{MAX_POINTS:,} are allowed in one sweep (the driver plans each point's full "
+            "parameter row, ~3.5 KB: 0.35 GB at the limit): use fewer points and more "
+            "sweep.replicates, or split the sweep."
         )
 
 
@@ -315,15 +353,15 @@ def build(cfg: Config, model: Model) -> Design:
                 "(sweep=explore, sweep=sensitivity, sweep=screening)."
             )
     if sweep.design == "grid":
-        axes = _grid(model, sweep)
-        _check_size(cfg, math.prod(len(v) for v in axes.values()))
-        points = _product(axes)  # first declared axis slowest
+        axes = _grid(cfg, model)
+        points = GridPoints(tuple((path, tuple(v)) for path, v in axes.items()))
         n_policy = math.prod(len(v) for p, v in axes.items() if p.startswith("policy."))
         n_other = math.prod(len(v) for p, v in axes.items() if not p.startswith("policy."))
-        return Design("grid", tuple(axes), tuple(points), n_policy, n_other, axes)
+        return Design("grid", tuple(axes), points, n_policy, n_other, axes)
     if sweep.design == "list":
         if not isinstance(sweep.points, list | tuple) or not sweep.points:
             raise ConfigError("sweep.points is empty: a list design needs at least one point.")
+        _check_size(cfg, len(sweep.points), f"{len(sweep.points):,} sweep.points")
         points = []
         for i, raw in enumerate(sweep.points):
             items = _nested_items(model, raw, f"sweep.points[{i}]")
@@ -346,7 +384,8 @@ def build(cfg: Config, model: Model) -> Design:
     d = len(marginals)
     factor = {"saltelli": 2 * d + 2, "morris": d + 1}.get(sweep.design, 1)
     crossed = sweep.combine == "factorial" and 0 < sum(p.startswith("policy.") for p in paths) < d
-    _check_size(cfg, sweep.samples * factor * (sweep.samples if crossed else 1))
+    n_points = sweep.samples * factor * (sweep.samples if crossed else 1)
+    _check_size(cfg, n_points, f"sweep.samples = {sweep.samples:,} of a {sweep.design} design")
     if sweep.combine == "joint" or sweep.design in ("saltelli", "morris"):
         if sweep.combine == "factorial":
             raise ConfigError(

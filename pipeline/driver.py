@@ -43,6 +43,7 @@ from segmark.pipeline.store import (
     Expected,
     PartIndex,
     StoredRuns,
+    UnreadableDataset,
     compact,
     drop_duplicates,
     drop_runs,
@@ -99,6 +100,12 @@ def model_of(cfg: Config) -> Model:
 def plan_sweep(cfg: Config, model: Model) -> tuple[Design, RunTable, Path]:
     """Validate and expand; check that an existing dataset can take this sweep. Writes nothing."""
     design, plan = plan_runs(cfg, model)  # validates every setting (Dask's too)
+    return design, plan, check_dataset(cfg, model)
+
+
+def check_dataset(cfg: Config, model: Model) -> Path:
+    """The sweep's dataset directory, once checked that it can take this sweep (a dataset of
+    this model version, or none yet unless ``retry_failed``). Writes nothing."""
     directory = dataset_directory(cfg)
     if directory.exists():
         if not (directory / MANIFEST_FILE).exists():
@@ -106,19 +113,25 @@ def plan_sweep(cfg: Config, model: Model) -> tuple[Design, RunTable, Path]:
                 f"storage.dataset: {directory} exists but is not a segmark dataset (no "
                 f"{MANIFEST_FILE}); choose another storage.dataset or storage.root."
             )
-        version = read_manifest(directory).get("model_version")
+        try:
+            manifest = read_manifest(directory)
+        except UnreadableDataset as error:  # before any work: the sweep cannot use it
+            raise ConfigError(f"storage.dataset: {error}") from None
+        version = manifest.get("model_version")
         if version != model.tag:
             raise ConfigError(
                 f"storage.dataset: {directory} holds runs of model version {version!r}, this is "
                 f"{model.tag!r}; results of two models or model versions are never mixed: "
                 "choose a new storage.dataset."
             )
+        if not cfg.storage.allow_code_change:
+            provenance.check_code(directory, manifest.get("provenance") or {}, model)
     elif cfg.retry_failed:
         raise ConfigError(
             f"retry_failed=true needs an existing dataset: storage.dataset names none under "
             f"{directory.parent}."
         )
-    return design, plan, directory
+    return directory
 
 
 def describe_plan(cfg: Config, design: Design) -> str:
@@ -253,7 +266,7 @@ def _run_batches(
         directory=str(directory),
         compression=cfg.storage.compression,
         model=model,
-        provenance=record,
+        provenance=provenance.for_parts(record),
         time_budget=cfg.sweep.time_budget_s,
         derive=derive,
     )

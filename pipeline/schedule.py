@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shlex
 import socket
 from collections.abc import Callable, Iterable, Iterator
@@ -21,12 +20,11 @@ from typing import Any, TypeVar
 import dask
 from distributed import Client, LocalCluster, Security, as_completed
 from distributed.comm.core import CommClosedError
+from distributed.scheduler import KilledWorker
 
+from segmark.pipeline.clusterchecks import dashboard_bind
 from segmark.pipeline.config import ClusterConfig, ConfigError
 
-LOOPBACK = "127.0.0.1"
-# empty, PORT, :PORT or HOST:PORT (a host name or IPv4 address; Dask's parser takes no IPv6)
-_DASHBOARD = re.compile(r"(?:(?P<host>[A-Za-z0-9][A-Za-z0-9.\-]{0,252})?:)?(?P<port>\d{1,5})|")
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -50,7 +48,7 @@ def _connect(cluster: ClusterConfig) -> Iterator[Client]:
         os.environ["NUMBA_CACHE_DIR"] = cluster.numba_cache_dir
     security = tls_security(cluster)
     if cluster.kind == "address":
-        with Client(cluster.address, timeout="30s", security=security) as client:
+        with _client_at(cluster.address, security) as client:
             client.wait_for_workers(1, timeout=120)
             yield client
         return
@@ -81,18 +79,19 @@ def _connect(cluster: ClusterConfig) -> Iterator[Client]:
         yield client
 
 
-def dashboard_bind(address: str) -> str:
-    """``cluster.dashboard_address`` as the address the dashboard binds: HOST:PORT as given; a
-    bare :PORT or PORT, or nothing, on 127.0.0.1 (Dask would listen on every interface: the
-    dashboard shows tasks and lets anyone who reaches it inspect the cluster). A malformed
-    address is refused (ConfigError) before any cluster starts."""
-    match = _DASHBOARD.fullmatch(str(address))
-    if match is None or int(match["port"] or 0) > 65535:
+@contextmanager
+def _client_at(address: str, security: Security | None) -> Iterator[Client]:
+    """A client of the scheduler at ``address``; none answering is refused in one line."""
+    timeout = dask.config.get("distributed.comm.timeouts.connect")
+    try:
+        client = Client(address, timeout=timeout, security=security)
+    except OSError as error:
         raise ConfigError(
-            f"cluster.dashboard_address = {address!r}: give HOST:PORT or :PORT (a bare :PORT "
-            "listens on 127.0.0.1 only; PORT 0 picks a free one), e.g. 127.0.0.1:8787."
-        )
-    return f"{match['host'] or LOOPBACK}:{int(match['port'] or 0)}"
+            f"cluster.address = {address!r}: no Dask scheduler answered there within {timeout} "
+            f"({type(error).__name__}); start one (dask scheduler) or fix the address."
+        ) from None
+    with client:
+        yield client
 
 
 def dashboard_link(client: Client) -> str:
@@ -278,6 +277,11 @@ class SchedulerLost(RuntimeError):
     """The Dask scheduler went away in the middle of a sweep."""
 
 
+class WorkersDied(RuntimeError):
+    """A task killed every worker that ran it (Dask's allowed failures), most often by
+    growing past the worker's memory limit."""
+
+
 def _scheduler_gone(client: Client, error: Exception) -> bool:
     """Whether ``error`` means the scheduler went away. Not any OSError: a task's own failure
     to write its part (a full disk, an unwritable directory) reaches the driver as the task's
@@ -316,6 +320,8 @@ def map_batches(
         for future in futures:
             try:
                 result = future.result()
+            except KilledWorker as error:
+                raise WorkersDied(_killed_message(error)) from None
             except Exception as error:
                 if _scheduler_gone(client, error):
                     raise SchedulerLost(
@@ -330,6 +336,16 @@ def map_batches(
     finally:
         if submitted and client.status == "running":  # stopped early: tasks still queued or
             client.cancel(list(submitted), force=True)  # running must not land later
+
+
+def _killed_message(error: KilledWorker) -> str:
+    tries = getattr(error, "allowed_failures", None)
+    count = f"each of the {tries + 1} workers" if isinstance(tries, int) else "every worker"
+    return (
+        f"a batch of runs killed {count} that ran it; a worker dies like this when it outgrows "
+        "its memory limit: raise cluster.memory_limit (cluster.jobqueue.memory on SLURM/PBS) "
+        "or lower sweep.batch_size"
+    )
 
 
 def _take(items: Iterator[Any], n: int) -> Iterator[Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,28 +170,13 @@ def expand(cfg: Config, model: Model, design: Design) -> RunTable:
     Each distinct point passes the model's own check first.
 
     Built column-wise: per point one digest, per replicate one seed (common random numbers),
-    per run one short hash, so a million runs take seconds, not minutes.
+    per run one short hash, so a million runs take seconds, not minutes. A point costs ~5 KB
+    at peak, a run 40 bytes (``config.MAX_POINTS``, ``MAX_RUNS``).
     """
-    columns = model.columns()
-    base = {p.column: canonical(getattr(cfg, p.group)[p.name]) for p in columns}
-    by_path = {p.path: p.column for p in columns}
-    replicates = cfg.sweep.replicates
-    points = pd.DataFrame(
-        [
-            {**base, **{by_path[path]: canonical(v) for path, v in values.items()}}
-            for values in design.points
-        ]
-    )
-    points = points[[p.column for p in columns]]
-    records = points.to_dict("records")
+    records = list(point_rows(cfg, model, design.points))
     digests = [point_digest(row) for row in records]
-    seen: dict[bytes, int] = {}
-    repeats = []
-    for row, values, digest in zip(records, design.points, digests, strict=True):
-        if digest not in seen:
-            _check_point(model, row, values)
-        repeats.append(seen.get(digest, 0))
-        seen[digest] = repeats[-1] + 1
+    repeats = _check_points(model, records, design.points, digests)
+    replicates = cfg.sweep.replicates
     n_runs = len(digests) * replicates
     replicate = np.tile(np.arange(replicates, dtype=np.int32), len(digests))
     point = np.repeat(np.arange(len(digests), dtype=np.int64), replicates)
@@ -207,7 +192,73 @@ def expand(cfg: Config, model: Model, design: Design) -> RunTable:
         )
     ids = _run_ids(digests, repeats, replicates, seed, model.tag)
     arrow = pa.Table.from_pylist(records, schema=schemas(model).point)
+    points = pd.DataFrame(records, columns=[p.column for p in model.columns()])
     return RunTable(points, arrow, point, replicate, seed, ids)
+
+
+def point_rows(cfg: Config, model: Model, points: Iterable[dict[str, Any]]) -> Iterator[dict]:
+    """Each design point's full parameter row, by column in the model's column order (what
+    ``RunTable.points`` holds and a point's digest hashes), made one at a time."""
+    columns = model.columns()
+    base = {p.column: canonical(getattr(cfg, p.group)[p.name]) for p in columns}
+    by_path = {p.path: p.column for p in columns}
+    for values in points:  # the swept values replace the base's in place: the order stays
+        yield {**base, **{by_path[path]: canonical(v) for path, v in values.items()}}
+
+
+def pilot(cfg: Config, model: Model, design: Design, runs: np.ndarray) -> pa.Table:
+    """The rows ``expand(cfg, model, design).batch(runs)`` would give for the runs at positions
+    ``runs``, made from those runs' points alone (a dry run's few timed runs of a sweep of any
+    size). Their points pass the model's check as ``expand``'s do."""
+    replicates = cfg.sweep.replicates
+    point, replicate = np.divmod(np.asarray(runs, dtype=np.int64), replicates)
+    used, local = np.unique(point, return_inverse=True)
+    swept = [design.points[i] for i in used.tolist()]
+    records = list(point_rows(cfg, model, swept))
+    digests = [point_digest(row) for row in records]
+    _check_points(model, records, swept, digests)
+    root, crn = cfg.sweep.root_seed, cfg.sweep.common_random_numbers
+    seeds, ids = [], []
+    for p, r in zip(local.tolist(), replicate.tolist(), strict=True):
+        digest = digests[p]
+        seeds.append(run_seed(root, r, None if crn else digest))
+        repeat = _repeat(design, int(used[p]))
+        ids.append(run_id(digest, r, seeds[-1], model.tag, repeat))
+    arrow = pa.Table.from_pylist(records, schema=schemas(model).point)
+    seed = np.array(seeds, dtype=np.int64)
+    return _rows(arrow, local, np.array(ids, dtype="S16"), point, replicate.astype(np.int32), seed)
+
+
+def _repeat(design: Design, index: int) -> int:
+    """How often the point at ``index`` occurs before it (only list and sampled designs can
+    repeat a point; a grid's axes hold distinct values)."""
+    if design.kind == "grid":
+        return 0
+    point = design.points[index]
+    return sum(other == point for other in design.points[:index])
+
+
+def check_points(cfg: Config, model: Model, design: Design) -> None:
+    """Pass every point of ``design`` through the model's check, one row at a time (what
+    ``expand`` refuses, without its memory)."""
+    names = _names(model)
+    for row, values in zip(point_rows(cfg, model, design.points), design.points, strict=True):
+        _check_point(model, row, values, names)
+
+
+def _check_points(
+    model: Model, rows: list[dict], points: Sequence[dict[str, Any]], digests: list[bytes]
+) -> list[int]:
+    """Check each distinct point once; returns how often each point occurred before it."""
+    names = _names(model)
+    seen: dict[bytes, int] = {}
+    repeats = []
+    for row, values, digest in zip(rows, points, digests, strict=True):
+        if digest not in seen:
+            _check_point(model, row, values, names)
+        repeats.append(seen.get(digest, 0))
+        seen[digest] = repeats[-1] + 1
+    return repeats
 
 
 def canonical(value: Any) -> Any:
@@ -244,10 +295,12 @@ def _run_ids(
     return ids
 
 
-def _check_point(model: Model, row: dict[str, Any], swept: dict[str, Any]) -> None:
+def _check_point(
+    model: Model, row: dict[str, Any], swept: dict[str, Any], names: list[tuple[str, str]]
+) -> None:
     """The model's own check of a point, and that its swept values act: not all of them
     overridden by the model (a ConfigError naming the point's swept values)."""
-    values = params(model, row)
+    values = {name: row[column] for name, column in names}
     if model.check is not None:
         try:
             model.check(values)
@@ -265,7 +318,12 @@ def _check_point(model: Model, row: dict[str, Any], swept: dict[str, Any]) -> No
 
 def params(model: Model, row: dict[str, Any]) -> dict[str, Any]:
     """A run's parameters by name, as ``simulate`` takes them, from a run-table row."""
-    return {p.name: row[p.column] for p in model.parameters}
+    return {name: row[column] for name, column in _names(model)}
+
+
+def _names(model: Model) -> list[tuple[str, str]]:
+    """(name, column) of each parameter: a point's check reads them 10^5 times."""
+    return [(p.name, p.column) for p in model.parameters]
 
 
 def plan(cfg: Config, model: Model) -> tuple[Design, RunTable]:

@@ -14,8 +14,9 @@ from typing import Any
 
 from segmark.models import registry
 from segmark.models.interface import GROUPS, Model, ParameterError
+from segmark.pipeline.clusterchecks import check_address, check_worker_memory, dashboard_bind
 from segmark.pipeline.config import MAX_RUNS, ClusterConfig, Config, ConfigError
-from segmark.pipeline.schedule import check_dask_config, dashboard_bind
+from segmark.pipeline.schedule import check_dask_config
 from segmark.pipeline.yamlfile import interpolation_in
 
 NAME = ("model", "name")  # the model's name, in its section but not a parameter
@@ -127,6 +128,8 @@ def _check_cluster(cluster: ClusterConfig) -> None:
             "cluster.address is empty: cluster=address needs the scheduler address, "
             "e.g. cluster.address=tcp://127.0.0.1:8786."
         )
+    if cluster.kind == "address":
+        check_address(cluster.address)
     _check_tls(cluster)
     dashboard_bind(cluster.dashboard_address)
     check_dask_config(cluster.dask_config)
@@ -145,6 +148,10 @@ def _check_cluster(cluster: ClusterConfig) -> None:
             f"cluster.jobqueue.walltime = {queue.walltime!r}: give HH:MM:SS (or D-HH:MM:SS)."
         )
     check_int("cluster.threads_per_worker", cluster.threads_per_worker, 1, 1024)
+    if cluster.kind == "local" and cluster.memory_limit != "auto":  # auto: Dask's share
+        check_worker_memory("cluster.memory_limit", cluster.memory_limit)
+    elif cluster.kind in ("slurm", "pbs"):  # a job's memory is split among its processes
+        check_worker_memory("cluster.jobqueue.memory", queue.memory, queue.processes)
     check_int("cluster.max_in_flight", cluster.max_in_flight, 0, 1_000_000)
     check_number(
         "cluster.task_seconds", cluster.task_seconds, 0.01, 3600,
@@ -163,6 +170,7 @@ def _check_storage(cfg: Config) -> None:
     storage = cfg.storage
     if not storage.root:
         raise ConfigError("storage.root is empty: give the directory datasets are written under.")
+    _check_root(storage.root)
     if storage.dataset and not plain_name(storage.dataset):
         raise ConfigError(
             f"storage.dataset = {storage.dataset!r}: a dataset is a plain directory name "
@@ -176,6 +184,27 @@ def _check_storage(cfg: Config) -> None:
         raise ConfigError(
             f"storage.compression = {storage.compression!r}: choose one of "
             f"{', '.join(COMPRESSIONS)}."
+        )
+
+
+# the kernel's virtual file systems: nothing written there is data on a disk
+VIRTUAL_ROOTS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+def _check_root(root: str) -> None:
+    """storage.root is, or can become, a directory on a disk."""
+    path = Path(root).expanduser().resolve()  # through links, as the driver resolves it
+    if any(path == v or v in path.parents for v in VIRTUAL_ROOTS):
+        raise ConfigError(
+            f"storage.root = {root!r} is in /{path.parts[1]}, a virtual "
+            "file system of the kernel: give a directory on a disk."
+        )
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        where = "is" if existing == path else f"is under {existing}, which is"
+        raise ConfigError(
+            f"storage.root = {root!r} {where} a file, not a directory: give a directory "
+            "(it is made if missing)."
         )
 
 

@@ -99,6 +99,32 @@ def run_cli_background(*args: str, cwd: Path) -> subprocess.Popen[str]:
     )
 
 
+def lock(directory: Path, locked: bool) -> None:
+    """Make a directory unwritable (or writable again) for this user: file modes for an ordinary
+    user; for root, whom modes do not stop, the immutable attribute (chattr +i)."""
+    if os.geteuid() != 0:
+        directory.chmod(0o555 if locked else 0o755)
+    else:
+        flag = "+i" if locked else "-i"
+        subprocess.run(["chattr", flag, str(directory)], check=True, capture_output=True)
+
+
+def can_lock(tmp: Path) -> bool:
+    probe = tmp / "probe"
+    probe.mkdir()
+    try:
+        lock(probe, True)
+    except (OSError, subprocess.CalledProcessError):
+        return False
+    try:
+        (probe / "file").touch()
+        return False  # the lock does not hold
+    except OSError:
+        return True
+    finally:
+        lock(probe, False)
+
+
 @contextmanager
 def local_client(log_level: int = logging.WARNING) -> Iterator[Client]:
     """A client on a fresh two-worker LocalCluster bound to 127.0.0.1."""

@@ -113,7 +113,7 @@ BAD_INPUTS = [
     (["sweep.axes.policy.permit_strictness=[0,2]"], "policy.permit_strictness = 2.0 is out of"),
     (["sweep.axes.policy.permit_strictness=[0.1,0.1]"], "repeats a value"),
     (["sweep.axes.policy.permit_strictness=${linspace:1,0,3}"], "it needs start <= stop"),
-    (["sweep.axes.policy.permit_strictness=${linspace:0,1,0}"], "num must be an integer >= 1"),
+    (["sweep.axes.policy.permit_strictness=${linspace:0,1,0}"], "num must be an integer in [1,"),
     (["sweep.axes.policy.bogus=[1]"], "policy has permit_strictness, crackdown"),
     (["sweep.axes.economy.x=[1]"], "group one of model, policy, shock"),
     (["sweep.axes.policy.permit_strictness=0.5"], "an axis is a list of values"),

@@ -19,7 +19,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SEGMARK, frames, local_client, make_config, run_cli, run_cli_background
+from conftest import (
+    SEGMARK,
+    can_lock,
+    frames,
+    local_client,
+    lock,
+    make_config,
+    run_cli,
+    run_cli_background,
+)
 from distributed import Client
 from pandas.testing import assert_frame_equal
 from test_faults import read_while_running, wait_for_parts
@@ -215,32 +224,6 @@ def test_disk_full_during_compaction_then_resumed(tmp_path: Path, undisturbed) -
     done = run_cli(*args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     check_exactly_once(directory, undisturbed)
-
-
-def lock(directory: Path, locked: bool) -> None:
-    """Make a directory unwritable (or writable again) for this user: file modes for an ordinary
-    user; for root, whom modes do not stop, the immutable attribute (chattr +i)."""
-    if os.geteuid() != 0:
-        directory.chmod(0o555 if locked else 0o755)
-    else:
-        flag = "+i" if locked else "-i"
-        subprocess.run(["chattr", flag, str(directory)], check=True, capture_output=True)
-
-
-def can_lock(tmp: Path) -> bool:
-    probe = tmp / "probe"
-    probe.mkdir()
-    try:
-        lock(probe, True)
-    except (OSError, subprocess.CalledProcessError):
-        return False
-    try:
-        (probe / "file").touch()
-        return False  # the lock does not hold
-    except OSError:
-        return True
-    finally:
-        lock(probe, False)
 
 
 @pytest.mark.timeout(400)

@@ -210,12 +210,13 @@ def test_scheduler_killed_then_resumed_on_a_new_one(tmp_path: Path, undisturbed)
 @pytest.mark.parametrize(
     ("limit_kb", "sweep", "runs"),
     [
-        # the manifest (34.6 KB at nk-8) lands, a worker's first part (series 91 KB) fails
-        (38, ("sweep=smoke", "sweep.replicates=20"), 60),
-        # one-run parts (<= 30 KB, mostly the footer's provenance) land; compaction's merged
-        # series part (~80 KB; its summary part ~40 KB) fails
+        # the manifest (39.4 KB at nk-9, with the code's file digests) lands, a worker's
+        # first part (series 91 KB) fails
+        (42, ("sweep=smoke", "sweep.replicates=20"), 60),
+        # the manifest and one-run parts (<= 30 KB, mostly the footer's provenance) land;
+        # compaction's merged series part (~80 KB) fails
         (
-            36,
+            42,
             (
                 "sweep=smoke",
                 "sweep.replicates=30",

@@ -37,7 +37,7 @@ from segmark.pipeline.store import read_manifest, scan
     ],
 )
 def test_a_bare_port_binds_loopback(given: str, bound: str) -> None:
-    from segmark.pipeline.schedule import dashboard_bind
+    from segmark.pipeline.clusterchecks import dashboard_bind
 
     assert dashboard_bind(given) == bound
 

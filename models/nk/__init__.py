@@ -45,6 +45,13 @@ MODEL = Model(
     overrides=simulation.overrides,
     estimate_seconds=networks.estimate_seconds,
     config_package="segmark.models.nk.conf",
+    # the kernel, this model, the ramps it shares, and its scenarios (data, not parameters)
+    sources=(
+        "segmark.kernels",
+        "segmark.models.nk",
+        "segmark.models.ramps",
+        "segmark.models.nk.conf/scenario",
+    ),
     stoppable=True,
     targets=(fit.SURVEY, facts.SURVEY_AND_FACTS),
     real_units={"policy.permit_strictness": permit_cost_per_trip},

@@ -52,9 +52,9 @@ def overrides(params: Mapping[str, Any]) -> frozenset[str]:
 
 def check(params: Mapping[str, Any]) -> None:
     """Refuse, naming the keys: a sampling interval longer than the run, rail outages too short
-    to fill their share of weeks, a scenario whose flood
-    units are not on the network, a ramp outside its parameter's range, longer than the run or
-    on a parameter the scenario also sets."""
+    to fill their share of weeks, a scenario whose flood units are not on the network or whose
+    events outlast the run, a ramp outside its parameter's range, longer than the run or on a
+    parameter the scenario also sets."""
     steps, every = params["n_steps"], params["sample_every"]
     if every > steps:
         raise ValueError(
@@ -70,7 +70,14 @@ def check(params: Mapping[str, Any]) -> None:
         )
     scenario = params["scenario"]
     if scenario != ramps.NONE:
-        scenarios.events(scenario, networks.of(params))
+        rows = scenarios.events(scenario, networks.of(params))
+        last = int((rows[:, 0] + rows[:, 3] - 1).max()) if len(rows) else -1
+        if last >= steps:  # the kernel would drop them without a word
+            raise ValueError(
+                f"model.scenario = {scenario!r} has events until week {last}, past "
+                f"model.n_steps = {steps}: run at least {last + 1} weeks or choose another "
+                "scenario."
+            )
     ramp = ramps.Ramp.of(params)
     if ramp is None:
         return

@@ -8,7 +8,6 @@ planned runs not stored travel with every result and into the report.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +27,7 @@ from segmark.pipeline.store import (
     SERIES_DIR,
     STATUS_OK,
     SUMMARY_DIR,
+    read_manifest,
     read_model,
     read_plan_ids,
     read_series,
@@ -182,9 +182,7 @@ def load(path: str | Path) -> Dataset:
         raise AnalysisError(f"{path} holds no runs yet.")
     before = len(summary)
     summary = summary.drop_duplicates("run_id", keep="first").reset_index(drop=True)
-    manifest = {}
-    if (path / MANIFEST_FILE).exists():
-        manifest = json.loads((path / MANIFEST_FILE).read_text())
+    manifest = read_manifest(path) if (path / MANIFEST_FILE).exists() else {}
     stored_config: dict[str, Any] = {}
     if (path / CONFIG_FILE).exists():  # as plain data: nothing in it is resolved
         try:

@@ -1,12 +1,22 @@
-"""Reports as text: Markdown tables, file-name slugs and numbers made safe for JSON."""
+"""Reports as text: Markdown tables, file-name slugs and numbers made safe for JSON; and as
+files: the report's folder made and tried before any figure is computed, each file written
+whole (a hidden name, then a rename), so a report cut short by a full or read-only disk leaves
+no half-written file and one line saying what to do."""
 
 from __future__ import annotations
 
 import math
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from segmark.pipeline.analysis.data import AnalysisError
 
 
 def fmt(value: float, digits: int = 4) -> str:
@@ -46,3 +56,43 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+@contextmanager
+def staged(path: Path) -> Iterator[Path]:
+    """A hidden name with ``path``'s suffix (matplotlib picks the format by it), renamed onto
+    ``path`` when complete: a write that fails (a full disk) leaves no half-written file."""
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():  # never made in a directory that refuses writes: nothing to unlink
+            tmp.unlink()
+
+
+def writable_directory(out: Path, given: bool) -> None:
+    """Make the report's directory and try a write there, before any figure is computed: a
+    file in its place or a directory that refuses writes (a read-only dataset) is an
+    AnalysisError saying what to do, in one line."""
+    if out.exists() and not out.is_dir():
+        advice = "give --out a directory (made if missing)" if given else "give --out DIR"
+        raise AnalysisError(f"cannot write the report into {out}: a file, not a folder; {advice}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".probe-"):
+            pass
+    except OSError as error:
+        raise AnalysisError(cannot_write(out, error, given)) from None
+
+
+def cannot_write(out: Path, error: OSError, given: bool) -> str:
+    cause = error.strerror or str(error)
+    if error.filename is not None and Path(os.fsdecode(error.filename)) != out:
+        cause += f": {os.fsdecode(error.filename)}"
+    advice = (
+        "give --out a directory that can be written"
+        if given
+        else "the dataset cannot be written here (read-only?): give --out DIR for the report"
+    )
+    return f"cannot write the report into {out} ({cause}); {advice}"

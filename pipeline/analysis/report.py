@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,15 @@ from segmark.pipeline.analysis.data import AnalysisError, Dataset, is_numeric, l
 from segmark.pipeline.analysis.early_warnings import report_section as warnings_section
 from segmark.pipeline.analysis.finding import axis_table, describe_sampled
 from segmark.pipeline.analysis.labels import outcome_label, probability_label
-from segmark.pipeline.analysis.markdown import fmt, json_safe, slug, table
+from segmark.pipeline.analysis.markdown import (
+    cannot_write,
+    fmt,
+    json_safe,
+    slug,
+    staged,
+    table,
+    writable_directory,
+)
 from segmark.pipeline.analysis.phase import phase_diagram
 from segmark.pipeline.analysis.sensitivity import morris_effects, sobol_indices
 from segmark.pipeline.analysis.threshold import Threshold
@@ -54,7 +63,8 @@ class Report:
 
     def figure(self, fig_function, result, name: str, caption: str) -> None:
         path = self.out / f"{name}.png"
-        fig_function(result, path)
+        with staged(path) as tmp:
+            fig_function(result, tmp)
         self.figures.append(path.name)
         self.add(f"![{caption}]({path.name})", "")
 
@@ -300,7 +310,6 @@ class Report:
         warnings_section(self)
 
     def write(self) -> Path:
-        self.out.mkdir(parents=True, exist_ok=True)
         self.header()
         for section in (
             self.outcomes,
@@ -315,8 +324,10 @@ class Report:
             section()
         self.numbers["figures"] = self.figures
         text = "\n".join(self.lines).rstrip() + "\n"
-        (self.out / "report.md").write_text(text)
-        (self.out / "report.json").write_text(json.dumps(json_safe(self.numbers), indent=1) + "\n")
+        with staged(self.out / "report.json") as tmp:
+            tmp.write_text(json.dumps(json_safe(self.numbers), indent=1) + "\n")
+        with staged(self.out / "report.md") as tmp:  # last: a report.md has all it links
+            tmp.write_text(text)
         return self.out / "report.md"
 
 
@@ -348,7 +359,16 @@ def write_report(
     n_boot: int = 2000,
     seed: int = 0,
 ) -> Path:
-    """Write ``report.md``, ``report.json`` and the figures; returns report.md's path."""
+    """Write ``report.md``, ``report.json`` and the figures; returns report.md's path. A folder
+    that cannot take them (a read-only dataset, ``out`` naming a file, a disk that fills) is an
+    AnalysisError in one line, and no half-written file is left."""
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
+    given = out is not None
     out = Path(out) if out is not None else ds.path / REPORT_DIR
-    return Report(ds, out, n_boot, seed).write()
+    writable_directory(out, given)
+    try:
+        return Report(ds, out, n_boot, seed).write()
+    except OSError as error:  # the disk filled or turned read-only while the report was written
+        if error.filename is None or Path(os.fsdecode(error.filename)).parent != out:
+            raise
+        raise AnalysisError(cannot_write(out, error, given)) from None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
+import re
 import signal
 import sys
 import threading
@@ -14,6 +16,7 @@ from typing import NoReturn
 
 import hydra
 import pandas as pd
+from hydra.errors import HydraException, OverrideParseException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -24,10 +27,11 @@ from segmark.pipeline.cli.compose import (
     check_overrides,
     prepare,
 )
+from segmark.pipeline.cli.multirun import check_jobs, is_multirun
 from segmark.pipeline.config import Config, ConfigError
 from segmark.pipeline.driver import SweepResult, model_of, run_sweep
 from segmark.pipeline.dryrun import dry_run
-from segmark.pipeline.schedule import SchedulerLost
+from segmark.pipeline.schedule import SchedulerLost, WorkersDied
 from segmark.pipeline.store import STATUS_OK, DatasetBusy, UnreadableDataset, read_summary
 
 WRITE_ERRORS = {errno.EFBIG, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM}
@@ -71,6 +75,12 @@ def _app(cfg: DictConfig) -> None:
         sys.exit(4)
     except KeyboardInterrupt as error:
         interrupted(error)
+    except WorkersDied as error:
+        limit = f" (cluster.memory_limit is {config.cluster.memory_limit!r})"
+        error = WorkersDied(f"{error}{limit if config.cluster.kind == 'local' else ''}")
+        resume = "run the same command with the new setting and storage.dataset to resume"
+        print(f"segmark: {error}. Runs finished so far are stored; {resume}.", file=sys.stderr)
+        sys.exit(5)
     except UnreadableDataset as error:
         print(f"segmark: {error}. Mount or restore it, then run the same command (same "
               "storage.root and storage.dataset) to resume.", file=sys.stderr)  # fmt: skip
@@ -121,7 +131,8 @@ def report(result: SweepResult, model: Model) -> None:
 
 
 def _refuse(message: str) -> None:
-    print(f"segmark: invalid config: {message}", file=sys.stderr)
+    program = Path(sys.argv[0]).name or "segmark"  # segmark or segmark-calibrate
+    print(f"{program}: invalid config: {message}", file=sys.stderr)
     sys.exit(2)
 
 
@@ -164,7 +175,7 @@ def interrupted(error: KeyboardInterrupt) -> NoReturn:
     sys.exit(getattr(error, "exit_code", 130))
 
 
-def launch(app: Callable[[], None]) -> None:
+def launch(app: Callable[[], None], config_name: str = "config") -> None:
     """Run a Hydra ``app`` on this command line: the model it names prepared, its overrides
     and config files checked first (exit 2 with one line on a bad one); SIGTERM and SIGHUP
     stop it as Ctrl-C does (:class:`Stopped`)."""
@@ -175,13 +186,44 @@ def launch(app: Callable[[], None]) -> None:
         model, composed = prepare(args)
         check_overrides(args, model)
         check_command_line(args)
+        if is_multirun(composed):
+            check_jobs(composed, config_name, model)
     except ConfigError as error:
         _refuse(str(error))
     sys.argv[1:] = composed
+    # Hydra prints its own composition errors over several lines and exits 1; letting them
+    # through (its documented switch) gives one line and exit 2 like every other refusal
+    user_wants_traces = "HYDRA_FULL_ERROR" in os.environ
+    os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
         app()
     except Stopped as error:  # outside the app's own handling (composing, reporting)
         interrupted(error)
+    except (HydraException, OmegaConfBaseException) as error:
+        if user_wants_traces:
+            raise
+        _refuse(one_line(error))
+    finally:
+        if not user_wants_traces:
+            del os.environ["HYDRA_FULL_ERROR"]
+
+
+def one_line(error: BaseException) -> str:
+    """A Hydra composition error in one line: option lists joined by commas (private options,
+    named with a leading underscore, left out), the search path and links dropped."""
+    text = str(error).split("Config search path:")[0].split("See https://hydra.cc")[0]
+    head, _, options = text.partition("Available options in")
+    parts = [" ".join(word for word in head.split() if word != "^")]
+    if options:
+        group, _, names = options.partition(":")
+        shown = ", ".join(name for name in names.split() if not name.startswith("_"))
+        parts.append(f"the options in{group} are {shown}")
+    if isinstance(error.__cause__, OmegaConfBaseException):  # e.g. a type refused in a merge
+        parts.append(str(error.__cause__).splitlines()[0])
+    if isinstance(error, OverrideParseException):
+        parts[0] = f"cannot parse the command line ({parts[0]})"
+        parts.append("quote values that hold spaces, newlines, brackets or commas")
+    return re.sub(r"^In '[^']*': ", "", "; ".join(parts))
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from segmark.pipeline.calibration import credible_interval, posterior_mean, run
 from segmark.pipeline.cli.app import _config_error, _refuse, interrupted, launch
 from segmark.pipeline.config import Config, ConfigError
 from segmark.pipeline.driver import model_of
-from segmark.pipeline.schedule import SchedulerLost
+from segmark.pipeline.schedule import SchedulerLost, WorkersDied
 from segmark.pipeline.store import DatasetBusy
 
 
@@ -45,6 +45,9 @@ def _app(cfg: DictConfig) -> None:
     except SchedulerLost as error:
         print(f"segmark-calibrate: {error}; run the same command to resume.", file=sys.stderr)
         sys.exit(4)
+    except WorkersDied as error:
+        print(f"segmark-calibrate: {error}; run the same command to resume.", file=sys.stderr)
+        sys.exit(5)
     except KeyboardInterrupt as error:
         interrupted(error)
     if populations:
@@ -63,4 +66,4 @@ def _app(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    launch(_app)
+    launch(_app, config_name="calibrate")

@@ -6,8 +6,8 @@ into the dataset on its cluster). Argument parsing and exit codes only."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,10 +22,12 @@ from segmark.pipeline.check import (
     read_baseline,
     report,
     write_baseline,
+    write_json,
 )
-from segmark.pipeline.cli.app import interrupted, stop_on_signals
+from segmark.pipeline.cli.app import WRITE_ERRORS, interrupted, stop_on_signals
 from segmark.pipeline.config import ConfigError
 from segmark.pipeline.extend import extending
+from segmark.pipeline.store import UnreadableDataset
 
 
 def at_least(least: int, why: str = "") -> type:
@@ -88,6 +90,7 @@ def refine_main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     stop_on_signals()
     try:
+        _try_writing(Path(args.dataset))
         with extending(args.dataset, trust_cluster=args.trust_cluster) as extend:
             result = refine(
                 args.dataset,
@@ -104,12 +107,33 @@ def refine_main(argv: list[str] | None = None) -> None:
                 n_boot=args.n_boot,
                 seed=args.seed,
             )
-    except (AnalysisError, ConfigError, FileNotFoundError) as error:
+    except (AnalysisError, ConfigError, FileNotFoundError, UnreadableDataset) as error:
         print(f"segmark-refine: {error}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt as error:
         interrupted(error)
+    except OSError as error:
+        if error.errno not in WRITE_ERRORS:
+            raise
+        print(
+            f"segmark-refine: cannot write the dataset ({error.strerror or error}: "
+            f"{error.filename}); refinement adds runs to it: make it writable, or refine a copy",
+            file=sys.stderr,
+        )
+        sys.exit(2)
     sys.exit(0 if result.reached else 1)
+
+
+def _try_writing(directory: Path) -> None:
+    """A write into the dataset, before a bootstrap runs or a cluster starts: a dataset that
+    refuses writes (read-only) is refused at once. (A missing one is extending's to report.)"""
+    if not directory.is_dir():
+        return
+    try:
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".probe-"):
+            pass
+    except OSError as error:  # named as the dataset, not the probe's random name
+        raise OSError(error.errno, error.strerror, str(directory)) from None
 
 
 def report_main(argv: list[str] | None = None) -> None:
@@ -125,7 +149,7 @@ def report_main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         path = write_report(args.dataset, args.out, n_boot=args.n_boot, seed=args.seed)
-    except AnalysisError as error:
+    except (AnalysisError, UnreadableDataset) as error:
         print(f"segmark-report: {error}", file=sys.stderr)
         sys.exit(2)
     print(path.read_text().split("\n## ")[0].strip().splitlines()[-1])
@@ -171,7 +195,7 @@ def check_status(argv: Sequence[str] | None = None) -> int:
             return 0
         baseline = read_baseline(args.baseline)
         result = compare(baseline, args.dataset, args.alpha)
-    except (CheckError, OSError) as error:
+    except (CheckError, UnreadableDataset, OSError) as error:
         print(f"segmark-check: {error}", file=sys.stderr)
         return 2
     print(
@@ -180,7 +204,14 @@ def check_status(argv: Sequence[str] | None = None) -> int:
     )
     print(report(result, args.show))
     if args.report:
-        args.report.write_text(json.dumps(result.to_json(), indent=1) + "\n")
+        try:
+            write_json(args.report, result.to_json())
+        except OSError as error:
+            print(
+                f"segmark-check: cannot write --report {args.report} ({error.strerror or error})",
+                file=sys.stderr,
+            )
+            return 2
     return 0 if result.passed else 1
 
 

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from segmark.models.interface import Model, from_description
 from segmark.pipeline.store.index import release_arrow_memory
-from segmark.pipeline.store.parts import staged_file
+from segmark.pipeline.store.parts import UnreadableDataset, staged_file
 from segmark.pipeline.store.schemas import (
     CONFIG_FILE,
     MANIFEST_FILE,
@@ -154,16 +154,73 @@ def write_manifest(directory: Path, **fields: Any) -> dict[str, Any]:
     return manifest
 
 
+# the manifest's keys a reader relies on, and the JSON type each must have where present
+MANIFEST_TYPES: dict[str, type] = {
+    "status": str,
+    "model_version": str,
+    "model": dict,
+    "provenance": dict,
+    "refinement": dict,
+}
+_JSON_NAMES = {dict: "an object", list: "a list", str: "a string", bool: "true or false"}
+
+
 def read_manifest(directory: Path) -> dict[str, Any]:
-    return json.loads((Path(directory) / MANIFEST_FILE).read_text())
+    """``manifest.json`` as a dict. Every reader of it comes here, so a damaged one (not JSON,
+    empty, not an object, a key of the wrong type) is UnreadableDataset naming the file and
+    the cause in one line, never a parser's traceback."""
+    path = Path(directory) / MANIFEST_FILE
+    try:
+        manifest = json.loads(path.read_bytes())
+    except OSError as error:  # no damage to the file: no advice to restore it
+        raise UnreadableDataset(f"{path}: cannot be read ({error.strerror or error})") from None
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
+        raise _damaged(path, _json_cause(error)) from None
+    if not isinstance(manifest, dict):
+        raise _damaged(path, f"it holds {_json_name(manifest)}, not an object")
+    for key, kind in MANIFEST_TYPES.items():
+        value = manifest.get(key)
+        if value is not None and not isinstance(value, kind):
+            raise _damaged(path, f"its {key!r} is {_json_name(value)}, not {_JSON_NAMES[kind]}")
+    return manifest
+
+
+def _json_cause(error: Exception) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        if not error.doc.strip():
+            return "the file is empty"
+        return f"not JSON ({error.msg} at line {error.lineno}, column {error.colno})"
+    if isinstance(error, UnicodeDecodeError):
+        return "not JSON (not UTF-8 text)"
+    return f"not JSON ({type(error).__name__})"  # nested too deep to parse
+
+
+def _json_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    kind = next((k for k in _JSON_NAMES if isinstance(value, k)), None)
+    return _JSON_NAMES[kind] if kind else "a number"
+
+
+def _damaged(path: Path, cause: str) -> UnreadableDataset:
+    return UnreadableDataset(
+        f"{path}: {cause}; restore it from a copy of the dataset (segmark only ever writes "
+        "it whole)"
+    )
 
 
 def read_model(directory: Path) -> Model | None:
     """The model that made the dataset, as its manifest describes it (None in a dataset
     written before manifests described their model)."""
     path = Path(directory) / MANIFEST_FILE
-    described = json.loads(path.read_text()).get("model") if path.exists() else None
-    return from_description(described) if isinstance(described, dict) else None
+    described = read_manifest(directory).get("model") if path.exists() else None
+    if described is None:
+        return None
+    try:
+        return from_description(described)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        cause = f"{type(error).__name__}: {_first_line(error)}"
+        raise _damaged(path, f"its 'model' describes no model ({cause})") from None
 
 
 def _dataset(directory: Path, sub: str, table: str) -> ds.Dataset:
@@ -171,38 +228,97 @@ def _dataset(directory: Path, sub: str, table: str) -> ds.Dataset:
     describes the model (parts of older layouts are cast to it), else as the parts say."""
     model = read_model(directory)
     schema = getattr(schemas(model), table) if model is not None else None
-    return ds.dataset(Path(directory) / sub, schema=schema, format="parquet")
+    folder = Path(directory) / sub
+    _check_links(folder)
+    return ds.dataset(folder, schema=schema, format="parquet")
+
+
+def _check_links(folder: Path) -> None:
+    """Refuse a part that is a link leading nowhere (dangling, or a loop): pyarrow passes over
+    such a name without a word, and the runs it should hold would be missing from every
+    analysis unannounced. Only links are looked at: a plain file always leads somewhere."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError as error:
+        raise UnreadableDataset(f"{folder}: cannot be listed ({error.strerror or error})") from None
+    for entry in entries:
+        if not entry.is_symlink() or entry.name.startswith((".", "_")):  # hidden: not read
+            continue
+        try:
+            entry.stat()
+        except OSError as error:
+            raise UnreadableDataset(
+                f"{entry.path}: cannot be read ({error.strerror or error}); the runs it "
+                "holds would be missing from every result: restore what it points to, or "
+                f"move it out of {folder.name}/ (its runs then count as not stored)"
+            ) from None
+
+
+def _read(directory: Path, sub: str, table: str, columns: list[str] | None, filter) -> pa.Table:
+    """The rows of one table, or UnreadableDataset naming the folder and pyarrow's cause (a
+    truncated or garbled part, one of another schema) instead of an Arrow traceback. A column
+    or filter the table lacks is the caller's error and raises as pyarrow's."""
+    try:
+        dataset = _dataset(directory, sub, table)  # opens a part when no schema is declared
+    except (OSError, pa.ArrowException) as error:
+        raise _damaged_part(Path(directory) / sub, error) from None
+    scanner = dataset.scanner(columns=columns, filter=filter)
+    try:
+        return scanner.to_table()
+    except (OSError, pa.ArrowException) as error:
+        raise _damaged_part(Path(directory) / sub, error) from None
+
+
+def _damaged_part(folder: Path, error: BaseException) -> UnreadableDataset:
+    return UnreadableDataset(
+        f"{folder}: a part cannot be read ({_first_line(error)}); run the sweep's command "
+        "again into the dataset (same storage.dataset): it sets damaged parts aside and "
+        "redoes their runs"
+    )
 
 
 def read_summary(directory: Path, columns: list[str] | None = None, filter=None) -> pa.Table:
     """The summary table (one row per stored run): every column, or ``columns``, of the rows
     ``filter`` keeps (a ``pyarrow.dataset`` expression)."""
-    return _dataset(directory, SUMMARY_DIR, "summary").to_table(columns=columns, filter=filter)
+    return _read(directory, SUMMARY_DIR, "summary", columns, filter)
 
 
 def read_series(directory: Path, columns: list[str] | None = None, filter=None) -> pa.Table:
     """The time-series table: every column, or ``columns``, of the rows ``filter`` keeps (a
     ``pyarrow.dataset`` expression)."""
-    return _dataset(directory, SERIES_DIR, "series").to_table(columns=columns, filter=filter)
+    return _read(directory, SERIES_DIR, "series", columns, filter)
 
 
 def read_places(directory: Path, columns: list[str] | None = None, filter=None) -> pa.Table:
     """The places table (a row per run and unit; empty for a model without places): every
     column, or ``columns``, of the rows ``filter`` keeps."""
-    if not (Path(directory) / PLACES_DIR).is_dir():
+    if not os.path.lexists(Path(directory) / PLACES_DIR):  # a dangling link is not "none"
         model = read_model(directory)
         schema = schemas(model).places if model is not None else pa.schema([])
         return schema.empty_table().select(columns) if columns else schema.empty_table()
-    return _dataset(directory, PLACES_DIR, "places").to_table(columns=columns, filter=filter)
+    return _read(directory, PLACES_DIR, "places", columns, filter)
 
 
 def read_plan_ids(directory: Path) -> pa.ChunkedArray:
-    """The run ids of the latest invocation's plan (``plan.parquet``), as numpy strings."""
-    return (
-        pq.read_table(Path(directory) / PLAN_FILE, columns=["run_id"]).column("run_id").to_numpy()
-    )
+    """The run ids of the latest invocation's plan (``plan.parquet``), as numpy strings; an
+    unreadable plan is UnreadableDataset naming it."""
+    path = Path(directory) / PLAN_FILE
+    try:
+        return pq.read_table(path, columns=["run_id"]).column("run_id").to_numpy()
+    except (OSError, KeyError, pa.ArrowException) as error:
+        raise UnreadableDataset(
+            f"{path}: cannot be read ({_first_line(error, path)}); run the sweep's command again "
+            "into the dataset (same storage.dataset) to write it anew (stored runs are skipped)"
+        ) from None
 
 
 def read_file(path: Path) -> pa.Table:
     """One Parquet file written with ``write_table_atomic`` (e.g. a calibration's posterior)."""
     return pq.read_table(path)
+
+
+def _first_line(error: BaseException, path: Path | None = None) -> str:
+    """An error's message on one line (pyarrow's run over several) without pyarrow's naming of
+    ``path`` (the message names it already), or the error's type."""
+    text = str(error).replace(f"Could not open Parquet input source '{path}': ", "").strip()
+    return text.splitlines()[0] if text else type(error).__name__

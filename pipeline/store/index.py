@@ -188,6 +188,9 @@ class PartIndex:
             except FileNotFoundError:
                 self._parts.pop(part.name, None)
                 continue
+            except OSError:  # a link loop, no permission: unreadable, set aside as corrupt
+                self._set_aside(part)
+                continue
             known = self._parts.get(part.name)
             if known is None or known[0] != version or (verify and not known[1]):
                 changed.append((part, version))
@@ -207,7 +210,7 @@ class PartIndex:
         self._parts.pop(part.name, None)
         details = [self.directory / sub / part.name for sub in DETAIL_KEYS]
         for path in (part, *details):  # the summary part first: its runs become "not stored"
-            if path.exists():
+            if os.path.lexists(path):  # a link that leads nowhere is moved aside too
                 aside = path.with_name(f".{path.name}.corrupt")  # no reader globs *.corrupt
                 os.replace(path, aside)
                 self.corrupt.append(aside)

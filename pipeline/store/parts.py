@@ -116,8 +116,9 @@ def read_provenance(part: Path) -> dict[str, Any]:
 
 
 class UnreadableDataset(RuntimeError):
-    """A dataset's summary parts cannot be listed (a dangling link, an unmounted disk, no
-    permission) while it holds detail parts: none of them can be proven orphaned."""
+    """A dataset cannot be read as one: its summary parts cannot be listed (a dangling link,
+    an unmounted disk, no permission) while it holds detail parts, none of which can then be
+    proven orphaned; or its manifest, plan or a part cannot be read by a reader."""
 
 
 def remove_leftovers(directory: Path) -> int:
