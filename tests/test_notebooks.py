@@ -10,6 +10,7 @@ import pytest
 from nbclient import NotebookClient
 from test_analysis_hysteresis import ramp_dataset  # noqa: F401
 from test_analysis_report import grid2_dataset, morris_dataset, scenarios_dataset  # noqa: F401
+from test_discovery import explore_dataset  # noqa: F401
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.py"))
 # notebook -> (environment variable, fixture of the small dataset it reads) besides the smoke
@@ -19,6 +20,7 @@ DATASETS = {
     "03_hysteresis_warnings": ("SEGMARK_RAMP_DATASET", "ramp_dataset"),
     "04_sensitivity": ("SEGMARK_SENSITIVITY_DATASET", "morris_dataset"),
     "05_scenarios": ("SEGMARK_SCENARIOS_DATASET", "scenarios_dataset"),
+    "06_scenario_discovery": ("SEGMARK_EXPLORE_DATASET", "explore_dataset"),
 }
 
 

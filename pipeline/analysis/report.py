@@ -1,5 +1,6 @@
 """``segmark-report <dataset>``: a Markdown report with PNG figures, written into
-``<dataset>/report/`` (report.md, report.json with every number, figures), with sections chosen
+``<dataset>/report/`` (report.md; report.html, the same as one self-contained page with the
+figures embedded; report.json with every number; the figures), with sections chosen
 by what the sweep holds and what its model declares:
 
   * the dataset: model, design, swept parameters, runs stored, failed (by message), missing;
@@ -10,6 +11,8 @@ by what the sweep holds and what its model declares:
     with the estimated boundary);
   * Sobol' indices (saltelli designs) or Morris effects (morris designs), or, for other
     sampled designs, rank correlations;
+  * scenario discovery (sampled designs, or any given ``where``): PRIM boxes, CART, feature
+    scores and a map of the units inside and outside the first box;
   * places, for a model with per-unit outputs: maps of the units and a province table at the
     lowest and highest value of the first numeric grid parameter;
   * historical scenarios (model.scenario swept): outcomes per scenario and their time paths;
@@ -24,17 +27,17 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from segmark.models import ramps
 from segmark.pipeline.analysis import figures, hysteresis
 from segmark.pipeline.analysis.data import AnalysisError, Dataset, is_numeric, load
+from segmark.pipeline.analysis.discovery_report import Discovery, discovery_of
+from segmark.pipeline.analysis.discovery_report import section as discovery_section
 from segmark.pipeline.analysis.early_warnings import report_section as warnings_section
 from segmark.pipeline.analysis.finding import axis_table, describe_sampled
+from segmark.pipeline.analysis.html import render as render_html
 from segmark.pipeline.analysis.labels import outcome_label, probability_label
 from segmark.pipeline.analysis.markdown import (
     cannot_write,
-    fmt,
     json_safe,
     slug,
     staged,
@@ -43,7 +46,7 @@ from segmark.pipeline.analysis.markdown import (
 )
 from segmark.pipeline.analysis.phase import phase_diagram
 from segmark.pipeline.analysis.sensitivity import morris_effects, sobol_indices
-from segmark.pipeline.analysis.threshold import Threshold
+from segmark.pipeline.analysis.threshold import conditional_table
 from segmark.pipeline.analysis.tipping import tipping_threshold, tipping_thresholds
 from segmark.pipeline.designs import SAMPLED
 
@@ -52,8 +55,17 @@ MAX_PHASE_PAIRS = 6
 
 
 class Report:
-    def __init__(self, ds: Dataset, out: Path, n_boot: int, seed: int):
+    def __init__(
+        self,
+        ds: Dataset,
+        out: Path,
+        n_boot: int,
+        seed: int,
+        discovery: Discovery | None = None,
+        colour: str | None = None,
+    ):
         self.ds, self.out, self.n_boot, self.seed = ds, out, n_boot, seed
+        self.discovery, self.colour = discovery, colour  # colour: the maps' per-unit output
         self.lines: list[str] = []
         self.numbers: dict[str, Any] = {}
         self.figures: list[str] = []
@@ -169,7 +181,7 @@ class Report:
             f"tipping_{slug(axis)}",
             f"P({pooled.state}) along {axis}",
         )
-        self.numbers["thresholds"].append(_threshold_numbers(pooled))
+        self.numbers["thresholds"].append(pooled.numbers())
         others = [p for p in self.ds.swept if p != axis and p not in ramps.PATHS]
         if not others:
             return
@@ -181,10 +193,10 @@ class Report:
             self.add(
                 f"Conditional on {', '.join(others)} (one threshold per slice):",
                 "",
-                table(_conditional_table(rows)),
+                table(conditional_table(rows)),
                 "",
             )
-            self.numbers["thresholds"].extend(_threshold_numbers(r) for r in rows)
+            self.numbers["thresholds"].extend(r.numbers() for r in rows)
 
     def phase(self) -> None:
         axes = self.numeric_axes()
@@ -266,17 +278,18 @@ class Report:
         if not axes or not places.has_places(self.ds):
             return
         try:
-            result = places.contrast(self.ds, axes[0])
+            result = places.contrast(self.ds, axes[0], self.colour or places.MAP_OUTCOME)
         except AnalysisError as error:  # e.g. runs on several networks: no one map
             self.add("## Places", "", f"No map: {error}", "")
             return
         provinces = places.province_table(result)
+        colour = f"`{self.colour}`" if self.colour else places.MAP_MEANING
         self.add(
             "## Places",
             "",
             f"Each unit's outputs over the window, averaged over the runs at the lowest and "
-            f"highest `{result.axis}` (`places/`; docs/OUTPUT.md). Colour: the share of goods "
-            "for which a unit is in the largest price-linked market; size: unmet demand.",
+            f"highest `{result.axis}` (`places/`; docs/OUTPUT.md). Colour: {colour}; size: "
+            "unmet demand.",
             "",
         )
         self.figure(places.map_figure, result, "places", f"units along {result.axis}")
@@ -303,6 +316,10 @@ class Report:
         self.figure(scenario_figure, self.ds, "scenarios", "scenario time paths")
         self.numbers["scenarios"] = frame.to_dict("records")
 
+    def scenario_discovery(self) -> None:
+        if self.discovery is not None:
+            discovery_section(self, self.discovery)
+
     def hysteresis(self) -> None:
         if hysteresis.ramp_runs(self.ds).empty:
             return
@@ -318,6 +335,7 @@ class Report:
             self.places,
             self.sensitivity,
             self.sampled,
+            self.scenario_discovery,
             self.scenarios,
             self.hysteresis,
         ):
@@ -326,30 +344,12 @@ class Report:
         text = "\n".join(self.lines).rstrip() + "\n"
         with staged(self.out / "report.json") as tmp:
             tmp.write_text(json.dumps(json_safe(self.numbers), indent=1) + "\n")
+        page = render_html(text, self.out, f"segmark report: {self.ds.name}")
+        with staged(self.out / "report.html") as tmp:
+            tmp.write_text(page, encoding="utf-8")
         with staged(self.out / "report.md") as tmp:  # last: a report.md has all it links
             tmp.write_text(text)
         return self.out / "report.md"
-
-
-def _threshold_numbers(t: Threshold) -> dict[str, Any]:
-    return {**t.as_dict(), "notes": t.notes, "n_boot": t.n_boot, "level": t.level}
-
-
-def _conditional_table(rows: list[Threshold]) -> pd.DataFrame:
-    out = []
-    for r in rows:
-        out.append(
-            {
-                **r.where,
-                "runs": r.n_runs,
-                "failed": r.n_failed,
-                "threshold": r.crossing,
-                "95% CI": f"{fmt(r.crossing_ci[0])}-{fmt(r.crossing_ci[1])}",
-                "width": r.width,
-                "interpolated": r.interpolated,
-            }
-        )
-    return pd.DataFrame(out)
 
 
 def write_report(
@@ -358,16 +358,27 @@ def write_report(
     *,
     n_boot: int = 2000,
     seed: int = 0,
+    where: str | None = None,
+    over: list[str] | None = None,
+    map_outcome: str | None = None,
 ) -> Path:
-    """Write ``report.md``, ``report.json`` and the figures; returns report.md's path. A folder
-    that cannot take them (a read-only dataset, ``out`` naming a file, a disk that fills) is an
-    AnalysisError in one line, and no half-written file is left."""
+    """Write ``report.md``, ``report.html``, ``report.json`` and the figures; returns
+    report.md's path. ``where`` (runs of interest) and ``over`` (swept parameters) set the
+    scenario discovery, which sampled designs always get; ``map_outcome`` the per-unit output
+    the maps colour. A folder that cannot take them (a read-only dataset, ``out`` naming a
+    file, a disk that fills) or an option the dataset cannot answer is an AnalysisError in
+    one line, before anything is written."""
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
+    discovery = discovery_of(ds, where, over)
+    if map_outcome is not None:
+        from segmark.pipeline.analysis.places import check_colour
+
+        check_colour(ds, map_outcome)
     given = out is not None
     out = Path(out) if out is not None else ds.path / REPORT_DIR
     writable_directory(out, given)
     try:
-        return Report(ds, out, n_boot, seed).write()
+        return Report(ds, out, n_boot, seed, discovery, map_outcome).write()
     except OSError as error:  # the disk filled or turned read-only while the report was written
         if error.filename is None or Path(os.fsdecode(error.filename)).parent != out:
             raise

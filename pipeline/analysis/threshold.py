@@ -75,6 +75,10 @@ class Threshold:
             f"{fmt(self.width_ci[1])}); susceptibility peaks at {fmt(self.susceptibility_peak)}."
         )
 
+    def numbers(self) -> dict[str, Any]:
+        """:meth:`as_dict` with the notes and the bootstrap's settings (report.json)."""
+        return {**self.as_dict(), "notes": self.notes, "n_boot": self.n_boot, "level": self.level}
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "axis": self.axis,
@@ -104,3 +108,21 @@ def where_text(where: dict[str, Any]) -> str:
     return " at " + ", ".join(
         f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in where.items()
     )
+
+
+def conditional_table(rows: list[Threshold]) -> pd.DataFrame:
+    """One row per slice's threshold, as the report tabulates them."""
+    out = []
+    for r in rows:
+        out.append(
+            {
+                **r.where,
+                "runs": r.n_runs,
+                "failed": r.n_failed,
+                "threshold": r.crossing,
+                "95% CI": f"{fmt(r.crossing_ci[0])}-{fmt(r.crossing_ci[1])}",
+                "width": r.width,
+                "interpolated": r.interpolated,
+            }
+        )
+    return pd.DataFrame(out)

@@ -139,16 +139,34 @@ def _try_writing(directory: Path) -> None:
 def report_main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="segmark-report",
-        description="Write a Markdown report with PNG figures for a segmark dataset "
-        "(into <dataset>/report/ unless --out is given).",
+        description="Write a report of a segmark dataset: report.md with PNG figures and "
+        "report.html, the same as one self-contained page to open in a browser (into "
+        "<dataset>/report/ unless --out is given).",
     )
     parser.add_argument("dataset", help="dataset directory (the `results:` line of a sweep)")
-    parser.add_argument("--out", help="directory for report.md and figures")
+    parser.add_argument("--out", help="directory for report.md, report.html and figures")
     parser.add_argument("--n-boot", type=N_BOOT, default=2000, help="bootstrap resamples (2000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (0)")
+    parser.add_argument(
+        "--where",
+        help="scenario discovery of the runs meeting this: OUTCOME, 'not OUTCOME' or "
+        "'OUTCOME OP NUMBER', e.g. 'integration_index > 0.5' (default: the model's state "
+        "outcome, for sampled designs)",
+    )
+    parser.add_argument(
+        "--over", help="scenario discovery over these swept parameters only (comma-separated)"
+    )
+    parser.add_argument(
+        "--map", help="the per-unit output the maps colour (default: linked, the share of goods "
+        "in the national market)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    over = [p.strip() for p in args.over.split(",")] if args.over is not None else None
     try:
-        path = write_report(args.dataset, args.out, n_boot=args.n_boot, seed=args.seed)
+        path = write_report(
+            args.dataset, args.out, n_boot=args.n_boot, seed=args.seed, where=args.where,
+            over=over, map_outcome=args.map,
+        )  # fmt: skip
     except (AnalysisError, UnreadableDataset) as error:
         print(f"segmark-report: {error}", file=sys.stderr)
         sys.exit(2)
@@ -156,6 +174,7 @@ def report_main(argv: list[str] | None = None) -> None:
     for line in path.read_text().splitlines():
         if line.startswith("**Along"):
             print(line.strip("*"))
+    print(f"open in a browser: {path.with_suffix('.html').as_uri()}")
     print(f"report: {path}")
 
 
