@@ -193,6 +193,13 @@ VIRTUAL_ROOTS = (Path("/proc"), Path("/sys"), Path("/dev"))
 
 def _check_root(root: str) -> None:
     """storage.root is, or can become, a directory on a disk."""
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.\-]*)://", root)
+    if scheme:  # Path would make s3://bucket/runs a local folder named "s3:"
+        raise ConfigError(
+            f"storage.root = {root!r} is a URL ({scheme[1]}://): datasets are written to a "
+            "directory of a local or shared file system (object storage is not supported "
+            "yet); give a path, e.g. storage.root=/shared/runs."
+        )
     path = Path(root).expanduser().resolve()  # through links, as the driver resolves it
     if any(path == v or v in path.parents for v in VIRTUAL_ROOTS):
         raise ConfigError(

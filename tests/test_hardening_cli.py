@@ -59,10 +59,13 @@ def test_storage_roots_that_cannot_hold_a_dataset(tmp_path, monkeypatch, capsys)
         ("/proc/segmark-runs", "is in /proc, a virtual file system"),
         ("/sys/runs", "is in /sys"),
         (f"{tmp_path}/into_proc/runs", "is in /proc"),
+        ("s3://bucket/runs", "is a URL (s3://): datasets are written to a directory"),
+        (f"file://{tmp_path}/runs", "is a URL (file://)"),
     ]
     for root, expected in cases:
         storage_refused(root, tmp_path, monkeypatch, capsys, expected)
     assert afile.read_text() == "not a directory" and not Path("/proc/segmark-runs").exists()
+    assert not Path("s3:").exists() and not (tmp_path / "s3:").exists()
 
 
 @pytest.mark.parametrize(
