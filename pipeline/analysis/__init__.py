@@ -1,5 +1,5 @@
 """Analysis of a sweep's Parquet dataset: tipping thresholds, phase diagrams, sensitivity,
-hysteresis and early warnings, and the report (docs/ANALYSIS.md).
+hysteresis and early warnings, scenario discovery, and the report (docs/ANALYSIS.md).
 
 The functions a user starts from are importable from here (``from segmark.pipeline.analysis
 import load, tipping_threshold``); they are loaded on first use, so importing one module of
@@ -27,11 +27,15 @@ _EXPORTS = {
     "scenario_paths": "historical",
     "write_report": "report",
     "refine": "refine",
+    "describe_box": "scoring",
+    "cart_boxes": "scoring",
+    "feature_scores": "scoring",
 }
-# a function named as its module: bound now, or the module would shadow it once imported
+# functions named as their modules: bound now, or the module would shadow them once imported
 from segmark.pipeline.analysis.early_warnings import early_warnings  # noqa: E402, F401
+from segmark.pipeline.analysis.prim import prim  # noqa: E402, F401
 
-__all__ = sorted([*_EXPORTS, "early_warnings"])
+__all__ = sorted([*_EXPORTS, "early_warnings", "prim"])
 
 
 def __getattr__(name: str) -> Any:

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
 from segmark.pipeline.analysis.scoring import MIN_RUNS, Box, check_runs, describe_box, is_numeric
 
@@ -202,6 +201,8 @@ def _quasi_p(r: _Runs, lims: _Lims, inside: np.ndarray, rows: np.ndarray) -> dic
     """Bryant & Lempert's quasi-p-value of each restricted limit: the one-sided binomial chance
     of the box's cases of interest at the density of the box without that limit (EMA's
     ``_calculate_quasip``); large means the limit adds little."""
+    from scipy.stats import binomtest  # here: scipy.stats takes 0.5 s to import
+
     n, k = np.count_nonzero(inside), np.count_nonzero(r.y & inside)
 
     def qp(relaxed: _Lims) -> float:
