@@ -99,8 +99,8 @@ def for_parts(record: dict[str, Any]) -> dict[str, Any]:
 def code_record(model: Model) -> dict[str, Any]:
     """What determines ``model``'s numbers: a digest of each file of its ``sources`` and the
     versions of numpy and numba, with one digest of them all."""
-    sources = model.sources or (model.simulate.__module__,) if model.simulate else model.sources
-    return _code_record(tuple(sources), model.config_package)
+    default = (model.simulate.__module__,) if model.simulate else ()
+    return _code_record(model.sources or default, model.config_package)
 
 
 @lru_cache(maxsize=16)

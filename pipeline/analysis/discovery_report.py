@@ -74,14 +74,16 @@ def section(report: Any, discovery: Discovery) -> None:
     condition = discovery.condition
     report.add("## Scenario discovery", "")
     x, y = inputs(ds, discovery.over), condition.cases(ds.ok)
-    problem = _why_not(x, y, condition)
-    if problem:
+    try:
+        result = prim(x, pd.Series(y, name=str(condition)), threshold=THRESHOLD, n_boxes=MOST_BOXES)
+    except ValueError as error:  # too few runs, none or all of interest, nothing varies
+        problem = (f"Not analysed: {error}; choose another condition with `segmark-report "
+                   "--where` (e.g. an outcome above a quantile).")  # fmt: skip
         report.add(problem, "")
         report.numbers["discovery"] = {"condition": str(condition), "skipped": problem}
         return
     units = {p: ds.model.parameter(p).unit for p in discovery.over}
     units = {p: u for p, u in units.items() if u not in ("-", "dimensionless")}
-    result = prim(x, y, threshold=THRESHOLD, n_boxes=MOST_BOXES)
     report.add(_intro(condition, y), "")
     if result.notes:
         report.add(*[f"- {note}" for note in result.notes], "")
@@ -121,20 +123,6 @@ def box_table(boxes: list[Box]) -> pd.DataFrame:
                  "density": box.density, "mass": box.mass}
             )  # fmt: skip
     return pd.DataFrame(rows)
-
-
-def _why_not(x: pd.DataFrame, y: np.ndarray, condition: Condition) -> str | None:
-    if x.shape[1] == 0:
-        return "No swept parameter: nothing to find boxes over."
-    if len(x) < MIN_RUNS:
-        return f"Not analysed: discovery needs at least {MIN_RUNS} ok runs; there are {len(x)}."
-    if not y.any() or y.all():
-        which = "No run" if not y.any() else "Every run"
-        return (
-            f"{which} meets `{condition}`: there is no box to find; choose another condition "
-            "with `segmark-report --where` (e.g. an outcome above a quantile)."
-        )
-    return None
 
 
 def _intro(condition: Condition, y: np.ndarray) -> str:

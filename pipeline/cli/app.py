@@ -25,6 +25,7 @@ from segmark.pipeline.analysis.finding import describe, describe_sampled, findin
 from segmark.pipeline.cli.compose import (
     check_command_line,
     check_overrides,
+    config_error,
     prepare,
 )
 from segmark.pipeline.cli.multirun import check_jobs, is_multirun
@@ -37,20 +38,12 @@ from segmark.pipeline.store import STATUS_OK, DatasetBusy, UnreadableDataset, re
 WRITE_ERRORS = {errno.EFBIG, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM}
 
 
-def _config_error(error: BaseException) -> ConfigError | None:
-    while error is not None:
-        if isinstance(error, ConfigError):
-            return error
-        error = error.__cause__ or error.__context__
-    return None
-
-
 @hydra.main(version_base="1.3", config_path="pkg://segmark.conf", config_name="config")
 def _app(cfg: DictConfig) -> None:
     try:
         config: Config = OmegaConf.to_object(cfg)  # type: ignore[assignment]
     except OmegaConfBaseException as error:
-        cause = _config_error(error)
+        cause = config_error(error)
         _refuse(f"{error.full_key}: {cause or error.msg}".replace("\n", " "))
     try:
         model = model_of(config)
@@ -76,10 +69,11 @@ def _app(cfg: DictConfig) -> None:
     except KeyboardInterrupt as error:
         interrupted(error)
     except WorkersDied as error:
-        limit = f" (cluster.memory_limit is {config.cluster.memory_limit!r})"
-        error = WorkersDied(f"{error}{limit if config.cluster.kind == 'local' else ''}")
+        local = config.cluster.kind == "local"
+        limit = f" (cluster.memory_limit is {config.cluster.memory_limit!r})" if local else ""
         resume = "run the same command with the new setting and storage.dataset to resume"
-        print(f"segmark: {error}. Runs finished so far are stored; {resume}.", file=sys.stderr)
+        print(f"segmark: {error}{limit}. Runs finished so far are stored; {resume}.",
+              file=sys.stderr)  # fmt: skip
         sys.exit(5)
     except UnreadableDataset as error:
         print(f"segmark: {error}. Mount or restore it, then run the same command (same "

@@ -12,7 +12,8 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from segmark.pipeline.calibration import credible_interval, posterior_mean, run
-from segmark.pipeline.cli.app import _config_error, _refuse, interrupted, launch
+from segmark.pipeline.cli.app import _refuse, interrupted, launch
+from segmark.pipeline.cli.compose import config_error
 from segmark.pipeline.config import Config, ConfigError
 from segmark.pipeline.driver import model_of
 from segmark.pipeline.schedule import SchedulerLost, WorkersDied
@@ -24,7 +25,7 @@ def _app(cfg: DictConfig) -> None:
     try:
         config: Config = OmegaConf.to_object(cfg)  # type: ignore[assignment]
     except OmegaConfBaseException as error:
-        cause = _config_error(error)
+        cause = config_error(error)
         _refuse(f"{error.full_key}: {cause or error.msg}".replace("\n", " "))
     try:
         model = model_of(config)

@@ -38,6 +38,13 @@ def _parse(args: list[str]) -> list[Override]:
         return []
 
 
+def config_error(error: BaseException | None) -> ConfigError | None:
+    """The ConfigError behind ``error`` (OmegaConf and Hydra wrap the one validation raised)."""
+    while error is not None and not isinstance(error, ConfigError):
+        error = error.__cause__ or error.__context__
+    return error
+
+
 def chosen_model(args: list[str]) -> str:
     """The name ``model=<name>`` gives on the command line, or the default model."""
     for override in _parse(args):

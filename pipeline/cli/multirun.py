@@ -14,6 +14,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from segmark.models.interface import Model
 from segmark.pipeline import designs
+from segmark.pipeline.cli.compose import config_error
 from segmark.pipeline.config import Config, ConfigError
 from segmark.pipeline.validate import validate_settings
 
@@ -76,10 +77,7 @@ def _check_job(job: list[str], config_name: str, model: Model) -> None:
             cfg = compose(config_name=config_name, overrides=job)
             config: Config = OmegaConf.to_object(cfg)  # type: ignore[assignment]
         except (HydraException, OmegaConfBaseException) as error:
-            cause = error
-            while cause is not None and not isinstance(cause, ConfigError):
-                cause = cause.__cause__ or cause.__context__
-            raise ConfigError(str(cause or error).splitlines()[0]) from None
+            raise ConfigError(str(config_error(error) or error).splitlines()[0]) from None
     validate_settings(config, model)
     if config_name == "config":  # segmark's own runs: the design too (a calibration makes its own)
         designs.build(config, model)
